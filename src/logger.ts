@@ -1,0 +1,36 @@
+import { pino, type Logger } from 'pino';
+
+export type { Logger };
+
+/**
+ * JSON logs. Anything that could carry a secret is redacted by path so that a
+ * careless `log.info({ req })` still never prints a token or a password.
+ */
+export function createLogger(options: { level: string; serverId: string }): Logger {
+  return pino({
+    level: options.level,
+    base: { serverId: options.serverId },
+    redact: {
+      paths: [
+        'password',
+        '*.password',
+        'token',
+        '*.token',
+        'authorization',
+        '*.authorization',
+        'headers.authorization',
+        '*.headers.authorization',
+        'jwtSecret',
+        '*.jwtSecret',
+        'passwordHash',
+        '*.passwordHash',
+      ],
+      censor: '[redacted]',
+    },
+  });
+}
+
+/** Removes `token=` from a URL before it is logged: EventSource clients put their JWT there. */
+export function redactUrl(url: string): string {
+  return url.replace(/([?&]token=)[^&#]*/gi, '$1[redacted]');
+}

@@ -1,0 +1,41 @@
+import { createServer } from 'node:http';
+import { ConfigError, loadConfig } from './config.js';
+import { createApp } from './server.js';
+import { createServices, StartupError } from './services.js';
+
+/** Reads the environment, connects, listens. Everything else lives in server.ts. */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const services = await createServices(config);
+  const server = createServer(createApp(services));
+  server.listen(config.port, () => {
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    services.log.info({ port, env: config.nodeEnv }, `logout-all listening on http://localhost:${port}/graphql`);
+  });
+
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    services.log.info({ signal }, 'shutting down');
+    // Open event streams would hold close() forever: give them a moment, then cut them.
+    setTimeout(() => server.closeAllConnections(), 2000).unref();
+    server.close(() => {
+      void services.close().then(() => process.exit(0));
+    });
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    for (const problem of error.problems) console.error(`config: ${problem}`);
+  } else if (error instanceof StartupError) {
+    console.error(`startup: ${error.message}`);
+  } else {
+    console.error(error);
+  }
+  process.exit(1);
+});

@@ -1,0 +1,69 @@
+import mongoose, { Schema, type Connection, type Model, type Types } from 'mongoose';
+
+export const REVOCATION_REASONS = ['LOGOUT', 'LOGOUT_ALL', 'REVOKED'] as const;
+export type RevocationReason = (typeof REVOCATION_REASONS)[number];
+
+export interface SessionRecord {
+  _id: Types.ObjectId;
+  /** Public id (UUID), the JWT's `sid`. */
+  sessionId: string;
+  userId: Types.ObjectId;
+  deviceInfo: string;
+  ipAddress: string;
+  userAgent: string;
+  lastActivity: Date;
+  createdAt: Date;
+  expiresAt: Date;
+  revokedAt: Date | null;
+  revokedReason: RevocationReason | null;
+  /**
+   * Marks the documents one revocation call changed. Without transactions
+   * (FerretDB has none) this is how logoutAll learns exactly which sessions it
+   * revoked, so that a concurrent logout is not announced twice.
+   */
+  revocationId: string | null;
+}
+
+export type SessionModel = Model<SessionRecord>;
+
+const sessionSchema = new Schema<SessionRecord>(
+  {
+    sessionId: { type: String, required: true },
+    userId: { type: Schema.Types.ObjectId, ref: 'User', required: true },
+    deviceInfo: { type: String, required: true, maxlength: 200 },
+    ipAddress: { type: String, required: true },
+    userAgent: { type: String, default: '', maxlength: 1000 },
+    lastActivity: { type: Date, required: true },
+    createdAt: { type: Date, required: true },
+    expiresAt: { type: Date, required: true },
+    revokedAt: { type: Date, default: null },
+    revokedReason: { type: String, enum: [...REVOCATION_REASONS, null], default: null },
+    revocationId: { type: String, default: null },
+  },
+  { strict: 'throw', strictQuery: 'throw' },
+);
+sessionSchema.index({ sessionId: 1 }, { unique: true });
+// The session list and logoutAll: a user's sessions, newest first.
+sessionSchema.index({ userId: 1, createdAt: -1 });
+sessionSchema.index({ revocationId: 1 }, { sparse: true });
+
+export function sessionModel(connection: Connection): SessionModel {
+  return connection.model<SessionRecord>('Session', sessionSchema);
+}
+
+/**
+ * Marks an operator object as written by us. `sanitizeFilter` is on for the
+ * whole process, so any `$`-key that did not pass through here (a client's
+ * `{"$ne": null}`) is matched literally instead of being run as an operator.
+ */
+export const op = <T extends object>(operator: T): T => mongoose.trusted(operator) as T;
+
+/** The filter form of `isActive`: not revoked, not expired. */
+export function activeFilter(now = new Date()): { revokedAt: null; expiresAt: { $gt: Date } } {
+  return { revokedAt: null, expiresAt: op({ $gt: now }) };
+}
+
+/** Is this session usable at `now`? The code checks expiry itself: no TTL index is relied on. */
+export function isActive(session: Pick<SessionRecord, 'revokedAt' | 'expiresAt'>, now = new Date()): boolean {
+  return session.revokedAt === null && session.expiresAt.getTime() > now.getTime();
+}

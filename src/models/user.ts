@@ -1,0 +1,28 @@
+import { Schema, type Connection, type HydratedDocument, type Model, type Types } from 'mongoose';
+
+export interface UserRecord {
+  _id: Types.ObjectId;
+  email: string;
+  /** bcrypt hash; never selected unless asked for. */
+  password: string;
+  name: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export type UserModel = Model<UserRecord>;
+export type UserDocument = HydratedDocument<UserRecord>;
+
+const userSchema = new Schema<UserRecord>(
+  {
+    email: { type: String, required: true, trim: true, lowercase: true, maxlength: 254 },
+    password: { type: String, required: true, select: false },
+    name: { type: String, required: true, trim: true, maxlength: 100 },
+  },
+  { timestamps: true, strict: 'throw', strictQuery: 'throw' },
+);
+userSchema.index({ email: 1 }, { unique: true });
+
+export function userModel(connection: Connection): UserModel {
+  return connection.model<UserRecord>('User', userSchema);
+}

@@ -1,0 +1,73 @@
+import { RedisPubSub } from 'graphql-redis-subscriptions';
+import type { Redis } from 'ioredis';
+import { EventEmitter } from 'node:events';
+import type { RevocationReason } from './models/session.js';
+
+/** A session of `userId` was revoked. Dates travel as ISO strings (JSON). */
+export interface SessionRevokedMessage {
+  userId: string;
+  sessionId: string;
+  reason: RevocationReason;
+  revokedAt: string;
+}
+
+/**
+ * Every topic, keyed by what subscribers filter on, with its payload type.
+ * The only place a channel name is made.
+ */
+export interface Topics {
+  /** Key: the user id; every instance serving that user's streams listens. */
+  sessionRevoked: SessionRevokedMessage;
+}
+export type Topic = keyof Topics;
+
+const channel = (topic: Topic, key: string): string => `la:${topic}:${key}`;
+
+export interface PubSub {
+  publish<T extends Topic>(topic: T, key: string, payload: Topics[T]): Promise<void>;
+  /**
+   * Resolves once the subscription is live (for Redis: SUBSCRIBE acknowledged),
+   * so a caller can order "listening" before "checking what it missed".
+   * The returned function unsubscribes.
+   */
+  subscribe<T extends Topic>(topic: T, key: string, onMessage: (payload: Topics[T]) => void): Promise<() => void>;
+  close(): Promise<void>;
+}
+
+/** Across instances: graphql-redis-subscriptions over two ioredis connections. */
+export function createRedisPubSub(publisher: Redis, subscriber: Redis): PubSub {
+  const engine = new RedisPubSub({ publisher, subscriber });
+  return {
+    async publish(topic, key, payload) {
+      await engine.publish(channel(topic, key), payload);
+    },
+    async subscribe(topic, key, onMessage) {
+      const id = await engine.subscribe(channel(topic, key), onMessage);
+      return () => engine.unsubscribe(id);
+    },
+    async close() {
+      // The connections belong to the caller, which closes them.
+    },
+  };
+}
+
+/** The development default: one process, no Redis. */
+export function createMemoryPubSub(): PubSub {
+  const emitter = new EventEmitter();
+  emitter.setMaxListeners(0);
+  return {
+    async publish(topic, key, payload) {
+      // Delivered asynchronously, as Redis would, so publishers never run subscriber code inline.
+      queueMicrotask(() => emitter.emit(channel(topic, key), payload));
+    },
+    async subscribe(topic, key, onMessage) {
+      const name = channel(topic, key);
+      const listener = (payload: Topics[typeof topic]): void => onMessage(payload);
+      emitter.on(name, listener);
+      return () => emitter.off(name, listener);
+    },
+    async close() {
+      emitter.removeAllListeners();
+    },
+  };
+}

@@ -1,0 +1,50 @@
+import { AppError, toAppError } from '../errors.js';
+import { dummyHash, hashPassword, verifyPassword } from '../password.js';
+import type { Services } from '../services.js';
+import { describeUserAgent } from '../device.js';
+import { validateLoginInput, validateRegisterInput } from '../validation.js';
+import { createSession } from './sessions.js';
+import { toUserView, type AuthPayload, type RequestInfo } from './views.js';
+
+const isDuplicateKey = (error: unknown): boolean =>
+  typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;
+
+/** Creates the account and its first session. */
+export async function register(services: Services, rawInput: unknown, request: RequestInfo): Promise<AuthPayload> {
+  const input = validateRegisterInput(rawInput);
+  const { models, config } = services;
+  try {
+    const password = await hashPassword(input.password, config.bcryptRounds);
+    let user;
+    try {
+      user = await models.User.create({ email: input.email, password, name: input.name });
+    } catch (error) {
+      // The unique index decides, so two racing registrations cannot both win.
+      if (isDuplicateKey(error)) throw new AppError('EMAIL_TAKEN');
+      throw error;
+    }
+    const deviceInfo = input.deviceInfo ?? describeUserAgent(request.userAgent);
+    const { token, session } = await createSession(services, user._id, request, deviceInfo);
+    return { token, user: toUserView(user), session };
+  } catch (error) {
+    throw toAppError(error);
+  }
+}
+
+/** Checks the password and opens a new session. Unknown email and wrong password look the same. */
+export async function login(services: Services, rawInput: unknown, request: RequestInfo): Promise<AuthPayload> {
+  const input = validateLoginInput(rawInput);
+  const { models, config } = services;
+  try {
+    const user = await models.User.findOne({ email: input.email }).select('+password').lean();
+    // Always pay for one bcrypt comparison, so timing does not reveal whether the account exists.
+    const hash = user?.password ?? (await dummyHash(config.bcryptRounds));
+    const matches = await verifyPassword(input.password, hash);
+    if (!user || !matches) throw new AppError('INVALID_CREDENTIALS');
+    const deviceInfo = input.deviceInfo ?? describeUserAgent(request.userAgent);
+    const { token, session } = await createSession(services, user._id, request, deviceInfo);
+    return { token, user: toUserView(user), session };
+  } catch (error) {
+    throw toAppError(error);
+  }
+}

@@ -1,0 +1,83 @@
+import { toAppError } from '../errors.js';
+import { EventQueue } from '../event-queue.js';
+import { op } from '../models/session.js';
+import type { SessionRevokedMessage } from '../pubsub.js';
+import type { Services } from '../services.js';
+import type { SessionRevokedEvent, Viewer } from './views.js';
+
+/**
+ * Revocations stamped up to this long before the subscriber authenticated are
+ * replayed too: the stamp comes from whichever instance revoked, and instance
+ * clocks differ a little. A replayed event is about a session of the same user.
+ */
+const CLOCK_SKEW_MS = 1000;
+
+// setTimeout's limit; a longer session simply is not cut by the timer.
+const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * The stream behind the `sessionRevoked` subscription and the REST events
+ * route: every revocation of any of the viewer's user's sessions, in order,
+ * ending after the one that revokes the viewer's own session.
+ *
+ * Closing the gap between authentication and subscription: listen first (the
+ * promise resolves once the broker acknowledged), then read from MongoDB what
+ * was revoked since `authenticatedAt`. Live messages that arrive during that
+ * read wait behind it; a session can be revoked once, so its id de-duplicates.
+ */
+export async function sessionRevokedEvents(
+  services: Services,
+  viewer: Viewer,
+  authenticatedAt: Date,
+): Promise<EventQueue<SessionRevokedEvent>> {
+  const queue = new EventQueue<SessionRevokedEvent>();
+  const delivered = new Set<string>();
+  let pending: SessionRevokedMessage[] | null = [];
+
+  const deliver = (message: SessionRevokedMessage): void => {
+    if (delivered.has(message.sessionId)) return;
+    delivered.add(message.sessionId);
+    const current = message.sessionId === viewer.sessionId;
+    queue.push({ sessionId: message.sessionId, reason: message.reason, revokedAt: new Date(message.revokedAt), current });
+    if (current) queue.close();
+  };
+
+  try {
+    const unsubscribe = await services.pubsub.subscribe('sessionRevoked', viewer.userId, (message) => {
+      if (pending) pending.push(message);
+      else deliver(message);
+    });
+    queue.finally(unsubscribe);
+
+    const missed = await services.models.Session.find({
+      userId: viewer.userId,
+      revokedAt: op({ $gte: new Date(authenticatedAt.getTime() - CLOCK_SKEW_MS) }),
+    })
+      .sort({ revokedAt: 1, _id: 1 })
+      .lean();
+    for (const session of missed) {
+      if (session.revokedAt && session.revokedReason) {
+        deliver({
+          userId: viewer.userId,
+          sessionId: session.sessionId,
+          reason: session.revokedReason,
+          revokedAt: session.revokedAt.toISOString(),
+        });
+      }
+    }
+  } catch (error) {
+    queue.close();
+    throw toAppError(error);
+  }
+  const backlog = pending;
+  pending = null;
+  for (const message of backlog) deliver(message);
+
+  // An expired session's stream ends with it: its token is no longer good for anything.
+  const remaining = viewer.expiresAt.getTime() - Date.now();
+  if (remaining < MAX_TIMER_MS) {
+    const timer = setTimeout(() => queue.close(), Math.max(0, remaining));
+    queue.finally(() => clearTimeout(timer));
+  }
+  return queue;
+}

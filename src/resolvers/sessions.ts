@@ -1,0 +1,145 @@
+import { randomUUID } from 'node:crypto';
+import { notFound, toAppError } from '../errors.js';
+import { activeFilter, op, type RevocationReason } from '../models/session.js';
+import type { Services } from '../services.js';
+import { signToken } from '../token.js';
+import { validateOptionalBoolean, validateSessionId } from '../validation.js';
+import type { Types } from 'mongoose';
+import {
+  toSessionView,
+  type LogoutAllPayload,
+  type RequestInfo,
+  type SessionView,
+  type Viewer,
+} from './views.js';
+
+/** Opens a session for a user who just proved who they are, and signs its token. */
+export async function createSession(
+  services: Services,
+  userId: Types.ObjectId,
+  request: RequestInfo,
+  deviceInfo: string,
+): Promise<{ token: string; session: SessionView }> {
+  const { config, models, cache, log } = services;
+  const now = new Date();
+  const expiresAt = new Date(now.getTime() + config.jwtExpiresInSeconds * 1000);
+  const sessionId = randomUUID();
+  const record = await models.Session.create({
+    sessionId,
+    userId,
+    deviceInfo,
+    ipAddress: request.ipAddress,
+    userAgent: request.userAgent.slice(0, 1000),
+    lastActivity: now,
+    createdAt: now,
+    expiresAt,
+  });
+  // A failed cache write only costs the first request a MongoDB read.
+  await cache
+    .create(sessionId, userId.toHexString(), expiresAt.getTime() - now.getTime())
+    .catch((error: unknown) => log.warn({ err: (error as Error).message }, 'session cache write failed'));
+  const token = signToken({ userId: userId.toHexString(), sessionId, expiresAt }, config.jwtSecret);
+  return { token, session: toSessionView(record.toObject(), sessionId) };
+}
+
+/** The viewer's active sessions, newest first. */
+export async function listSessions(services: Services, viewer: Viewer): Promise<SessionView[]> {
+  const sessions = await services.models.Session.find({ userId: viewer.userId, ...activeFilter() })
+    .sort({ createdAt: -1, _id: -1 })
+    .lean();
+  return sessions.map((s) => toSessionView(s, viewer.sessionId));
+}
+
+/**
+ * Revokes the given active sessions of one user and announces each revocation.
+ * Returns the ids this call revoked (a concurrent revocation may have taken some).
+ * Callers pass only ids they have read from MongoDB as this user's sessions.
+ *
+ * Order matters, since there are no transactions to lean on:
+ * 1. tombstones in the cache first, so once MongoDB says "revoked" no instance
+ *    can still hold an "active" entry (if Redis is down the call fails here and
+ *    nothing changed);
+ * 2. MongoDB, the record, tagged with a fresh revocationId to learn which
+ *    documents this call changed;
+ * 3. tombstones again: a cache flushed between 1 and 2 may have been re-filled
+ *    from the not-yet-updated MongoDB;
+ * 4. publish, only for the sessions this call revoked: one event per revocation.
+ */
+export async function revokeSessions(
+  services: Services,
+  userId: string,
+  sessionIds: readonly string[],
+  reason: RevocationReason,
+): Promise<string[]> {
+  if (sessionIds.length === 0) return [];
+  const { models, cache, pubsub, config, log } = services;
+  // Tokens cannot outlive the configured lifetime, so neither need their tombstones.
+  const tombstoneTtlMs = config.jwtExpiresInSeconds * 1000;
+  try {
+    await cache.revoke(sessionIds, tombstoneTtlMs);
+    const revokedAt = new Date();
+    const revocationId = randomUUID();
+    const result = await models.Session.updateMany(
+      { userId, sessionId: op({ $in: [...sessionIds] }), revokedAt: null },
+      { $set: { revokedAt, revokedReason: reason, revocationId } },
+    );
+    let revoked = [...sessionIds];
+    if (result.modifiedCount !== sessionIds.length) {
+      const changed = await models.Session.find({ revocationId }, { sessionId: 1 }).lean();
+      const ids = new Set(changed.map((s) => s.sessionId));
+      revoked = sessionIds.filter((id) => ids.has(id));
+    }
+    await cache.revoke(sessionIds, tombstoneTtlMs);
+    for (const sessionId of revoked) {
+      await pubsub
+        .publish('sessionRevoked', userId, { userId, sessionId, reason, revokedAt: revokedAt.toISOString() })
+        .catch((error: unknown) =>
+          // The revocation holds (tokens are refused); only the live notice is lost.
+          log.error({ err: (error as Error).message, sessionId }, 'sessionRevoked publish failed'),
+        );
+    }
+    return revoked;
+  } catch (error) {
+    throw toAppError(error);
+  }
+}
+
+export async function logout(services: Services, viewer: Viewer): Promise<boolean> {
+  await revokeSessions(services, viewer.userId, [viewer.sessionId], 'LOGOUT');
+  return true;
+}
+
+export async function logoutAll(
+  services: Services,
+  viewer: Viewer,
+  args: { exceptCurrent?: unknown },
+): Promise<LogoutAllPayload> {
+  const exceptCurrent = validateOptionalBoolean(args.exceptCurrent, 'exceptCurrent') ?? false;
+  const active = await services.models.Session.find(
+    { userId: viewer.userId, ...activeFilter() },
+    { sessionId: 1 },
+  )
+    .sort({ createdAt: -1, _id: -1 })
+    .lean();
+  const targets = active.map((s) => s.sessionId).filter((id) => !(exceptCurrent && id === viewer.sessionId));
+  const revokedSessionIds = await revokeSessions(services, viewer.userId, targets, 'LOGOUT_ALL');
+  return { revokedCount: revokedSessionIds.length, revokedSessionIds };
+}
+
+/** Revokes one of the viewer's own active sessions; any other id is NOT_FOUND, whoever owns it. */
+export async function revokeSession(services: Services, viewer: Viewer, id: unknown): Promise<boolean> {
+  const sessionId = validateSessionId(id);
+  // Ownership first: revokeSessions writes cache tombstones before MongoDB, and
+  // must never be handed another user's session id.
+  const owned = await services.models.Session.exists({
+    sessionId,
+    userId: viewer.userId,
+    ...activeFilter(),
+  }).catch((error: unknown) => {
+    throw toAppError(error);
+  });
+  if (!owned) throw notFound('No active session with this id');
+  const revoked = await revokeSessions(services, viewer.userId, [sessionId], 'REVOKED');
+  if (revoked.length === 0) throw notFound('No active session with this id');
+  return true;
+}

@@ -1,0 +1,46 @@
+import { login, register } from '../resolvers/auth.js';
+import type { AuthPayload } from '../resolvers/views.js';
+import { builder } from './builder.js';
+import { SessionRef } from './session.js';
+import { UserRef } from './user.js';
+
+const AuthPayloadRef = builder.objectRef<AuthPayload>('AuthPayload').implement({
+  fields: (t) => ({
+    token: t.exposeString('token'),
+    user: t.expose('user', { type: UserRef }),
+    session: t.expose('session', { type: SessionRef }),
+  }),
+});
+
+const RegisterInput = builder.inputType('RegisterInput', {
+  fields: (t) => ({
+    name: t.string({ required: true }),
+    email: t.string({ required: true }),
+    password: t.string({ required: true }),
+    deviceInfo: t.string(),
+  }),
+});
+
+const LoginInput = builder.inputType('LoginInput', {
+  fields: (t) => ({
+    email: t.string({ required: true }),
+    password: t.string({ required: true }),
+    deviceInfo: t.string(),
+  }),
+});
+
+builder.mutationField('register', (t) =>
+  t.field({
+    type: AuthPayloadRef,
+    args: { input: t.arg({ type: RegisterInput, required: true }) },
+    resolve: (_root, args, ctx) => register(ctx.services, args.input, ctx.request),
+  }),
+);
+
+builder.mutationField('login', (t) =>
+  t.field({
+    type: AuthPayloadRef,
+    args: { input: t.arg({ type: LoginInput, required: true }) },
+    resolve: (_root, args, ctx) => login(ctx.services, args.input, ctx.request),
+  }),
+);

@@ -1,0 +1,25 @@
+import { REVOCATION_REASONS } from '../models/session.js';
+import { requireViewer } from '../resolvers/authenticate.js';
+import { sessionRevokedEvents } from '../resolvers/session-events.js';
+import type { SessionRevokedEvent } from '../resolvers/views.js';
+import { builder } from './builder.js';
+
+const RevocationReasonRef = builder.enumType('RevocationReason', { values: REVOCATION_REASONS });
+
+const SessionRevokedEventRef = builder.objectRef<SessionRevokedEvent>('SessionRevokedEvent').implement({
+  fields: (t) => ({
+    sessionId: t.exposeID('sessionId'),
+    reason: t.expose('reason', { type: RevocationReasonRef }),
+    revokedAt: t.expose('revokedAt', { type: 'DateTime' }),
+    current: t.exposeBoolean('current'),
+  }),
+});
+
+builder.subscriptionField('sessionRevoked', (t) =>
+  t.field({
+    type: SessionRevokedEventRef,
+    subscribe: (_root, _args, ctx) =>
+      sessionRevokedEvents(ctx.services, requireViewer(ctx.auth), ctx.authenticatedAt),
+    resolve: (event) => event,
+  }),
+);

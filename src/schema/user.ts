@@ -1,0 +1,21 @@
+import { me } from '../resolvers/me.js';
+import { requireViewer } from '../resolvers/authenticate.js';
+import type { UserView } from '../resolvers/views.js';
+import { builder } from './builder.js';
+
+export const UserRef = builder.objectRef<UserView>('User').implement({
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    email: t.exposeString('email'),
+    name: t.exposeString('name'),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+  }),
+});
+
+builder.queryField('me', (t) =>
+  t.field({
+    type: UserRef,
+    resolve: (_root, _args, ctx) => me(ctx.services, requireViewer(ctx.auth)),
+  }),
+);

@@ -1,0 +1,141 @@
+import { Redis } from 'ioredis';
+import mongoose, { type Connection } from 'mongoose';
+import type { Config } from './config.js';
+import { createLogger, type Logger } from './logger.js';
+import { createModels, ensureIndexes, type Models } from './models/index.js';
+import { createMemoryPubSub, createRedisPubSub, type PubSub } from './pubsub.js';
+import { createMemorySessionCache, createRedisSessionCache, type SessionCache } from './session-cache.js';
+
+/** Everything a request needs, built once per process (or per test server). */
+export interface Services {
+  config: Config;
+  log: Logger;
+  connection: Connection;
+  models: Models;
+  cache: SessionCache;
+  pubsub: PubSub;
+  /** null in the embedded development mode. */
+  redis: Redis | null;
+  startedAt: number;
+  close(): Promise<void>;
+}
+
+/** A start-up failure with a one-line explanation for the operator. */
+export class StartupError extends Error {
+  override name = 'StartupError';
+}
+
+export interface ServiceOptions {
+  /** Emit the driver's command-monitoring events (tests count MongoDB commands with it). */
+  monitorCommands?: boolean;
+  logger?: Logger;
+}
+
+// Operator injection (`{"$ne": null}` in a filter) is neutralised by the driver
+// layer even if some future code path forgets to validate its input.
+mongoose.set('sanitizeFilter', true);
+mongoose.set('strictQuery', 'throw');
+
+async function startEmbeddedMongo(log: Logger): Promise<{ uri: string; stop: () => Promise<void> }> {
+  try {
+    const { MongoMemoryServer } = await import('mongodb-memory-server-core');
+    const server = await MongoMemoryServer.create();
+    log.warn('MONGODB_URI not set: using an embedded in-memory MongoDB (data is lost on exit)');
+    return { uri: server.getUri('logout-all'), stop: async () => void (await server.stop()) };
+  } catch (error) {
+    const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    throw new StartupError(
+      `MONGODB_URI is not set and the embedded in-memory MongoDB could not start (${reason}). ` +
+        'Set MONGODB_URI to a running MongoDB, or run `make backend` to start one with Docker.',
+    );
+  }
+}
+
+function databaseName(uri: string): string | undefined {
+  try {
+    const path = new URL(uri).pathname.replace(/^\//, '');
+    return path === '' ? 'logout-all' : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function connectRedis(url: string, name: string): Promise<Redis> {
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    connectionName: name,
+    // Fail fast while disconnected: a request gets SERVICE_UNAVAILABLE instead of hanging.
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 5000,
+    retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
+  });
+  redis.on('error', () => {
+    // Reconnection is automatic; failures surface on the commands that need Redis.
+  });
+  try {
+    await redis.connect();
+  } catch (error) {
+    redis.disconnect();
+    throw new StartupError(`REDIS_URL: cannot connect (${error instanceof Error ? error.message : String(error)})`);
+  }
+  return redis;
+}
+
+export async function createServices(config: Config, options: ServiceOptions = {}): Promise<Services> {
+  const log = options.logger ?? createLogger({ level: config.logLevel, serverId: config.serverId });
+  if (config.jwtSecretGenerated) {
+    log.warn('JWT_SECRET not set: using a random secret for this process; tokens stop working on restart');
+  }
+  const cleanups: Array<() => Promise<void>> = [];
+  const close = async (): Promise<void> => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
+  };
+
+  try {
+    let uri = config.mongodbUri;
+    if (uri === undefined) {
+      const embedded = await startEmbeddedMongo(log);
+      cleanups.push(embedded.stop);
+      uri = embedded.uri;
+    }
+    const connection = mongoose.createConnection(uri, {
+      dbName: databaseName(uri),
+      serverSelectionTimeoutMS: 5000,
+      autoIndex: false,
+      autoCreate: false,
+      monitorCommands: options.monitorCommands ?? false,
+    });
+    cleanups.push(async () => void (await connection.close()));
+    try {
+      await connection.asPromise();
+    } catch (error) {
+      throw new StartupError(`MONGODB_URI: cannot connect (${error instanceof Error ? error.message : String(error)})`);
+    }
+    const models = createModels(connection);
+    await ensureIndexes(models, log);
+
+    let redis: Redis | null = null;
+    let cache: SessionCache;
+    let pubsub: PubSub;
+    if (config.redisUrl !== undefined) {
+      const commands = await connectRedis(config.redisUrl, `logout-all:${config.serverId}`);
+      cleanups.push(async () => void commands.disconnect());
+      const subscriber = await connectRedis(config.redisUrl, `logout-all:${config.serverId}:sub`);
+      cleanups.push(async () => void subscriber.disconnect());
+      redis = commands;
+      cache = createRedisSessionCache(commands);
+      pubsub = createRedisPubSub(commands, subscriber);
+    } else {
+      log.warn('REDIS_URL not set: in-process pub/sub and session cache (one instance only)');
+      cache = createMemorySessionCache();
+      pubsub = createMemoryPubSub();
+    }
+    cleanups.push(() => pubsub.close());
+
+    return { config, log, connection, models, cache, pubsub, redis, startedAt: Date.now(), close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}

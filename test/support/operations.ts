@@ -1,0 +1,60 @@
+import { graphql } from '../gql/index.js';
+
+/** Every operation the tests send, typed by GraphQL Code Generator (codegen.ts). */
+
+
+export const RegisterDocument = graphql(`
+  mutation Register($input: RegisterInput!) {
+    register(input: $input) {
+      token
+      user { id email name createdAt updatedAt }
+      session { id deviceInfo ipAddress userAgent lastActivity createdAt expiresAt current }
+    }
+  }
+`);
+
+export const LoginDocument = graphql(`
+  mutation Login($input: LoginInput!) {
+    login(input: $input) {
+      token
+      user { id email name createdAt updatedAt }
+      session { id deviceInfo ipAddress userAgent lastActivity createdAt expiresAt current }
+    }
+  }
+`);
+
+export const MeDocument = graphql(`
+  query Me {
+    me { id email name createdAt updatedAt }
+  }
+`);
+
+export const SessionsDocument = graphql(`
+  query Sessions {
+    sessions { id deviceInfo ipAddress userAgent lastActivity createdAt expiresAt current }
+  }
+`);
+
+export const LogoutDocument = graphql(`
+  mutation Logout {
+    logout
+  }
+`);
+
+export const LogoutAllDocument = graphql(`
+  mutation LogoutAll($exceptCurrent: Boolean) {
+    logoutAll(exceptCurrent: $exceptCurrent) { revokedCount revokedSessionIds }
+  }
+`);
+
+export const RevokeSessionDocument = graphql(`
+  mutation RevokeSession($id: ID!) {
+    revokeSession(id: $id)
+  }
+`);
+
+export const SessionRevokedDocument = graphql(`
+  subscription SessionRevoked {
+    sessionRevoked { sessionId reason revokedAt current }
+  }
+`);

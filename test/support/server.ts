@@ -1,0 +1,63 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import mongoose from 'mongoose';
+import { inject } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { createApp } from '../../src/server.js';
+import { createServices, type Services } from '../../src/services.js';
+
+export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-production-use';
+
+/** A unique database per test file, on the shared MongoDB-wire server. */
+export function testDatabaseUri(): string {
+  const url = new URL(inject('mongoUri'));
+  url.pathname = `/la_test_${randomBytes(6).toString('hex')}`;
+  return url.toString();
+}
+
+export interface TestServer {
+  url: string;
+  graphqlUrl: string;
+  services: Services;
+  close(): Promise<void>;
+}
+
+export interface TestServerOptions {
+  env?: Record<string, string | undefined>;
+  monitorCommands?: boolean;
+}
+
+/** The real app on a free port, built exactly as src/main.ts builds it. */
+export async function startServer(options: TestServerOptions = {}): Promise<TestServer> {
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    JWT_SECRET: TEST_JWT_SECRET,
+    BCRYPT_ROUNDS: '4',
+    LOG_LEVEL: process.env.LOG_LEVEL,
+    REDIS_URL: inject('redisUrl'),
+    ...options.env,
+  });
+  const services = await createServices(config, { monitorCommands: options.monitorCommands ?? false });
+  const server: Server = createServer(createApp(services));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    url,
+    graphqlUrl: `${url}/graphql`,
+    services,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await services.close();
+    },
+  };
+}
+
+/** Drops a test database (through a separate connection, after the servers closed). */
+export async function dropDatabase(uri: string): Promise<void> {
+  const connection = await mongoose.createConnection(uri, { serverSelectionTimeoutMS: 5000 }).asPromise();
+  await connection.dropDatabase().catch(() => {});
+  await connection.close();
+}
