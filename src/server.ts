@@ -1,5 +1,6 @@
 import { createServerAdapter, type ServerAdapter } from '@whatwg-node/server';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import { createRestHandler } from '../rest-compat/index.js';
 import { checkHealth } from './health.js';
 import { redactUrl } from './logger.js';
 import { authenticate } from './resolvers/authenticate.js';
@@ -52,6 +53,7 @@ const json = (status: number, body: unknown): Response =>
  */
 export function createApp(services: Services): App {
   const yoga = createGraphQL(services);
+  const rest = createRestHandler(services);
   return createServerAdapter<ServerContext>(async (request, serverContext) => {
     const url = new URL(request.url);
     if (url.pathname === '/health') {
@@ -59,6 +61,7 @@ export function createApp(services: Services): App {
       return json(report.status === 'ok' ? 200 : 503, report);
     }
     if (url.pathname === '/graphql') return yoga.fetch(request, serverContext);
+    if (url.pathname.startsWith('/api/')) return rest(request, serverContext);
     services.log.debug({ url: redactUrl(request.url) }, 'no route');
     return json(404, { error: { code: 'NOT_FOUND', message: `No route for ${request.method} ${url.pathname}` } });
   }) as unknown as App;
