@@ -42,6 +42,9 @@ export function createRedisPubSub(publisher: Redis, subscriber: Redis): PubSub {
       await engine.publish(channel(topic, key), payload);
     },
     async subscribe(topic, key, onMessage) {
+      // graphql-redis-subscriptions leaves a promise unhandled when SUBSCRIBE
+      // fails on a closed connection; refuse up front instead of letting it try.
+      if (subscriber.status !== 'ready') throw new Error('Connection is closed (Redis subscriber not ready)');
       const id = await engine.subscribe(channel(topic, key), onMessage);
       return () => engine.unsubscribe(id);
     },

@@ -19,7 +19,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
   let mongoUri = process.env.MONGODB_URI;
   if (!mongoUri) {
     const { MongoMemoryServer } = await import('mongodb-memory-server-core');
-    const server = await MongoMemoryServer.create();
+    const server = await MongoMemoryServer.create().catch((error: unknown) => {
+      const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+      throw new Error(`MONGODB_URI is not set and mongodb-memory-server could not start (${reason}): set MONGODB_URI to a MongoDB-wire server`);
+    });
     stops.push(async () => void (await server.stop()));
     mongoUri = server.getUri();
   }

@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, parseDurationSeconds } from './config.js';
+
+function problems(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe('loadConfig()', () => {
+  it('has the documented development defaults', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      port: 3001,
+      nodeEnv: 'development',
+      jwtExpiresInSeconds: 7 * 86400,
+      mongodbUri: undefined,
+      redisUrl: undefined,
+      bcryptRounds: 10,
+      corsOrigins: ['*'],
+      sseHeartbeatMs: 15000,
+      jwtSecretGenerated: true,
+    });
+    expect(config.jwtSecret.length).toBeGreaterThanOrEqual(32);
+    expect(loadConfig({}).jwtSecret).not.toBe(config.jwtSecret);
+  });
+
+  it('requires every dependency and a long secret in production, one line per variable', () => {
+    expect(problems({ NODE_ENV: 'production' })).toEqual([
+      'JWT_SECRET: required in production (at least 32 characters)',
+      'MONGODB_URI: required in production',
+      'REDIS_URL: required in production',
+    ]);
+    expect(problems({ NODE_ENV: 'production', JWT_SECRET: 'short', MONGODB_URI: 'mongodb://db/x', REDIS_URL: 'redis://r' })).toEqual([
+      'JWT_SECRET: must be at least 32 characters in production (got 5)',
+    ]);
+  });
+
+  it('names each bad variable', () => {
+    const lines = problems({
+      PORT: 'abc',
+      JWT_EXPIRES_IN: 'forever',
+      MONGODB_URI: 'not a uri',
+      REDIS_URL: 'http://x',
+      BCRYPT_ROUNDS: '99',
+      CORS_ORIGINS: 'ftp://x',
+      SSE_HEARTBEAT_MS: '-1',
+      NODE_ENV: 'staging',
+    });
+    expect(lines.map((l) => l.split(':')[0])).toEqual([
+      'NODE_ENV',
+      'PORT',
+      'JWT_EXPIRES_IN',
+      'MONGODB_URI',
+      'REDIS_URL',
+      'BCRYPT_ROUNDS',
+      'CORS_ORIGINS',
+      'SSE_HEARTBEAT_MS',
+    ]);
+  });
+
+  it('accepts a full production environment', () => {
+    const config = loadConfig({
+      NODE_ENV: 'production',
+      PORT: '8080',
+      JWT_SECRET: 'x'.repeat(32),
+      JWT_EXPIRES_IN: '12h',
+      MONGODB_URI: 'mongodb://mongo:27017/logout-all',
+      REDIS_URL: 'redis://redis:6379',
+      SERVER_ID: 'api-1',
+      CORS_ORIGINS: 'https://app.example.com, https://admin.example.com/',
+    });
+    expect(config).toMatchObject({
+      port: 8080,
+      jwtExpiresInSeconds: 43200,
+      serverId: 'api-1',
+      corsOrigins: ['https://app.example.com', 'https://admin.example.com'],
+      jwtSecretGenerated: false,
+    });
+  });
+});
+
+describe('parseDurationSeconds()', () => {
+  it.each([
+    ['7d', 604800],
+    ['12h', 43200],
+    ['30m', 1800],
+    ['45s', 45],
+    ['3600', 3600],
+    ['0', null],
+    ['1w', null],
+    ['', null],
+  ])('%s → %s', (input, expected) => {
+    expect(parseDurationSeconds(input)).toBe(expected);
+  });
+});

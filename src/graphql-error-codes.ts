@@ -1,0 +1,40 @@
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import { ERROR_STATUS, type ErrorCode } from './errors.js';
+
+const isContractCode = (code: unknown): code is ErrorCode => typeof code === 'string' && code in ERROR_STATUS;
+
+type AnyError = GraphQLError | GraphQLFormattedError | Error;
+
+/**
+ * API.md promises a closed set of codes. GraphQL itself reports a broken
+ * request in its own words (GRAPHQL_PARSE_FAILED, GRAPHQL_VALIDATION_FAILED,
+ * BAD_REQUEST, or no code at all for a variable of the wrong type): all of
+ * those are the client's input being wrong, so they become BAD_USER_INPUT, and
+ * any `originalError` detail attached to them is dropped.
+ */
+function toContractError(error: AnyError): AnyError {
+  const extensions = 'extensions' in error ? (error.extensions as Record<string, unknown> | undefined) : undefined;
+  if (isContractCode(extensions?.code)) return error;
+  const http = extensions?.http;
+  const original = error as Partial<GraphQLError>;
+  return new GraphQLError(error.message, {
+    nodes: original.nodes,
+    source: original.source,
+    positions: original.positions,
+    path: original.path,
+    extensions: { code: 'BAD_USER_INPUT', ...(http ? { http } : {}) },
+  });
+}
+
+export function useContractErrorCodes(): Plugin {
+  return {
+    onResultProcess({ result, setResult }) {
+      // Streams (subscriptions) carry only errors our resolvers raised, which already have codes.
+      if (Symbol.asyncIterator in result) return;
+      const fix = <R extends { errors?: readonly AnyError[] }>(single: R): R =>
+        single.errors ? { ...single, errors: single.errors.map(toContractError) } : single;
+      setResult(Array.isArray(result) ? result.map(fix) : fix(result));
+    },
+  };
+}

@@ -1,0 +1,78 @@
+import { print } from 'graphql';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { errorCodes, loginUser, ok, PASSWORD, registerUser, sseClient } from './support/client.js';
+import { readToEnd, take, waitForSubscribers } from './support/events.js';
+import { LogoutAllDocument, LogoutDocument, MeDocument, SessionRevokedDocument } from './support/operations.js';
+import { dropDatabase, startServer, testDatabaseUri, type TestServer } from './support/server.js';
+
+const subscription = { query: print(SessionRevokedDocument) };
+
+describe('two server instances sharing MongoDB and Redis', () => {
+  const mongoUri = testDatabaseUri();
+  let one: TestServer;
+  let two: TestServer;
+
+  beforeAll(async () => {
+    one = await startServer({ env: { MONGODB_URI: mongoUri, SERVER_ID: 'one' } });
+    two = await startServer({ env: { MONGODB_URI: mongoUri, SERVER_ID: 'two' } });
+  });
+  afterAll(async () => {
+    await one?.close();
+    await two?.close();
+    await dropDatabase(mongoUri);
+  });
+
+  it('delivers a revocation made on one instance to streams on the other, in order', async () => {
+    const user = await registerUser(one.graphqlUrl);
+    const phone = await loginUser(two.graphqlUrl, { email: user.email, password: PASSWORD, deviceInfo: 'phone' });
+    const tablet = await loginUser(one.graphqlUrl, { email: user.email, password: PASSWORD, deviceInfo: 'tablet' });
+
+    // A watcher on instance two that is not revoked until last.
+    const watcher = sseClient(two.graphqlUrl, user.token);
+    const iterator = watcher.iterate(subscription);
+    const firstTwo = take(iterator, 2);
+    await waitForSubscribers(two.services, user.user.id, 1);
+
+    expect(await ok(one.graphqlUrl, LogoutDocument, {}, tablet.token)).toEqual({ logout: true });
+    expect(await ok(two.graphqlUrl, LogoutDocument, {}, phone.token)).toEqual({ logout: true });
+    expect((await firstTwo).map((e) => e.data?.sessionRevoked)).toEqual([
+      expect.objectContaining({ sessionId: tablet.session.id, reason: 'LOGOUT', current: false }),
+      expect.objectContaining({ sessionId: phone.session.id, reason: 'LOGOUT', current: false }),
+    ]);
+
+    // The revocation holds on the other instance as soon as the mutation returned.
+    expect(await errorCodes(one.graphqlUrl, MeDocument, {}, phone.token)).toEqual(['UNAUTHENTICATED']);
+    expect(await errorCodes(two.graphqlUrl, MeDocument, {}, tablet.token)).toEqual(['UNAUTHENTICATED']);
+
+    const rest = readToEnd({ [Symbol.asyncIterator]: () => iterator });
+    expect((await ok(one.graphqlUrl, LogoutAllDocument, {}, user.token)).logoutAll.revokedSessionIds).toEqual([user.session.id]);
+    expect((await rest).map((e) => e.data?.sessionRevoked)).toEqual([
+      expect.objectContaining({ sessionId: user.session.id, reason: 'LOGOUT_ALL', current: true }),
+    ]);
+    watcher.dispose();
+    expect(await errorCodes(two.graphqlUrl, MeDocument, {}, user.token)).toEqual(['UNAUTHENTICATED']);
+  });
+
+  it('announces each revocation once when logout and logoutAll race', async () => {
+    const user = await registerUser(one.graphqlUrl);
+    const devices = await Promise.all(
+      [1, 2, 3, 4].map((n) => loginUser(two.graphqlUrl, { email: user.email, password: PASSWORD, deviceInfo: `d${n}` })),
+    );
+    const watcher = sseClient(one.graphqlUrl, user.token);
+    const events = readToEnd(watcher.iterate(subscription));
+    await waitForSubscribers(one.services, user.user.id, 1);
+
+    const results = await Promise.all([
+      ...devices.map((d, i) => ok(i % 2 ? one.graphqlUrl : two.graphqlUrl, LogoutDocument, {}, d.token).catch(() => null)),
+      ok(two.graphqlUrl, LogoutAllDocument, { exceptCurrent: false }, devices[0]!.token).catch(() => null),
+    ]);
+    expect(results.length).toBe(5);
+    // logoutAll may have run before or after the logouts: the watcher's own session ends the stream.
+    await ok(one.graphqlUrl, LogoutAllDocument, {}, user.token).catch(() => null);
+    const seen = (await events).map((e) => e.data?.sessionRevoked?.sessionId);
+    expect(new Set(seen).size).toBe(seen.length);
+    expect(seen.at(-1)).toBe(user.session.id);
+    expect(seen.sort()).toEqual([user.session.id, ...devices.map((d) => d.session.id)].sort());
+    watcher.dispose();
+  });
+});

@@ -1,0 +1,80 @@
+import type { CommandStartedEvent } from 'mongodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { authenticate } from '../src/resolvers/authenticate.js';
+import { errorCodes, loginUser, ok, PASSWORD, registerUser } from './support/client.js';
+import { MeDocument, RevokeSessionDocument, SessionsDocument } from './support/operations.js';
+import { startOwnRedis, type OwnRedis } from './support/redis-server.js';
+import { dropDatabase, startServer, testDatabaseUri, type TestServer } from './support/server.js';
+
+describe('the per-request session check', () => {
+  const mongoUri = testDatabaseUri();
+  let redis: OwnRedis; // private: this test flushes it
+  let server: TestServer;
+  const commands: string[] = [];
+
+  beforeAll(async () => {
+    redis = await startOwnRedis();
+    server = await startServer({ env: { MONGODB_URI: mongoUri, REDIS_URL: redis.url }, monitorCommands: true });
+    server.services.connection.getClient().on('commandStarted', (event: CommandStartedEvent) => {
+      commands.push(event.commandName);
+    });
+  });
+  afterAll(async () => {
+    await server?.close();
+    await redis?.stop();
+    await dropDatabase(mongoUri);
+  });
+
+  /** The MongoDB commands issued while `fn` runs. */
+  async function mongoCommandsDuring(fn: () => Promise<unknown>): Promise<string[]> {
+    commands.length = 0;
+    await fn();
+    return [...commands];
+  }
+
+  /** A request that authenticates (in the context) and reads nothing else. */
+  async function typenameRequest(token: string): Promise<void> {
+    const response = await fetch(server.graphqlUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query: '{ __typename }' }),
+    });
+    expect(response.status).toBe(200);
+  }
+
+  it('issues no MongoDB command when the cache is warm, one read when it is cold', async () => {
+    const user = await registerUser(server.graphqlUrl);
+    expect(await mongoCommandsDuring(() => typenameRequest(user.token))).toEqual([]);
+    expect(await mongoCommandsDuring(() => authenticate(server.services, user.token))).toEqual([]);
+    expect((await authenticate(server.services, user.token)).viewer?.sessionId).toBe(user.session.id);
+
+    await redis.stop();
+    await redis.start(); // an empty cache, as after a restart of Redis
+    await server.services.redis?.ping().catch(() => undefined);
+    await expect.poll(() => server.services.redis?.status).toBe('ready');
+    commands.length = 0;
+    await typenameRequest(user.token);
+    // One read decides; the empty cache also forgot the activity throttle, so the
+    // (asynchronous, once-a-minute) lastActivity write follows.
+    await expect.poll(() => [...commands].sort()).toEqual(['find', 'update']);
+    // ...and the answer is cached again.
+    expect(await mongoCommandsDuring(() => typenameRequest(user.token))).toEqual([]);
+  });
+
+  it('after FLUSHALL keeps active sessions signed in and revoked ones out', async () => {
+    const url = server.graphqlUrl;
+    const user = await registerUser(url);
+    const revoked = await loginUser(url, { email: user.email, password: PASSWORD });
+    expect(await ok(url, RevokeSessionDocument, { id: revoked.session.id }, user.token)).toEqual({ revokeSession: true });
+
+    await server.services.redis?.flushall();
+
+    expect(await errorCodes(url, MeDocument, {}, revoked.token)).toEqual(['UNAUTHENTICATED']);
+    expect((await ok(url, MeDocument, {}, user.token)).me.id).toBe(user.user.id);
+    const { sessions } = await ok(url, SessionsDocument, {}, user.token);
+    expect(sessions.map((s) => s.id)).toEqual([user.session.id]);
+    // The refill remembered the revocation: no MongoDB read the second time.
+    expect(await mongoCommandsDuring(() => authenticate(server.services, revoked.token))).toEqual([]);
+    expect((await authenticate(server.services, revoked.token)).viewer).toBeNull();
+  });
+});
