@@ -1,4 +1,4 @@
-import { AppError, isUnavailableError, serviceUnavailable, unauthenticated } from '../errors.js';
+import { type AppError, isUnavailableError, serviceUnavailable, unauthenticated } from '../errors.js';
 import { isActive } from '../models/session.js';
 import type { Services } from '../services.js';
 import { verifyToken } from '../token.js';

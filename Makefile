@@ -1,0 +1,79 @@
+# logout-all: the usual targets. Docker targets need Docker Compose v2.
+COMPOSE     := docker compose -f docker-compose.yml
+COMPOSE_DEV := docker compose -f docker-compose.yml -f docker-compose.dev.yml
+# Compose refuses to start the production stack without a secret; `make backend` generates one per shell if unset.
+export JWT_SECRET ?= $(shell node -e "console.log(require('crypto').randomBytes(32).toString('hex'))")
+
+.PHONY: help install dev test lint typecheck build start schema codegen check \
+        backend logs stop restart dev-docker dev-logs dev-stop compose-config ferretdb ferretdb-stop ci bench
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-15s %s\n", $$1, $$2}'
+
+install: ## Install dependencies from the lockfile
+	npm ci
+
+dev: ## Run the server locally with reload (embedded MongoDB and Redis stand-ins unless MONGODB_URI/REDIS_URL are set)
+	npm run dev
+
+test: ## Run the tests (MONGODB_URI/REDIS_URL when set)
+	npm test
+
+lint: ## ESLint
+	npm run lint
+
+typecheck: ## TypeScript, strict
+	npm run typecheck
+
+build: ## Compile to dist/
+	npm run build
+
+start: ## Build and start in the current environment
+	npm start
+
+schema: ## Print schema.graphql from the code-first schema
+	npm run schema:print
+
+codegen: ## Regenerate typed documents from schema.graphql
+	npm run codegen
+
+check: typecheck lint ## Typecheck, lint, and check schema.graphql is current
+	npm run schema:check
+
+backend: ## Start MongoDB, Redis and the server with Docker
+	$(COMPOSE) up -d --build
+
+logs: ## Follow the server's logs
+	$(COMPOSE) logs -f logout-all-server
+
+stop: ## Stop the Docker services
+	$(COMPOSE) down
+
+restart: ## Restart the Docker services with a rebuild
+	$(COMPOSE) down
+	$(COMPOSE) up -d --build
+
+dev-docker: ## Start the stack with sources mounted and reload on change
+	$(COMPOSE_DEV) up -d --build
+
+dev-logs: ## Follow the development server's logs
+	$(COMPOSE_DEV) logs -f logout-all-server
+
+dev-stop: ## Stop the development stack
+	$(COMPOSE_DEV) down
+
+compose-config: ## Validate the compose files (needs no Docker engine)
+	$(COMPOSE) config --quiet
+	$(COMPOSE_DEV) config --quiet
+
+ferretdb: ## Start the FerretDB test server (MongoDB wire protocol over SQLite; needs Go)
+	@test-infra/ferretdb/run.sh start
+
+ferretdb-stop: ## Stop the FerretDB test server
+	@test-infra/ferretdb/run.sh stop
+
+ci: ## What CI runs
+	bash .ci/run
+
+bench: ## Benchmarks (bench/)
+	npm run bench
