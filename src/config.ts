@@ -19,6 +19,8 @@ export interface Config {
   /** `['*']` allows any origin. */
   corsOrigins: string[];
   sseHeartbeatMs: number;
+  /** Login and registration attempts allowed per window, per account and per client address. */
+  rateLimit: { windowMs: number; perAccount: number; perIp: number };
   /** Take the client address from X-Forwarded-For (only behind a proxy that sets it). */
   trustProxy: boolean;
   logLevel: string;
@@ -145,6 +147,24 @@ export function loadConfig(env: Env = process.env): Config {
     else sseHeartbeatMs = parsed;
   }
 
+  const rateLimit = { windowMs: 15 * 60_000, perAccount: 10, perIp: 100 };
+  const windowRaw = get('RATE_LIMIT_WINDOW');
+  if (windowRaw !== undefined) {
+    const parsed = parseDurationSeconds(windowRaw);
+    if (parsed === null) problems.push(`RATE_LIMIT_WINDOW: must be a duration such as 15m or 900 (got "${windowRaw}")`);
+    else rateLimit.windowMs = parsed * 1000;
+  }
+  for (const [name, field] of [
+    ['RATE_LIMIT_PER_ACCOUNT', 'perAccount'],
+    ['RATE_LIMIT_PER_IP', 'perIp'],
+  ] as const) {
+    const raw = get(name);
+    if (raw === undefined) continue;
+    const parsed = parseInteger(raw, 1, 1_000_000);
+    if (parsed === null) problems.push(`${name}: must be a whole number from 1 to 1000000 (got "${raw}")`);
+    else rateLimit[field] = parsed;
+  }
+
   let trustProxy = false;
   const trustRaw = get('TRUST_PROXY');
   if (trustRaw !== undefined) {
@@ -170,6 +190,7 @@ export function loadConfig(env: Env = process.env): Config {
     bcryptRounds,
     corsOrigins,
     sseHeartbeatMs,
+    rateLimit,
     trustProxy,
     logLevel,
   };

@@ -40,7 +40,11 @@ export class AppError extends GraphQLError {
   constructor(code: ErrorCode, message?: string, options: { field?: string; retryAfter?: number } = {}) {
     const extensions: Record<string, unknown> = { code };
     if (options.field !== undefined) extensions.field = options.field;
-    if (options.retryAfter !== undefined) extensions.retryAfter = options.retryAfter;
+    if (options.retryAfter !== undefined) {
+      extensions.retryAfter = options.retryAfter;
+      // Yoga turns `extensions.http` into the response's status and headers (and strips it from the body).
+      extensions.http = { status: ERROR_STATUS[code], headers: { 'Retry-After': String(options.retryAfter) } };
+    }
     super(message ?? DEFAULT_MESSAGES[code], { extensions });
     // `name` stays 'GraphQLError': Yoga's masking recognises client errors by it.
     this.code = code;

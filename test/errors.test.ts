@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
-import { print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { errorCodes, gql, loginUser, ok, PASSWORD, registerUser, sseClient, uniqueEmail } from './support/client.js';
+import { errorCodes, gql, loginUser, ok, PASSWORD, registerUser, sseClient, uniqueEmail, revocations } from './support/client.js';
 import { readToEnd } from './support/events.js';
 import {
   LoginDocument,
@@ -10,7 +9,6 @@ import {
   MeDocument,
   RegisterDocument,
   RevokeSessionDocument,
-  SessionRevokedDocument,
   SessionsDocument,
 } from './support/operations.js';
 import { startOwnRedis, type OwnRedis } from './support/redis-server.js';
@@ -117,7 +115,7 @@ describe('SERVICE_UNAVAILABLE when Redis is unreachable', () => {
     await redis.stop();
 
     expect(await errorCodes(url, LogoutDocument, {}, other.token)).toEqual(['SERVICE_UNAVAILABLE']);
-    const refused = await readToEnd(sseClient(url, user.token).iterate({ query: print(SessionRevokedDocument) }));
+    const refused = await readToEnd(revocations(sseClient(url, user.token)));
     expect(refused.flatMap((r) => r.errors ?? []).map((e) => e.extensions?.code)).toEqual(['SERVICE_UNAVAILABLE']);
     // MongoDB is the record: the failed logout changed nothing, and both tokens still work.
     expect((await ok(url, SessionsDocument, {}, user.token)).sessions).toHaveLength(2);

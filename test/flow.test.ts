@@ -1,18 +1,14 @@
-import { print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { errorCodes, loginUser, ok, PASSWORD, registerUser, sseClient } from './support/client.js';
+import { errorCodes, loginUser, ok, PASSWORD, registerUser, sseClient, revocations } from './support/client.js';
 import { readToEnd, waitForSubscribers } from './support/events.js';
 import {
   LogoutAllDocument,
   LogoutDocument,
   MeDocument,
   RevokeSessionDocument,
-  SessionRevokedDocument,
   SessionsDocument,
 } from './support/operations.js';
 import { dropDatabase, startServer, testDatabaseUri, type TestServer } from './support/server.js';
-
-const subscription = { query: print(SessionRevokedDocument) };
 
 describe('logoutAll, end to end over HTTP and SSE', () => {
   const mongoUri = testDatabaseUri();
@@ -39,7 +35,7 @@ describe('logoutAll, end to end over HTTP and SSE', () => {
     expect(sessions.map((s) => s.deviceInfo)).toEqual(['device B', 'device A', 'laptop']);
 
     const client = sseClient(url, b.token);
-    const received = readToEnd(client.iterate(subscription));
+    const received = readToEnd(revocations(client));
     await waitForSubscribers(server.services, first.user.id, 1);
 
     const { logoutAll } = await ok(url, LogoutAllDocument, {}, a.token);
@@ -66,7 +62,7 @@ describe('logoutAll, end to end over HTTP and SSE', () => {
 
     // A new subscription attempt with B's token is refused, and its stream ends.
     const retry = sseClient(url, b.token);
-    const refused = await readToEnd(retry.iterate(subscription));
+    const refused = await readToEnd(revocations(retry));
     expect(refused.flatMap((r) => r.errors ?? []).map((e) => e.extensions?.code)).toEqual(['UNAUTHENTICATED']);
     retry.dispose();
   });
@@ -76,7 +72,7 @@ describe('logoutAll, end to end over HTTP and SSE', () => {
     const other = await loginUser(url, { email: first.email, password: PASSWORD });
 
     const watcher = sseClient(url, first.token);
-    const iterator = watcher.iterate(subscription);
+    const iterator = revocations(watcher);
     const firstEvent = iterator.next();
     await waitForSubscribers(server.services, first.user.id, 1);
 
@@ -96,7 +92,7 @@ describe('logoutAll, end to end over HTTP and SSE', () => {
     const second = await loginUser(url, { email: first.email, password: PASSWORD });
 
     const watcher = sseClient(url, second.token);
-    const received = readToEnd(watcher.iterate(subscription));
+    const received = readToEnd(revocations(watcher));
     await waitForSubscribers(server.services, first.user.id, 1);
 
     expect(await ok(url, RevokeSessionDocument, { id: second.session.id }, first.token)).toEqual({ revokeSession: true });
@@ -118,7 +114,7 @@ describe('logoutAll, end to end over HTTP and SSE', () => {
     const third = await loginUser(url, { email: first.email, password: PASSWORD });
 
     const watcher = sseClient(url, third.token);
-    const iterator = watcher.iterate(subscription);
+    const iterator = revocations(watcher);
     const events = readToEnd({ [Symbol.asyncIterator]: () => iterator });
     await waitForSubscribers(server.services, first.user.id, 1);
 

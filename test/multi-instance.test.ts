@@ -1,11 +1,8 @@
-import { print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { errorCodes, loginUser, ok, PASSWORD, registerUser, sseClient } from './support/client.js';
+import { errorCodes, loginUser, ok, PASSWORD, registerUser, sseClient, revocations } from './support/client.js';
 import { readToEnd, take, waitForSubscribers } from './support/events.js';
-import { LogoutAllDocument, LogoutDocument, MeDocument, SessionRevokedDocument } from './support/operations.js';
+import { LogoutAllDocument, LogoutDocument, MeDocument } from './support/operations.js';
 import { dropDatabase, startServer, testDatabaseUri, type TestServer } from './support/server.js';
-
-const subscription = { query: print(SessionRevokedDocument) };
 
 describe('two server instances sharing MongoDB and Redis', () => {
   const mongoUri = testDatabaseUri();
@@ -29,7 +26,7 @@ describe('two server instances sharing MongoDB and Redis', () => {
 
     // A watcher on instance two that is not revoked until last.
     const watcher = sseClient(two.graphqlUrl, user.token);
-    const iterator = watcher.iterate(subscription);
+    const iterator = revocations(watcher);
     const firstTwo = take(iterator, 2);
     await waitForSubscribers(two.services, user.user.id, 1);
 
@@ -59,7 +56,7 @@ describe('two server instances sharing MongoDB and Redis', () => {
       [1, 2, 3, 4].map((n) => loginUser(two.graphqlUrl, { email: user.email, password: PASSWORD, deviceInfo: `d${n}` })),
     );
     const watcher = sseClient(one.graphqlUrl, user.token);
-    const events = readToEnd(watcher.iterate(subscription));
+    const events = readToEnd(revocations(watcher));
     await waitForSubscribers(one.services, user.user.id, 1);
 
     const results = await Promise.all([

@@ -1,12 +1,9 @@
-import { print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PubSub } from '../src/pubsub.js';
-import { loginUser, ok, PASSWORD, registerUser, sseClient } from './support/client.js';
+import { loginUser, ok, PASSWORD, registerUser, sseClient, revocations } from './support/client.js';
 import { readToEnd, take } from './support/events.js';
-import { LogoutAllDocument, RevokeSessionDocument, SessionRevokedDocument } from './support/operations.js';
+import { LogoutAllDocument, RevokeSessionDocument } from './support/operations.js';
 import { dropDatabase, startServer, testDatabaseUri, type TestServer } from './support/server.js';
-
-const subscription = { query: print(SessionRevokedDocument) };
 
 /**
  * Opens the window between a subscriber's authentication and the start of its
@@ -50,7 +47,7 @@ describe('no revocation falls between authentication and subscription', () => {
     const restore = holdSubscribe(server, () => ok(url, LogoutAllDocument, {}, a.token));
     try {
       const client = sseClient(url, b.token);
-      const events = await readToEnd(client.iterate(subscription));
+      const events = await readToEnd(revocations(client));
       expect(events.map((e) => e.data?.sessionRevoked)).toContainEqual(
         expect.objectContaining({ sessionId: b.session.id, reason: 'LOGOUT_ALL', current: true }),
       );
@@ -68,7 +65,7 @@ describe('no revocation falls between authentication and subscription', () => {
     const restore = holdSubscribe(server, () => ok(url, RevokeSessionDocument, { id: b.session.id }, a.token));
     try {
       const client = sseClient(url, a.token);
-      const iterator = client.iterate(subscription);
+      const iterator = revocations(client);
       const [event] = await take(iterator, 1);
       expect(event?.data?.sessionRevoked).toMatchObject({ sessionId: b.session.id, reason: 'REVOKED', current: false });
       // Still open: the next event is the subscriber's own logout.

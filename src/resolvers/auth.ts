@@ -1,5 +1,6 @@
 import { AppError, toAppError } from '../errors.js';
 import { dummyHash, hashPassword, verifyPassword } from '../password.js';
+import { limitAttempt } from '../rate-limit.js';
 import type { Services } from '../services.js';
 import { describeUserAgent } from '../device.js';
 import { validateLoginInput, validateRegisterInput } from '../validation.js';
@@ -13,6 +14,7 @@ const isDuplicateKey = (error: unknown): boolean =>
 export async function register(services: Services, rawInput: unknown, request: RequestInfo): Promise<AuthPayload> {
   const input = validateRegisterInput(rawInput);
   const { models, config } = services;
+  await limitAttempt(services.rateLimiter, config.rateLimit, { action: 'register', email: input.email, ip: request.ipAddress });
   try {
     const password = await hashPassword(input.password, config.bcryptRounds);
     let user;
@@ -35,6 +37,8 @@ export async function register(services: Services, rawInput: unknown, request: R
 export async function login(services: Services, rawInput: unknown, request: RequestInfo): Promise<AuthPayload> {
   const input = validateLoginInput(rawInput);
   const { models, config } = services;
+  // Counted before the password is checked: a refused attempt costs no bcrypt time.
+  await limitAttempt(services.rateLimiter, config.rateLimit, { action: 'login', email: input.email, ip: request.ipAddress });
   try {
     const user = await models.User.findOne({ email: input.email }).select('+password').lean();
     // Always pay for one bcrypt comparison, so timing does not reveal whether the account exists.

@@ -1,9 +1,9 @@
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print, type GraphQLFormattedError } from 'graphql';
-import { createClient, type Client } from 'graphql-sse';
+import { createClient, type Client, type ExecutionResult } from 'graphql-sse';
 import { expect } from 'vitest';
-import { LoginDocument, RegisterDocument } from './operations.js';
-import type { LoginInput, RegisterInput, RegisterMutation } from '../gql/graphql.js';
+import { LoginDocument, RegisterDocument, SessionRevokedDocument } from './operations.js';
+import type { LoginInput, RegisterInput, RegisterMutation, SessionRevokedSubscription } from '../gql/graphql.js';
 
 export type AuthPayload = RegisterMutation['register'];
 
@@ -91,4 +91,9 @@ export function sseClient(graphqlUrl: string, token: string | undefined): Client
     headers: token ? { authorization: `Bearer ${token}` } : {},
     retryAttempts: 0,
   });
+}
+
+/** The `sessionRevoked` subscription on a graphql-sse client, typed. */
+export function revocations(client: Client): AsyncIterableIterator<ExecutionResult<SessionRevokedSubscription, unknown>> {
+  return client.iterate<SessionRevokedSubscription>({ query: print(SessionRevokedDocument) });
 }

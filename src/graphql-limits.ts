@@ -1,0 +1,37 @@
+import { blockFieldSuggestionsPlugin } from '@escape.tech/graphql-armor-block-field-suggestions';
+import { costLimitPlugin } from '@escape.tech/graphql-armor-cost-limit';
+import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
+import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
+import { maxDirectivesPlugin } from '@escape.tech/graphql-armor-max-directives';
+import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
+import type { Plugin } from 'graphql-yoga';
+import type { Config } from './config.js';
+import { useContractErrorCodes } from './graphql-error-codes.js';
+
+/**
+ * Bounds on what one GraphQL document may ask for. Our deepest real operation
+ * is 3 levels (login → session → id) with ~30 fields, so these leave room for
+ * clients while refusing alias floods (`a1: login(...) a2: login(...)` is a
+ * brute-force amplifier) and documents built to exhaust the parser or executor.
+ */
+export const GRAPHQL_LIMITS = {
+  maxAliases: 10,
+  maxDepth: 8,
+  maxTokens: 1000,
+  maxDirectives: 10,
+  maxCost: 2000,
+} as const;
+
+export function graphqlPlugins(config: Config): Plugin[] {
+  const plugins: Plugin[] = [
+    maxTokensPlugin({ n: GRAPHQL_LIMITS.maxTokens }),
+    maxAliasesPlugin({ n: GRAPHQL_LIMITS.maxAliases }),
+    maxDepthPlugin({ n: GRAPHQL_LIMITS.maxDepth, ignoreIntrospection: true }),
+    maxDirectivesPlugin({ n: GRAPHQL_LIMITS.maxDirectives }),
+    costLimitPlugin({ maxCost: GRAPHQL_LIMITS.maxCost, ignoreIntrospection: true }),
+    useContractErrorCodes(),
+  ];
+  // "Did you mean …?" maps the schema for an attacker; developers keep it.
+  if (config.nodeEnv === 'production') plugins.push(blockFieldSuggestionsPlugin());
+  return plugins;
+}
