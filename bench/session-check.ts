@@ -3,7 +3,7 @@
  * request takes. Each figure is measured in this run, against a baseline
  * measured in this same run, and printed as a ratio.
  *
- *   MONGODB_URI=mongodb://127.0.0.1:27018/ REDIS_URL=redis://127.0.0.1:6379 npm run bench
+ *   MONGODB_URI=mongodb://127.0.0.1:27018/ REDIS_URL=redis://127.0.0.1:6379 npx tsx bench/session-check.ts
  *
  * What it measures (in-process, real MongoDB-wire server and real Redis over TCP):
  *  - baseline: the check as a MongoDB-only design would do it (verify the JWT,
