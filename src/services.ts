@@ -39,6 +39,10 @@ mongoose.set('sanitizeFilter', true);
 mongoose.set('strictQuery', 'throw');
 
 async function startEmbeddedMongo(log: Logger): Promise<{ uri: string; stop: () => Promise<void> }> {
+  // mongodb-memory-server prints its own multi-line stack on failure; the one
+  // line below says the same and names the fix, so its console is muted meanwhile.
+  const consoleWarn = console.warn;
+  console.warn = () => {};
   try {
     const { MongoMemoryServer } = await import('mongodb-memory-server-core');
     const server = await MongoMemoryServer.create();
@@ -50,6 +54,8 @@ async function startEmbeddedMongo(log: Logger): Promise<{ uri: string; stop: () 
       `MONGODB_URI is not set and the embedded in-memory MongoDB could not start (${reason}). ` +
         'Set MONGODB_URI to a running MongoDB, or run `make backend` to start one with Docker.',
     );
+  } finally {
+    console.warn = consoleWarn;
   }
 }
 

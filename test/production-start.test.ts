@@ -1,4 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inject } from 'vitest';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -43,6 +46,8 @@ describe('npm start in production', () => {
       JWT_SECRET: 'a-production-secret-of-at-least-32-chars',
       BCRYPT_ROUNDS: '4',
       SERVER_ID: 'prod-test',
+      // The shared test Redis has counted every test's sign-ups from 127.0.0.1.
+      RATE_LIMIT_PER_IP: '1000000',
     });
     try {
       await expect.poll(() => server.stdout.join('').includes('"msg":"logout-all listening'), { timeout: 90_000, interval: 100 }).toBe(true);
@@ -80,5 +85,20 @@ describe('npm start in production', () => {
       'config: MONGODB_URI: must be a mongodb:// or mongodb+srv:// URI',
       'config: REDIS_URL: required in production',
     ]);
+  });
+
+  it('in development without MONGODB_URI, explains in one line when the embedded MongoDB cannot start', async () => {
+    const downloadDir = mkdtempSync(join(tmpdir(), 'mongoms-'));
+    const dev = run(process.execPath, ['dist/src/main.js'], {
+      NODE_ENV: 'development',
+      PORT: '0',
+      // Make the embedded MongoDB's binary download fail the same way on every machine.
+      MONGOMS_DOWNLOAD_URL: 'http://127.0.0.1:9/mongodb-linux-x86_64-debian12-8.2.6.tgz',
+      MONGOMS_DOWNLOAD_DIR: downloadDir,
+    });
+    expect(await dev.exited).toBe(1);
+    const lines = dev.stderr.join('').trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^startup: MONGODB_URI is not set and the embedded in-memory MongoDB could not start \(.+\)\. Set MONGODB_URI to a running MongoDB, or run `make backend`/);
   });
 });
