@@ -59,6 +59,9 @@ describe('the per-request session check', () => {
     await expect.poll(() => [...commands].sort()).toEqual(['find', 'update']);
     // ...and the answer is cached again.
     expect(await mongoCommandsDuring(() => typenameRequest(user.token))).toEqual([]);
+    // That write moved lastActivity forward.
+    const { sessions } = await ok(server.graphqlUrl, SessionsDocument, {}, user.token);
+    expect(Date.parse(sessions[0]!.lastActivity)).toBeGreaterThan(Date.parse(sessions[0]!.createdAt));
   });
 
   it('after FLUSHALL keeps active sessions signed in and revoked ones out', async () => {
