@@ -13,10 +13,12 @@ type AnyError = GraphQLError | GraphQLFormattedError | Error;
  * those are the client's input being wrong, so they become BAD_USER_INPUT, and
  * any `originalError` detail attached to them is dropped.
  */
-function toContractError(error: AnyError): AnyError {
+function toContractError(error: AnyError, requestError: boolean): AnyError {
   const extensions = 'extensions' in error ? (error.extensions as Record<string, unknown> | undefined) : undefined;
   if (isContractCode(extensions?.code)) return error;
-  const http = extensions?.http;
+  // A request that never executed is a 400 whatever the Accept header (Yoga
+  // answers 200 to application/json clients), so clients and proxies see bad input as such.
+  const http = extensions?.http ?? (requestError ? { status: 400 } : undefined);
   const original = error as Partial<GraphQLError>;
   return new GraphQLError(error.message, {
     nodes: original.nodes,
@@ -32,8 +34,8 @@ export function useContractErrorCodes(): Plugin {
     onResultProcess({ result, setResult }) {
       // Streams (subscriptions) carry only errors our resolvers raised, which already have codes.
       if (Symbol.asyncIterator in result) return;
-      const fix = <R extends { errors?: readonly AnyError[] }>(single: R): R =>
-        single.errors ? { ...single, errors: single.errors.map(toContractError) } : single;
+      const fix = <R extends { errors?: readonly AnyError[]; data?: unknown }>(single: R): R =>
+        single.errors ? { ...single, errors: single.errors.map((e) => toContractError(e, single.data === undefined)) } : single;
       setResult(Array.isArray(result) ? result.map(fix) : fix(result));
     },
   };

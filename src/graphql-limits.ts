@@ -10,13 +10,14 @@ import { useContractErrorCodes } from './graphql-error-codes.js';
 
 /**
  * Bounds on what one GraphQL document may ask for. Our deepest real operation
- * is 3 levels (login → session → id) with ~30 fields, so these leave room for
- * clients while refusing alias floods (`a1: login(...) a2: login(...)` is a
- * brute-force amplifier) and documents built to exhaust the parser or executor.
+ * is 3 levels (login → session → id) with ~30 fields; the standard
+ * introspection query (GraphiQL, codegen) is 15 deep. These leave room for both
+ * while refusing alias floods (`a1: login(...) a2: login(...)` is a brute-force
+ * amplifier) and documents built to exhaust the parser or executor.
  */
 export const GRAPHQL_LIMITS = {
   maxAliases: 10,
-  maxDepth: 8,
+  maxDepth: 20,
   maxTokens: 1000,
   maxDirectives: 10,
   maxCost: 2000,
@@ -26,7 +27,7 @@ export function graphqlPlugins(config: Config): Plugin[] {
   const plugins: Plugin[] = [
     maxTokensPlugin({ n: GRAPHQL_LIMITS.maxTokens }),
     maxAliasesPlugin({ n: GRAPHQL_LIMITS.maxAliases }),
-    maxDepthPlugin({ n: GRAPHQL_LIMITS.maxDepth, ignoreIntrospection: true }),
+    maxDepthPlugin({ n: GRAPHQL_LIMITS.maxDepth, ignoreIntrospection: false }),
     maxDirectivesPlugin({ n: GRAPHQL_LIMITS.maxDirectives }),
     costLimitPlugin({ maxCost: GRAPHQL_LIMITS.maxCost, ignoreIntrospection: true }),
     useContractErrorCodes(),

@@ -1,0 +1,191 @@
+import { createHmac, randomUUID } from 'node:crypto';
+import type { CommandStartedEvent } from 'mongodb';
+import jwt from 'jsonwebtoken';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GRAPHQL_LIMITS } from '../src/graphql-limits.js';
+import { PASSWORD, registerUser, type AuthPayload } from './support/client.js';
+import { dropDatabase, startServer, TEST_JWT_SECRET, testDatabaseUri, type TestServer } from './support/server.js';
+
+/**
+ * Every attack of the hardening issue against both front doors, asserting the
+ * exact status and code, then that the server is healthy and valid tokens work.
+ */
+
+interface Answer {
+  status: number;
+  code: string | undefined;
+}
+
+const REGISTER = 'mutation($i: RegisterInput!) { register(input: $i) { token } }';
+const LOGIN = 'mutation($i: LoginInput!) { login(input: $i) { token } }';
+const OPERATORS = [{ $ne: null }, { $gt: '' }, { $regex: '.*' }, { $where: 'sleep(1000)' }, ['a@b.co'], 12345678, true];
+
+describe('hostile requests get their contract code and a 4xx', () => {
+  const mongoUri = testDatabaseUri();
+  let server: TestServer;
+  let user: AuthPayload & { email: string };
+  const commands: string[] = [];
+
+  beforeAll(async () => {
+    server = await startServer({ env: { MONGODB_URI: mongoUri }, monitorCommands: true });
+    server.services.connection.getClient().on('commandStarted', (e: CommandStartedEvent) => commands.push(e.commandName));
+    user = await registerUser(server.graphqlUrl);
+  });
+  afterAll(async () => {
+    await server?.close();
+    await dropDatabase(mongoUri);
+  });
+
+  async function graphql(body: string | object, token?: string): Promise<Answer> {
+    const response = await fetch(server.graphqlUrl, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/graphql-response+json',
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+      },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const json = (await response.json()) as { errors?: Array<{ extensions?: { code?: string } }> };
+    return { status: response.status, code: json.errors?.[0]?.extensions?.code };
+  }
+
+  async function rest(method: string, path: string, body?: string | object, token?: string): Promise<Answer> {
+    const response = await fetch(`${server.url}${path}`, {
+      method,
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const json = (await response.json()) as { error?: { code?: string } };
+    return { status: response.status, code: json.error?.code };
+  }
+
+  it.each(['name', 'email', 'password', 'deviceInfo'])('NoSQL operators and wrong types in register.%s are BAD_USER_INPUT, before any query', async (field) => {
+    for (const value of OPERATORS) {
+      const input = { name: 'Mallory', email: `m.${randomUUID()}@example.com`, password: PASSWORD, [field]: value };
+      commands.length = 0;
+      expect(await rest('POST', '/api/auth/register', input)).toEqual({ status: 400, code: 'BAD_USER_INPUT' });
+      expect(await graphql({ query: REGISTER, variables: { i: input } })).toEqual({ status: 400, code: 'BAD_USER_INPUT' });
+      expect(commands).toEqual([]);
+    }
+  });
+
+  it.each(['email', 'password', 'deviceInfo'])('NoSQL operators and wrong types in login.%s are BAD_USER_INPUT, before any query', async (field) => {
+    for (const value of OPERATORS) {
+      const input = { email: user.email, password: PASSWORD, [field]: value };
+      commands.length = 0;
+      expect(await rest('POST', '/api/auth/login', input)).toEqual({ status: 400, code: 'BAD_USER_INPUT' });
+      expect(await graphql({ query: LOGIN, variables: { i: input } })).toEqual({ status: 400, code: 'BAD_USER_INPUT' });
+      expect(commands).toEqual([]);
+    }
+  });
+
+  it('operators in logout-all, revokeSession and session ids are BAD_USER_INPUT', async () => {
+    expect(await rest('POST', '/api/auth/logout-all', { exceptCurrent: { $ne: null } }, user.token)).toEqual({ status: 400, code: 'BAD_USER_INPUT' });
+    expect(await rest('DELETE', `/api/auth/sessions/${encodeURIComponent('{"$ne":null}')}`, undefined, user.token)).toEqual({ status: 400, code: 'BAD_USER_INPUT' });
+    expect(
+      await graphql({ query: 'mutation($id: ID!) { revokeSession(id: $id) }', variables: { id: { $ne: null } } }, user.token),
+    ).toEqual({ status: 400, code: 'BAD_USER_INPUT' });
+  });
+
+  it('malformed JSON is BAD_USER_INPUT 400', async () => {
+    for (const body of ['{"email": ', 'not json', '{"a":1}}', '\u0000']) {
+      expect(await rest('POST', '/api/auth/login', body)).toEqual({ status: 400, code: 'BAD_USER_INPUT' });
+      expect(await graphql(body)).toEqual({ status: 400, code: 'BAD_USER_INPUT' });
+    }
+  });
+
+  it('a 5 MB body is PAYLOAD_TOO_LARGE 413 on every route', async () => {
+    const huge = JSON.stringify({ email: 'a@b.co', password: 'x'.repeat(5 * 1024 * 1024) });
+    expect(await rest('POST', '/api/auth/login', huge)).toEqual({ status: 413, code: 'PAYLOAD_TOO_LARGE' });
+    expect(await rest('POST', '/api/auth/register', huge)).toEqual({ status: 413, code: 'PAYLOAD_TOO_LARGE' });
+    expect(await graphql(huge)).toEqual({ status: 413, code: 'PAYLOAD_TOO_LARGE' });
+  });
+
+  it('control and odd unicode characters are refused or kept intact, never a 500', async () => {
+    const base = { email: `u.${randomUUID()}@example.com`, password: PASSWORD };
+    expect(await rest('POST', '/api/auth/register', { ...base, name: 'nul\u0000byte' })).toEqual({ status: 400, code: 'BAD_USER_INPUT' });
+    expect(await rest('POST', '/api/auth/register', { ...base, name: 'bell\u0007' })).toEqual({ status: 400, code: 'BAD_USER_INPUT' });
+    expect(await rest('POST', '/api/auth/register', { ...base, email: 'a\u0000@b.co', name: 'X' })).toEqual({ status: 400, code: 'BAD_USER_INPUT' });
+    // Lone surrogates and right-to-left marks are text, not attacks: accepted as given.
+    const ok = await fetch(`${server.url}/api/auth/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ...base, name: 'Zoë \u202e\ud800 李', password: 'pässwörd-😀-long' }),
+    });
+    expect(ok.status).toBe(201);
+  });
+
+  describe('tokens', () => {
+    const b64 = (value: object): string => Buffer.from(JSON.stringify(value)).toString('base64url');
+    const claims = () => ({ sub: user.user.id, sid: user.session.id, exp: Math.floor(Date.now() / 1000) + 600 });
+    const hmac = (header: object, payload: object, algorithm: string, secret = TEST_JWT_SECRET): string => {
+      const body = `${b64(header)}.${b64(payload)}`;
+      return `${body}.${createHmac(algorithm, secret).update(body).digest('base64url')}`;
+    };
+
+    const bad: Array<[string, () => string]> = [
+      ['alg none', () => `${b64({ alg: 'none', typ: 'JWT' })}.${b64(claims())}.`],
+      ['HS512', () => hmac({ alg: 'HS512', typ: 'JWT' }, claims(), 'sha512')],
+      ['HS384', () => hmac({ alg: 'HS384', typ: 'JWT' }, claims(), 'sha384')],
+      ['wrong secret', () => hmac({ alg: 'HS256', typ: 'JWT' }, claims(), 'sha256', 'not-the-secret-not-the-secret-not')],
+      ['expired', () => jwt.sign({ ...claims(), exp: Math.floor(Date.now() / 1000) - 1 }, TEST_JWT_SECRET, { algorithm: 'HS256' })],
+      ['no exp', () => hmac({ alg: 'HS256', typ: 'JWT' }, { sub: user.user.id, sid: user.session.id }, 'sha256')],
+      ['tampered payload', () => {
+        const [h, , s] = user.token.split('.');
+        return `${h}.${b64({ ...claims(), sub: 'f'.repeat(24) })}.${s}`;
+      }],
+      ['unknown sid', () => jwt.sign({ ...claims(), sid: randomUUID() }, TEST_JWT_SECRET, { algorithm: 'HS256' })],
+      ['malformed sid', () => jwt.sign({ ...claims(), sid: { $ne: null } }, TEST_JWT_SECRET, { algorithm: 'HS256' })],
+      ['numeric sid', () => jwt.sign({ ...claims(), sid: 42 }, TEST_JWT_SECRET, { algorithm: 'HS256' })],
+      ['garbage', () => 'not.a.token'],
+      ['huge', () => 'x'.repeat(8000)],
+    ];
+
+    it.each(bad)('%s is UNAUTHENTICATED on both APIs', async (_name, make) => {
+      const token = make();
+      expect(await rest('GET', '/api/auth/me', undefined, token)).toEqual({ status: 401, code: 'UNAUTHENTICATED' });
+      expect(await rest('GET', '/api/auth/sessions', undefined, token)).toEqual({ status: 401, code: 'UNAUTHENTICATED' });
+      expect(await graphql({ query: '{ me { id } }' }, token)).toEqual({ status: 200, code: 'UNAUTHENTICATED' });
+      const events = await fetch(`${server.url}/api/auth/events?token=${encodeURIComponent(token)}`, { headers: { accept: 'text/event-stream' } });
+      expect(events.status).toBe(401);
+      expect(((await events.json()) as { error: { code: string } }).error.code).toBe('UNAUTHENTICATED');
+    });
+  });
+
+  describe('GraphQL documents built to exhaust the server', () => {
+    it('an alias flood of logins is refused before any login runs', async () => {
+      const aliases = Array.from({ length: GRAPHQL_LIMITS.maxAliases + 5 }, (_, i) => `a${i}: login(input: {email: "${user.email}", password: "guess${i}"}) { token }`);
+      commands.length = 0;
+      expect(await graphql({ query: `mutation { ${aliases.join(' ')} }` })).toEqual({ status: 400, code: 'BAD_USER_INPUT' });
+      expect(commands).toEqual([]);
+    });
+
+    it('a token flood, deep nesting and directive flood are 400', async () => {
+      const tokens = `{ ${Array.from({ length: GRAPHQL_LIMITS.maxTokens }, () => '__typename').join(' ')} }`;
+      expect(await graphql({ query: tokens })).toEqual({ status: 400, code: 'BAD_USER_INPUT' });
+      const levels = GRAPHQL_LIMITS.maxDepth + 5;
+      const deep = `{ __type(name: "Session") { fields { type ${'{ ofType '.repeat(levels)}{ name }${' }'.repeat(levels)} } } }`;
+      expect(await graphql({ query: deep })).toEqual({ status: 400, code: 'BAD_USER_INPUT' });
+      const directives = `{ __typename ${'@include(if: true) '.repeat(GRAPHQL_LIMITS.maxDirectives + 5)} }`;
+      expect(await graphql({ query: directives })).toEqual({ status: 400, code: 'BAD_USER_INPUT' });
+    });
+
+    it('batching is off: an array of operations is a 400', async () => {
+      const batch = [{ query: '{ __typename }' }, { query: '{ __typename }' }];
+      expect((await graphql(batch)).status).toBe(400);
+    });
+
+    it('syntax and validation errors are BAD_USER_INPUT 400, not GraphQL-internal codes', async () => {
+      expect(await graphql({ query: '{ me { ' })).toEqual({ status: 400, code: 'BAD_USER_INPUT' });
+      expect(await graphql({ query: '{ doesNotExist }' })).toEqual({ status: 400, code: 'BAD_USER_INPUT' });
+    });
+  });
+
+  it('after all of it the server is healthy and valid tokens still work', async () => {
+    expect((await fetch(`${server.url}/health`)).status).toBe(200);
+    const me = await fetch(`${server.url}/api/auth/me`, { headers: { authorization: `Bearer ${user.token}` } });
+    expect(me.status).toBe(200);
+    expect(await graphql({ query: '{ me { id } }' }, user.token)).toEqual({ status: 200, code: undefined });
+  });
+});
