@@ -11,9 +11,8 @@
  * fails validation before any lookup).
  */
 import { performance } from 'node:perf_hooks';
-import { loadConfig } from '../src/config.js';
 import { login, register } from '../src/resolvers/auth.js';
-import { createServices } from '../src/services.js';
+import { benchServices } from './support.js';
 
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 40);
 const request = { ipAddress: '127.0.0.1', userAgent: 'bench' };
@@ -30,21 +29,8 @@ async function median(fn: () => Promise<unknown>): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  if (!process.env.MONGODB_URI || !process.env.REDIS_URL) {
-    console.error('bench: set MONGODB_URI and REDIS_URL');
-    process.exit(2);
-  }
-  const uri = new URL(process.env.MONGODB_URI);
-  uri.pathname = `/la_bench_${Date.now()}`;
-  const config = loadConfig({
-    ...process.env,
-    NODE_ENV: 'test',
-    MONGODB_URI: uri.toString(),
-    RATE_LIMIT_PER_IP: '1000000',
-    RATE_LIMIT_PER_ACCOUNT: '1000000',
-    LOG_LEVEL: 'silent',
-  });
-  const services = await createServices(config);
+  const services = await benchServices();
+  const { config } = services;
   try {
     const email = `timing.${Date.now()}@example.com`;
     await register(services, { name: 'Timing', email, password: 'the real password' }, request);
@@ -58,8 +44,7 @@ async function main(): Promise<void> {
     console.log(`unknown email               ${unknownEmail.toFixed(2).padStart(8)} ms   ${(unknownEmail / wrongPassword).toFixed(2)}x`);
     console.log(`invalid email (no lookup)   ${invalid.toFixed(2).padStart(8)} ms   ${(invalid / wrongPassword).toFixed(2)}x`);
   } finally {
-    await services.connection.dropDatabase().catch(() => {});
-    await services.close();
+    await services.done();
   }
 }
 

@@ -15,13 +15,12 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { loadConfig } from '../src/config.js';
 import { isActive } from '../src/models/session.js';
 import { authenticate } from '../src/resolvers/authenticate.js';
 import { register } from '../src/resolvers/auth.js';
 import { createApp } from '../src/server.js';
-import { createServices } from '../src/services.js';
 import { verifyToken } from '../src/token.js';
+import { benchServices } from './support.js';
 
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 2000);
 const ROUNDS = 3;
@@ -39,21 +38,8 @@ async function measure(name: string, fn: () => Promise<unknown>): Promise<{ name
 }
 
 async function main(): Promise<void> {
-  if (!process.env.MONGODB_URI || !process.env.REDIS_URL) {
-    console.error('bench: set MONGODB_URI and REDIS_URL (e.g. `make ferretdb` prints a MONGODB_URI)');
-    process.exit(2);
-  }
-  const uri = new URL(process.env.MONGODB_URI);
-  uri.pathname = `/la_bench_${Date.now()}`;
-  const config = loadConfig({
-    ...process.env,
-    NODE_ENV: 'test',
-    MONGODB_URI: uri.toString(),
-    BCRYPT_ROUNDS: '4',
-    RATE_LIMIT_PER_IP: '1000000',
-    LOG_LEVEL: 'silent',
-  });
-  const services = await createServices(config);
+  const services = await benchServices({ BCRYPT_ROUNDS: '4' });
+  const { config } = services;
   const server = createServer(createApp(services));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
@@ -92,8 +78,7 @@ async function main(): Promise<void> {
   } finally {
     server.closeAllConnections();
     server.close();
-    await services.connection.dropDatabase().catch(() => {});
-    await services.close();
+    await services.done();
   }
 }
 

@@ -1,0 +1,33 @@
+import { loadConfig } from '../src/config.js';
+import { createServices, type Services } from '../src/services.js';
+
+/**
+ * Services for a benchmark: the real MongoDB-wire server and Redis of
+ * MONGODB_URI and REDIS_URL, a throwaway database, silent logs, no rate limits.
+ * `done()` drops the database and closes the connections.
+ */
+export async function benchServices(env: Record<string, string> = {}): Promise<Services & { done(): Promise<void> }> {
+  if (!process.env.MONGODB_URI || !process.env.REDIS_URL) {
+    console.error('bench: set MONGODB_URI and REDIS_URL (`make ferretdb` prints a MONGODB_URI)');
+    process.exit(2);
+  }
+  const uri = new URL(process.env.MONGODB_URI);
+  uri.pathname = `/la_bench_${Date.now()}`;
+  const config = loadConfig({
+    ...process.env,
+    NODE_ENV: 'test',
+    MONGODB_URI: uri.toString(),
+    RATE_LIMIT_PER_IP: '1000000',
+    RATE_LIMIT_PER_ACCOUNT: '1000000',
+    LOG_LEVEL: 'silent',
+    ...env,
+  });
+  const services = await createServices(config);
+  return {
+    ...services,
+    async done() {
+      await services.connection.dropDatabase().catch(() => {});
+      await services.close();
+    },
+  };
+}
