@@ -1,14 +1,58 @@
+import { notFound } from '../src/errors.js';
 import type { ServerContext } from '../src/request-info.js';
 import type { Services } from '../src/services.js';
+import { errorResponse, json } from './http.js';
+import { routes, type Route } from './routes.js';
 
-/** The REST compatibility routes under /api (to be filled in: see issue "REST compatibility routes"). */
+export { routes } from './routes.js';
+
+const segments = (path: string): string[] => path.split('/').filter(Boolean);
+
+/** Path parameters if `pathname` fits the route's pattern, else null. */
+function matchPath(route: Route, pathname: string): Record<string, string> | null {
+  const pattern = segments(route.path);
+  const actual = segments(pathname);
+  if (pattern.length !== actual.length) return null;
+  const params: Record<string, string> = {};
+  for (const [i, part] of pattern.entries()) {
+    const value = actual[i] ?? '';
+    if (part.startsWith(':')) {
+      try {
+        params[part.slice(1)] = decodeURIComponent(value);
+      } catch {
+        // Malformed percent-encoding: pass it through for the validator to refuse.
+        params[part.slice(1)] = value;
+      }
+    } else if (part !== value) {
+      return null;
+    }
+  }
+  return params;
+}
+
+/**
+ * The REST compatibility routes under /api as one fetch handler. Unknown paths
+ * are 404 `NOT_FOUND`; a known path with another method is 405 with `Allow`.
+ * Every failure becomes `{"error": {"code", "message"}}` in errorResponse.
+ */
 export function createRestHandler(services: Services): (request: Request, server: ServerContext) => Promise<Response> {
-  return async (request) => {
-    const url = new URL(request.url);
-    services.log.debug({ path: url.pathname }, 'rest route not implemented');
-    return new Response(JSON.stringify({ error: { code: 'NOT_FOUND', message: `No route for ${request.method} ${url.pathname}` } }), {
-      status: 404,
-      headers: { 'content-type': 'application/json; charset=utf-8' },
+  return async (request, server) => {
+    const { pathname } = new URL(request.url);
+    const candidates = routes.flatMap((route) => {
+      const params = matchPath(route, pathname);
+      return params ? [{ route, params }] : [];
     });
+    const match = candidates.find((c) => c.route.method === request.method);
+    try {
+      if (!match) {
+        if (candidates.length === 0) throw notFound(`No route for ${request.method} ${pathname}`);
+        const allow = candidates.map((c) => c.route.method).join(', ');
+        // Not one of API.md's codes (the contract has no row for 405): see the README's REST section.
+        return json(405, { error: { code: 'METHOD_NOT_ALLOWED', message: `${request.method} is not allowed here; use ${allow}` } }, { allow });
+      }
+      return await match.route.handle({ request, params: match.params, services, server });
+    } catch (error) {
+      return errorResponse(error, services.log);
+    }
   };
 }

@@ -1,0 +1,86 @@
+import { authenticate, requireViewer } from '../src/resolvers/authenticate.js';
+import { sessionRevokedEvents } from '../src/resolvers/session-events.js';
+import { readBearerToken } from '../src/request-info.js';
+import type { Services } from '../src/services.js';
+import { toJson } from './shapes.js';
+
+const encoder = new TextEncoder();
+
+/** One SSE frame. `data` is one line of JSON, so it never needs splitting over several `data:` lines. */
+const frame = (id: number, event: string, data: unknown): Uint8Array =>
+  encoder.encode(`id: ${id}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+
+const PING = encoder.encode(': ping\n\n');
+
+/**
+ * `GET /api/auth/events`: the `sessionRevoked` subscription as plain SSE, for
+ * EventSource and `curl -N`. The stream is the one GraphQL serves
+ * (sessionRevokedEvents), so it has the same no-gap guarantee and the same end.
+ *
+ * Everything that can fail happens before the response starts, so a bad or
+ * revoked token, or an unreachable Redis, is an ordinary JSON error (thrown
+ * here, shaped by the router) and never a stream.
+ *
+ * `id:` is a counter per connection (1 is `connected`). Nothing is replayed
+ * from `Last-Event-ID`: a reconnecting client is a new subscriber, and if its
+ * own session was revoked meanwhile the reconnection is refused with 401.
+ */
+export async function streamSessionEvents(services: Services, request: Request): Promise<Response> {
+  // Taken before the session check, as for the subscription: revocations from this instant are replayed.
+  const authenticatedAt = new Date();
+  // `?token=` as well as the header: a browser EventSource cannot set headers.
+  const token = readBearerToken(request, { allowQueryToken: true });
+  const viewer = requireViewer(await authenticate(services, token));
+  // Resolves once the broker acknowledged the subscription: from here on nothing is missed.
+  const events = await sessionRevokedEvents(services, viewer, authenticatedAt);
+
+  const { signal } = request;
+  let stop = (): void => {};
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      let nextId = 1;
+      let open = true;
+      const send = (chunk: Uint8Array): void => {
+        if (open) controller.enqueue(chunk);
+      };
+      const heartbeat = setInterval(() => send(PING), services.config.sseHeartbeatMs);
+      // Runs once whichever way the stream ends: the user's own revocation, session
+      // expiry, or the client going away (which only request.signal reports: the
+      // Node adapter does not cancel the body stream).
+      stop = () => {
+        if (!open) return;
+        open = false;
+        clearInterval(heartbeat);
+        signal.removeEventListener('abort', stop);
+        void events.return();
+        controller.close();
+      };
+      signal.addEventListener('abort', stop);
+      if (signal.aborted) {
+        stop();
+        return;
+      }
+
+      send(frame(nextId++, 'connected', { sessionId: viewer.sessionId, userId: viewer.userId }));
+      void (async () => {
+        // Ends by itself after the event about the viewer's own session.
+        for await (const event of events) send(frame(nextId++, 'session-revoked', toJson('SessionRevokedEvent', event)));
+        stop();
+      })();
+    },
+    cancel() {
+      stop();
+    },
+  });
+
+  return new Response(body, {
+    status: 200,
+    headers: {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-store, no-transform',
+      connection: 'keep-alive',
+      // nginx would otherwise buffer the stream and hold events back.
+      'x-accel-buffering': 'no',
+    },
+  });
+}

@@ -1,0 +1,195 @@
+import { print } from 'graphql';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_BODY_BYTES } from '../src/server.js';
+import { registerUser } from './support/client.js';
+import { waitForSubscribers } from './support/events.js';
+import { SessionRevokedDocument } from './support/operations.js';
+import { dropDatabase, startServer, testDatabaseUri, type TestServer } from './support/server.js';
+import { holdSubscription, nextClientGone, openEventStream, waitForListeners, type RawEventStream } from './support/sse.js';
+
+const PASSWORD = 'correct horse battery';
+let counter = 0;
+const email = (): string => `http.${Date.now().toString(36)}.${process.pid}.${++counter}@example.com`;
+
+/** A body sent with `Transfer-Encoding: chunked`: no Content-Length for the server to trust. */
+function chunked(text: string, chunkSize = 8192): ReadableStream<Uint8Array> {
+  const bytes = new TextEncoder().encode(text);
+  let offset = 0;
+  return new ReadableStream({
+    pull(controller) {
+      if (offset >= bytes.length) return controller.close();
+      controller.enqueue(bytes.slice(offset, offset + chunkSize));
+      offset += chunkSize;
+    },
+  });
+}
+
+const post = (url: string, body: string | ReadableStream<Uint8Array>, headers: Record<string, string> = {}): Promise<Response> =>
+  // `duplex` is what Node's fetch needs to stream a request body.
+  fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body, duplex: 'half' } as RequestInit);
+
+/** The sessionRevoked subscription over GraphQL SSE, read raw. */
+function openGraphQLStream(graphqlUrl: string, token: string): Promise<RawEventStream> {
+  const url = `${graphqlUrl}?query=${encodeURIComponent(print(SessionRevokedDocument))}`;
+  return openEventStream(url, { authorization: `Bearer ${token}` });
+}
+
+/** A register body of exactly `size` bytes whose name is too long: a 400 if read, a 413 if refused unread. */
+function registerBodyOfSize(size: number): string {
+  const skeleton = JSON.stringify({ name: '', email: 'size@example.com', password: PASSWORD });
+  return JSON.stringify({ name: 'n'.repeat(size - skeleton.length), email: 'size@example.com', password: PASSWORD });
+}
+
+describe('HTTP hygiene', () => {
+  const mongoUri = testDatabaseUri();
+  let server: TestServer;
+  let strict: TestServer;
+  let proxied: TestServer;
+
+  beforeAll(async () => {
+    [server, strict, proxied] = await Promise.all([
+      startServer({ env: { MONGODB_URI: mongoUri } }),
+      startServer({ env: { MONGODB_URI: mongoUri, CORS_ORIGINS: 'https://app.example.com, http://localhost:5173' } }),
+      startServer({ env: { MONGODB_URI: mongoUri, TRUST_PROXY: 'true' } }),
+    ]);
+  });
+  afterAll(async () => {
+    await Promise.all([server?.close(), strict?.close(), proxied?.close()]);
+    await dropDatabase(mongoUri);
+  });
+
+  describe('request body limit', () => {
+    it('refuses REST and GraphQL bodies over 100 kB with 413 PAYLOAD_TOO_LARGE, by Content-Length or counted', async () => {
+      const big = registerBodyOfSize(MAX_BODY_BYTES + 1);
+      for (const body of [big, chunked(big)]) {
+        const rest = await post(`${server.url}/api/auth/register`, body);
+        expect(rest.status).toBe(413);
+        expect(await rest.json()).toEqual({ error: { code: 'PAYLOAD_TOO_LARGE', message: expect.any(String) } });
+      }
+      const query = JSON.stringify({ query: `{ me { id } } ${'#'.repeat(MAX_BODY_BYTES)}` });
+      for (const body of [query, chunked(query)]) {
+        const graphql = await post(server.graphqlUrl, body);
+        expect(graphql.status).toBe(413);
+        expect(await graphql.json()).toEqual({
+          errors: [{ message: expect.any(String), extensions: { code: 'PAYLOAD_TOO_LARGE' } }],
+        });
+      }
+    });
+
+    it('reads a body at the limit and lets validation answer it', async () => {
+      for (const body of [registerBodyOfSize(MAX_BODY_BYTES), chunked(registerBodyOfSize(MAX_BODY_BYTES))]) {
+        const reply = await post(`${server.url}/api/auth/register`, body);
+        expect(reply.status).toBe(400);
+        expect(await reply.json()).toMatchObject({ error: { code: 'BAD_USER_INPUT' } });
+      }
+    });
+
+    it('a GraphQL subscription still ends when its client disconnects (the re-read request keeps its signal)', async () => {
+      const user = await registerUser(server.graphqlUrl);
+      const stream = await openGraphQLStream(server.graphqlUrl, user.token);
+      // The first bytes (Yoga's opening ping) mean the stream is being sent.
+      await stream.until((item) => item.kind === 'comment');
+      stream.close();
+      await waitForListeners(server.services, user.user.id, 0);
+    });
+
+    it('a client that leaves while its GraphQL subscription is being set up leaves no subscription behind', async () => {
+      const user = await registerUser(server.graphqlUrl);
+      const gone = nextClientGone('/graphql');
+      const restore = holdSubscription(server.services, () => gone, 'after-subscribe');
+      try {
+        const controller = new AbortController();
+        const request = fetch(server.graphqlUrl, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${user.token}` },
+          body: JSON.stringify({ query: print(SessionRevokedDocument) }),
+          signal: controller.signal,
+        }).catch(() => null);
+        await waitForSubscribers(server.services, user.user.id, 1);
+        controller.abort();
+        await request;
+        await gone;
+        await waitForListeners(server.services, user.user.id, 0);
+      } finally {
+        restore();
+      }
+    });
+  });
+
+  describe('CORS', () => {
+    it('allows any origin by default in development, for REST, GraphQL and the event stream', async () => {
+      const origin = 'https://anywhere.example';
+      const preflight = await fetch(`${server.url}/api/auth/logout-all`, {
+        method: 'OPTIONS',
+        headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' },
+      });
+      expect(preflight.status).toBe(204);
+      expect(preflight.headers.get('access-control-allow-origin')).toBe('*');
+      expect(preflight.headers.get('access-control-allow-methods')).toContain('POST');
+      expect(preflight.headers.get('access-control-allow-headers')).toContain('authorization');
+
+      const user = await registerUser(server.graphqlUrl);
+      for (const url of [`${server.url}/api/auth/me`, `${server.graphqlUrl}?query=${encodeURIComponent('{ me { id } }')}`]) {
+        const response = await fetch(url, { headers: { origin, authorization: `Bearer ${user.token}` } });
+        expect(response.status).toBe(200);
+        expect(response.headers.get('access-control-allow-origin')).toBe('*');
+      }
+      const controller = new AbortController();
+      const events = await fetch(`${server.url}/api/auth/events?token=${user.token}`, { headers: { origin }, signal: controller.signal });
+      expect(events.headers.get('access-control-allow-origin')).toBe('*');
+      controller.abort();
+      await waitForListeners(server.services, user.user.id, 0);
+    });
+
+    it('with CORS_ORIGINS, echoes a listed origin and gives nothing to another, on REST and GraphQL alike', async () => {
+      for (const path of ['/api/auth/login', '/graphql']) {
+        const allowed = await fetch(`${strict.url}${path}`, {
+          method: 'OPTIONS',
+          headers: { origin: 'http://localhost:5173', 'access-control-request-method': 'POST' },
+        });
+        expect(allowed.status).toBe(204);
+        expect(allowed.headers.get('access-control-allow-origin')).toBe('http://localhost:5173');
+        expect(allowed.headers.get('vary')).toContain('Origin');
+
+        const refused = await fetch(`${strict.url}${path}`, {
+          method: 'OPTIONS',
+          headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' },
+        });
+        expect(refused.headers.get('access-control-allow-origin')).toBeNull();
+        expect(refused.headers.get('access-control-allow-methods')).toBeNull();
+      }
+      const body = JSON.stringify({ email: email(), password: PASSWORD });
+      const listed = await post(`${strict.url}/api/auth/login`, body, { origin: 'https://app.example.com' });
+      expect(listed.status).toBe(401);
+      expect(listed.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
+      // Browsers may read these from a cross-origin answer.
+      expect(listed.headers.get('access-control-expose-headers')).toContain('retry-after');
+      const other = await post(`${strict.url}/graphql`, JSON.stringify({ query: '{ me { id } }' }), { origin: 'https://evil.example' });
+      expect(other.headers.get('access-control-allow-origin')).toBeNull();
+      expect(other.headers.get('vary')).toContain('Origin');
+    });
+  });
+
+  describe('client address and device', () => {
+    const registerVia = async (url: string, headers: Record<string, string>, extra: Record<string, string> = {}) => {
+      const reply = await post(`${url}/api/auth/register`, JSON.stringify({ name: 'Ip', email: email(), password: PASSWORD, ...extra }), headers);
+      expect(reply.status).toBe(201);
+      return ((await reply.json()) as { session: { ipAddress: string; deviceInfo: string; userAgent: string } }).session;
+    };
+
+    it('records the socket address and ignores X-Forwarded-For unless TRUST_PROXY is set', async () => {
+      const forwarded = { 'x-forwarded-for': '203.0.113.7, 10.0.0.1' };
+      expect((await registerVia(server.url, forwarded)).ipAddress).toBe('127.0.0.1');
+      expect((await registerVia(proxied.url, forwarded)).ipAddress).toBe('203.0.113.7');
+      expect((await registerVia(proxied.url, {})).ipAddress).toBe('127.0.0.1');
+    });
+
+    it('derives deviceInfo from the User-Agent when the client names none', async () => {
+      const safari =
+        'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1';
+      expect(await registerVia(server.url, { 'user-agent': safari })).toMatchObject({ deviceInfo: 'Safari 17 on iOS', userAgent: safari });
+      expect((await registerVia(server.url, { 'user-agent': 'curl/8.5.0' })).deviceInfo).toBe('curl 8.5.0');
+      expect((await registerVia(server.url, { 'user-agent': safari }, { deviceInfo: 'Work phone' })).deviceInfo).toBe('Work phone');
+    });
+  });
+});

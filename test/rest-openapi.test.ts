@@ -1,0 +1,231 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { routes } from '../rest-compat/index.js';
+import { dropDatabase, startServer, testDatabaseUri, type TestServer } from './support/server.js';
+import { isEvent, openEventStream } from './support/sse.js';
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+type Schema = { [key: string]: Json };
+
+const isObject = (value: unknown): value is { [key: string]: Json } =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+function typeOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'array';
+  if (typeof value === 'number') return Number.isInteger(value) ? 'integer' : 'number';
+  return typeof value;
+}
+
+const FORMATS: Record<string, RegExp> = {
+  'date-time': /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/,
+  uuid: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i,
+};
+
+/**
+ * The JSON Schema subset the document uses ($ref, type, properties, required,
+ * additionalProperties, items, enum, const, format), checked by hand so that no
+ * validator is needed. Returns one line per violation.
+ */
+function validate(document: Schema, schema: Json, value: unknown, path = '$'): string[] {
+  if (!isObject(schema)) return [`${path}: schema is not an object`];
+  if (typeof schema.$ref === 'string') {
+    const target = resolve(document, schema.$ref);
+    if (target === undefined) return [`${path}: unresolved ${schema.$ref}`];
+    return validate(document, target, value, path);
+  }
+  const errors: string[] = [];
+  const actual = typeOf(value);
+  if (schema.type !== undefined) {
+    const allowed = Array.isArray(schema.type) ? schema.type : [schema.type];
+    const ok = allowed.some((t) => t === actual || (t === 'number' && actual === 'integer'));
+    if (!ok) return [`${path}: expected ${allowed.join('|')}, got ${actual}`];
+  }
+  if (Array.isArray(schema.enum) && !schema.enum.includes(value as Json)) errors.push(`${path}: ${JSON.stringify(value)} not in enum`);
+  if (schema.const !== undefined && schema.const !== value) errors.push(`${path}: expected ${JSON.stringify(schema.const)}`);
+  if (typeof schema.format === 'string' && typeof value === 'string') {
+    if (!FORMATS[schema.format]?.test(value)) errors.push(`${path}: not a ${schema.format}: ${value}`);
+  }
+  if (isObject(value)) {
+    const properties = isObject(schema.properties) ? schema.properties : {};
+    if (Array.isArray(schema.required)) {
+      for (const key of schema.required) if (typeof key === 'string' && !(key in value)) errors.push(`${path}.${key}: missing`);
+    }
+    for (const [key, item] of Object.entries(value)) {
+      const propertySchema = properties[key];
+      if (propertySchema !== undefined) errors.push(...validate(document, propertySchema, item, `${path}.${key}`));
+      else if (schema.additionalProperties === false) errors.push(`${path}.${key}: not documented`);
+    }
+  }
+  if (Array.isArray(value) && schema.items !== undefined) {
+    value.forEach((item, i) => errors.push(...validate(document, schema.items!, item, `${path}[${i}]`)));
+  }
+  return errors;
+}
+
+/** What a local `$ref` (`#/components/schemas/User`) points at. */
+function resolve(document: Schema, ref: string): Json | undefined {
+  return ref
+    .replace(/^#\//, '')
+    .split('/')
+    .reduce<Json | undefined>((node, key) => (isObject(node) ? node[key] : undefined), document);
+}
+
+/** Every `$ref` in the document, wherever it sits. */
+function refs(node: Json): string[] {
+  if (Array.isArray(node)) return node.flatMap(refs);
+  if (!isObject(node)) return [];
+  return Object.entries(node).flatMap(([key, value]) => (key === '$ref' && typeof value === 'string' ? [value] : refs(value)));
+}
+
+const toOpenApiPath = (path: string): string => path.replace(/:(\w+)/g, '{$1}');
+
+describe('GET /api/openapi.json', () => {
+  const mongoUri = testDatabaseUri();
+  let server: TestServer;
+  let document: Schema;
+
+  beforeAll(async () => {
+    server = await startServer({ env: { MONGODB_URI: mongoUri } });
+    const response = await fetch(`${server.url}/api/openapi.json`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+    document = (await response.json()) as Schema;
+  });
+  afterAll(async () => {
+    await server?.close();
+    await dropDatabase(mongoUri);
+  });
+
+  const operation = (method: string, template: string): Schema => {
+    const paths = document.paths as Schema;
+    const item = paths[toOpenApiPath(template)];
+    const op = isObject(item) ? item[method.toLowerCase()] : undefined;
+    if (!isObject(op)) throw new Error(`${method} ${template} is not documented`);
+    return op;
+  };
+
+  it('is OpenAPI 3.1 and describes exactly the routes the router serves', () => {
+    expect(document.openapi).toBe('3.1.0');
+    const documented = Object.entries(document.paths as Schema).flatMap(([path, item]) =>
+      Object.keys(isObject(item) ? item : {}).map((method) => `${method.toUpperCase()} ${path}`),
+    );
+    const served = routes.map((route) => `${route.method} ${toOpenApiPath(route.path)}`);
+    expect(documented.sort()).toEqual(served.sort());
+    for (const ref of refs(document)) expect(resolve(document, ref), ref).toBeDefined();
+  });
+
+  it('documents every response the routes really give, status and shape', async () => {
+    const base = server.url;
+    const seen = new Set<string>();
+    /** Sends a request and checks the answer against the documented response for its status. */
+    const check = async (method: string, template: string, path: string, init: { token?: string; body?: unknown } = {}): Promise<unknown> => {
+      const op = operation(method, template);
+      if (init.body !== undefined && isObject(op.requestBody)) {
+        // What the tests send as a valid body must be what the document describes.
+        const content = op.requestBody.content as Schema;
+        const schema = (content['application/json'] as Schema).schema as Json;
+        const bodyErrors = validate(document, schema, init.body);
+        if (bodyErrors.length === 0) seen.add(`${method} ${template} request`);
+      }
+      const response = await fetch(`${base}${path}`, {
+        method,
+        headers: { ...(init.token ? { authorization: `Bearer ${init.token}` } : {}), 'content-type': 'application/json' },
+        body: init.body === undefined ? undefined : JSON.stringify(init.body),
+      });
+      const documented = (op.responses as Schema)[String(response.status)];
+      expect(documented, `${method} ${template} answered ${response.status}, which is not documented`).toBeDefined();
+      const content = (documented as Schema).content as Schema;
+      const type = (response.headers.get('content-type') ?? '').split(';')[0]!;
+      expect(Object.keys(content), `${method} ${template} ${response.status} as ${type}`).toContain(type);
+      const body = (await response.json()) as unknown;
+      expect(validate(document, (content[type] as Schema).schema as Json, body), `${method} ${template} ${response.status}`).toEqual([]);
+      seen.add(`${method} ${template} ${response.status}`);
+      return body;
+    };
+
+    const address = `openapi.${Date.now()}@example.com`;
+    const registration = { name: 'Open Api', email: address, password: 'password123', deviceInfo: 'docs' };
+    const first = (await check('POST', '/api/auth/register', '/api/auth/register', { body: registration })) as { token: string };
+    await check('POST', '/api/auth/register', '/api/auth/register', { body: registration });
+    await check('POST', '/api/auth/register', '/api/auth/register', { body: { ...registration, email: 'nope' } });
+    await check('POST', '/api/auth/register', '/api/auth/register', { body: { ...registration, name: 'n'.repeat(200_000) } });
+    const login = { email: address, password: 'password123' };
+    const second = (await check('POST', '/api/auth/login', '/api/auth/login', { body: login })) as { token: string; session: { id: string } };
+    const third = (await check('POST', '/api/auth/login', '/api/auth/login', { body: login })) as { token: string; session: { id: string } };
+    await check('POST', '/api/auth/login', '/api/auth/login', { body: { ...login, password: 'wrong password' } });
+    await check('POST', '/api/auth/login', '/api/auth/login', { body: { email: address } });
+    await check('GET', '/api/auth/me', '/api/auth/me', { token: first.token });
+    await check('GET', '/api/auth/me', '/api/auth/me');
+    await check('GET', '/api/auth/sessions', '/api/auth/sessions', { token: first.token });
+    await check('GET', '/api/auth/sessions', '/api/auth/sessions', { token: 'garbage' });
+
+    // The event stream: its 401, then real events checked against the documented event schemas.
+    await check('GET', '/api/auth/events', '/api/auth/events');
+    const stream = await openEventStream(`${base}/api/auth/events?token=${first.token}`);
+    const ok = operation('GET', '/api/auth/events');
+    const streamed = (ok.responses as Schema)['200'] as Schema;
+    expect(Object.keys(streamed.content as Schema)).toContain((stream.response.headers.get('content-type') ?? '').split(';')[0]);
+    const eventSchemas = streamed['x-sse-events'] as Schema;
+    await stream.until(isEvent('connected'));
+
+    await check('DELETE', '/api/auth/sessions/:id', `/api/auth/sessions/${second.session.id}`, { token: first.token });
+    await check('DELETE', '/api/auth/sessions/:id', `/api/auth/sessions/${second.session.id}`, { token: first.token });
+    await check('DELETE', '/api/auth/sessions/:id', '/api/auth/sessions/not-an-id', { token: first.token });
+    await check('DELETE', '/api/auth/sessions/:id', `/api/auth/sessions/${second.session.id}`);
+    await check('POST', '/api/auth/logout-all', '/api/auth/logout-all', { token: first.token, body: { exceptCurrent: 'no' } });
+    await check('POST', '/api/auth/logout-all', '/api/auth/logout-all', { token: third.token, body: { exceptCurrent: true } });
+    await check('POST', '/api/auth/logout', '/api/auth/logout', { token: third.token });
+    await check('POST', '/api/auth/logout', '/api/auth/logout', { token: third.token });
+    await check('POST', '/api/auth/logout-all', '/api/auth/logout-all', { token: 'garbage' });
+    await check('GET', '/api/openapi.json', '/api/openapi.json');
+
+    await stream.readToEnd();
+    const events = stream.seen.filter((item) => item.kind === 'event');
+    expect(new Set(events.map((e) => (e.kind === 'event' ? e.event : '')))).toEqual(new Set(['connected', 'session-revoked']));
+    for (const event of events) {
+      if (event.kind !== 'event') continue;
+      const schema = eventSchemas[event.event];
+      expect(schema, `event ${event.event} is not documented`).toBeDefined();
+      expect(validate(document, schema as Json, JSON.parse(event.data)), `event ${event.event}`).toEqual([]);
+    }
+
+    // Every route was seen succeeding and failing, and every valid body sent matched its documented schema.
+    expect([...seen].sort()).toEqual(
+      [
+        'DELETE /api/auth/sessions/:id 200',
+        'DELETE /api/auth/sessions/:id 400',
+        'DELETE /api/auth/sessions/:id 401',
+        'DELETE /api/auth/sessions/:id 404',
+        'GET /api/auth/events 401',
+        'GET /api/auth/me 200',
+        'GET /api/auth/me 401',
+        'GET /api/auth/sessions 200',
+        'GET /api/auth/sessions 401',
+        'GET /api/openapi.json 200',
+        'POST /api/auth/login 200',
+        'POST /api/auth/login 400',
+        'POST /api/auth/login 401',
+        'POST /api/auth/login request',
+        'POST /api/auth/logout 200',
+        'POST /api/auth/logout 401',
+        'POST /api/auth/logout-all 200',
+        'POST /api/auth/logout-all 400',
+        'POST /api/auth/logout-all 401',
+        'POST /api/auth/logout-all request',
+        'POST /api/auth/register 201',
+        'POST /api/auth/register 400',
+        'POST /api/auth/register 409',
+        'POST /api/auth/register 413',
+        'POST /api/auth/register request',
+      ].sort(),
+    );
+  });
+
+  it('the checker itself refuses a drifted shape', () => {
+    const session = { $ref: '#/components/schemas/Session' };
+    expect(validate(document, session, { id: 'x' })).toContain('$.deviceInfo: missing');
+    expect(validate(document, { $ref: '#/components/schemas/User' }, {
+      id: '1', email: 'a@b.co', name: 'A', createdAt: '2026-01-01T00:00:00.000Z', updatedAt: 'yesterday', extra: 1,
+    })).toEqual(['$.updatedAt: not a date-time: yesterday', '$.extra: not documented']);
+  });
+});

@@ -1,0 +1,152 @@
+import { execFile, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dropDatabase, startServer, testDatabaseUri, type TestServer } from './support/server.js';
+import { isEvent, SseParser, waitForListeners, type SseItem } from './support/sse.js';
+
+const run = promisify(execFile);
+const README = fileURLToPath(new URL('../README.md', import.meta.url));
+const SEED_README = fileURLToPath(new URL('../../shared/seed/original-README.md', import.meta.url));
+const PRINTED_HOST = 'http://localhost:3001';
+
+/** The commands of the ```bash blocks of a markdown text: continuation lines joined, comments dropped. */
+function bashCommands(markdown: string): string[] {
+  const blocks = [...markdown.matchAll(/```bash\n([\s\S]*?)```/g)].map((m) => m[1] ?? '');
+  return blocks.flatMap((block) =>
+    block
+      .replace(/\\\n\s*/g, ' ')
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((line) => line !== '' && !line.startsWith('#')),
+  );
+}
+
+function restSection(): string {
+  const text = readFileSync(README, 'utf8');
+  const match = /<!-- rest:start -->([\s\S]*?)<!-- rest:end -->/.exec(text);
+  if (!match?.[1]) throw new Error('README.md has no rest:start/rest:end section');
+  return match[1];
+}
+
+const normalize = (command: string): string => command.replace(/\s+/g, ' ').replace(' -N ', ' ').trim();
+const routeOf = (command: string): string => {
+  const method = /-X (\w+)/.exec(command)?.[1] ?? 'GET';
+  const path = new URL(/"?(http:\/\/[^"\s]+)"?/.exec(command)?.[1] ?? '').pathname.replace(/\/sessions\/SESSION_ID$/, '/sessions/:id');
+  return `${method} ${path}`;
+};
+
+describe('README REST examples', () => {
+  const commands = bashCommands(restSection());
+  const mongoUri = testDatabaseUri();
+  let server: TestServer;
+
+  beforeAll(async () => {
+    server = await startServer({ env: { MONGODB_URI: mongoUri } });
+  });
+  afterAll(async () => {
+    await server?.close();
+    await dropDatabase(mongoUri);
+  });
+
+  it('include every curl example of the original README, and only curl commands', () => {
+    const seed = bashCommands(readFileSync(SEED_README, 'utf8')).filter((c) => c.startsWith('curl '));
+    expect(seed.length).toBeGreaterThanOrEqual(5);
+    expect(commands.map(normalize)).toEqual(expect.arrayContaining(seed.map(normalize)));
+    for (const command of commands) expect(command).toMatch(/^curl /);
+    // Every REST route but the OpenAPI document has an example.
+    expect(new Set(commands.map(routeOf))).toEqual(
+      new Set([
+        'POST /api/auth/register',
+        'POST /api/auth/login',
+        'GET /api/auth/sessions',
+        'GET /api/auth/me',
+        'DELETE /api/auth/sessions/:id',
+        'POST /api/auth/logout-all',
+        'POST /api/auth/logout',
+        'GET /api/auth/events',
+      ]),
+    );
+  });
+
+  it('work as printed against a running server', async () => {
+    const api = `${server.url}/api/auth`;
+    const login = async (): Promise<{ token: string; session: { id: string }; user: { id: string } }> => {
+      const response = await fetch(`${api}/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'john@example.com', password: 'password123' }),
+      });
+      expect(response.status).toBe(200);
+      return (await response.json()) as { token: string; session: { id: string }; user: { id: string } };
+    };
+    /** The printed command with this server's address and, where it asks for them, a fresh token and another session's id. */
+    const prepare = async (command: string): Promise<{ line: string; token: string; userId: string }> => {
+      let line = command.replaceAll(PRINTED_HOST, server.url);
+      let token = '';
+      let userId = '';
+      if (line.includes('YOUR_JWT_TOKEN')) {
+        const me = await login();
+        token = me.token;
+        userId = me.user.id;
+        line = line.replaceAll('YOUR_JWT_TOKEN', token);
+      }
+      if (line.includes('SESSION_ID')) line = line.replaceAll('SESSION_ID', (await login()).session.id);
+      return { line, token, userId };
+    };
+
+    const expected: Record<string, [number, unknown]> = {
+      'POST /api/auth/register': [201, { token: expect.any(String), user: expect.objectContaining({ email: 'john@example.com' }), session: expect.objectContaining({ current: true }) }],
+      'POST /api/auth/login': [200, { token: expect.any(String), user: expect.objectContaining({ name: 'John Doe' }), session: expect.objectContaining({ deviceInfo: expect.stringMatching(/^curl \d/) }) }],
+      'GET /api/auth/sessions': [200, { sessions: expect.arrayContaining([expect.objectContaining({ current: true })]) }],
+      'GET /api/auth/me': [200, { user: expect.objectContaining({ email: 'john@example.com' }) }],
+      'DELETE /api/auth/sessions/:id': [200, { success: true }],
+      'POST /api/auth/logout-all': [200, { success: true, revokedCount: expect.any(Number), revokedSessionIds: expect.any(Array) }],
+      'POST /api/auth/logout': [200, { success: true }],
+    };
+
+    for (const command of commands) {
+      const route = routeOf(command);
+      const { line, token, userId } = await prepare(command);
+      if (route === 'GET /api/auth/events') {
+        await runEventsExample(line, userId, async () => {
+          // Another terminal signs every device out; the stream shows it and ends, and curl exits.
+          const other = await login();
+          const response = await fetch(`${api}/logout-all`, { method: 'POST', headers: { authorization: `Bearer ${other.token}` } });
+          expect(response.status).toBe(200);
+        }).then((items) => {
+          expect(items.find(isEvent('connected'))).toBeDefined();
+          const last = items.filter(isEvent('session-revoked')).at(-1);
+          expect(last?.kind === 'event' ? JSON.parse(last.data) : null).toMatchObject({ reason: 'LOGOUT_ALL', current: true });
+        });
+        expect(token).not.toBe('');
+        continue;
+      }
+      // -sS: no progress meter; -w: the status on a line of its own after the body.
+      const { stdout } = await run('bash', ['-c', `${line} -sS -w '\\n%{http_code}'`]);
+      const cut = stdout.lastIndexOf('\n');
+      const [status, body] = expected[route] ?? [0, null];
+      expect({ route, status: Number(stdout.slice(cut + 1)), body: JSON.parse(stdout.slice(0, cut)) as unknown }).toEqual({ route, status, body });
+    }
+  });
+
+  /** Runs the printed streaming curl, waits for `connected`, lets `trigger` revoke, and reads until curl exits. */
+  async function runEventsExample(line: string, userId: string, trigger: () => Promise<void>): Promise<SseItem[]> {
+    const curl = spawn('bash', ['-c', `${line} -sS`]);
+    const parser = new SseParser();
+    const items: SseItem[] = [];
+    const exited = new Promise<number | null>((resolve) => curl.once('exit', resolve));
+    await new Promise<void>((resolve, reject) => {
+      curl.stdout.setEncoding('utf8').on('data', (text: string) => {
+        items.push(...parser.feed(text));
+        if (items.some(isEvent('connected'))) resolve();
+      });
+      void exited.then(() => reject(new Error(`curl exited before connected: ${JSON.stringify(items)}`)));
+    });
+    await trigger();
+    expect(await exited).toBe(0);
+    await waitForListeners(server.services, userId, 0);
+    return items;
+  }
+});
