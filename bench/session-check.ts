@@ -12,12 +12,12 @@
  *  - http: a full GraphQL request (`{ __typename }` with a Bearer token) through
  *    the HTTP server, to show how much of a request the check is.
  */
-import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { isActive } from '../src/models/session.js';
 import { authenticate } from '../src/resolvers/authenticate.js';
 import { register } from '../src/resolvers/auth.js';
+import { createHttpServer } from '../src/http-hygiene.js';
 import { createApp } from '../src/server.js';
 import { verifyToken } from '../src/token.js';
 import { benchServices } from './support.js';
@@ -40,7 +40,7 @@ async function measure(name: string, fn: () => Promise<unknown>): Promise<{ name
 async function main(): Promise<void> {
   const services = await benchServices({ BCRYPT_ROUNDS: '4' });
   const { config } = services;
-  const server = createServer(createApp(services));
+  const server = createHttpServer(createApp(services));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
   try {

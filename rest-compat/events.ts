@@ -32,44 +32,36 @@ export async function streamSessionEvents(services: Services, request: Request):
   const token = readBearerToken(request, { allowQueryToken: true });
   const viewer = requireViewer(await authenticate(services, token));
   // Resolves once the broker acknowledged the subscription: from here on nothing is missed.
-  const events = await sessionRevokedEvents(services, viewer, authenticatedAt);
+  // It ends by itself on the viewer's own revocation, session expiry, or the client leaving.
+  const events = await sessionRevokedEvents(services, viewer, authenticatedAt, request.signal);
 
-  const { signal } = request;
-  let stop = (): void => {};
+  let open = true;
+  let heartbeat: NodeJS.Timeout | undefined;
+  // Runs once, whichever way the stream ends; true if this call ended it.
+  const finish = (): boolean => {
+    if (!open) return false;
+    open = false;
+    clearInterval(heartbeat);
+    void events.return();
+    return true;
+  };
   const body = new ReadableStream<Uint8Array>({
     start(controller) {
       let nextId = 1;
-      let open = true;
       const send = (chunk: Uint8Array): void => {
         if (open) controller.enqueue(chunk);
       };
-      const heartbeat = setInterval(() => send(PING), services.config.sseHeartbeatMs);
-      // Runs once whichever way the stream ends: the user's own revocation, session
-      // expiry, or the client going away (which only request.signal reports: the
-      // Node adapter does not cancel the body stream).
-      stop = () => {
-        if (!open) return;
-        open = false;
-        clearInterval(heartbeat);
-        signal.removeEventListener('abort', stop);
-        void events.return();
-        controller.close();
-      };
-      signal.addEventListener('abort', stop);
-      if (signal.aborted) {
-        stop();
-        return;
-      }
-
+      heartbeat = setInterval(() => send(PING), services.config.sseHeartbeatMs);
       send(frame(nextId++, 'connected', { sessionId: viewer.sessionId, userId: viewer.userId }));
       void (async () => {
-        // Ends by itself after the event about the viewer's own session.
+        // Ends on the viewer's own revocation, session expiry, or the client leaving.
         for await (const event of events) send(frame(nextId++, 'session-revoked', toJson('SessionRevokedEvent', event)));
-        stop();
+        if (finish()) controller.close();
       })();
     },
+    // The client went away: the stream is already cancelled, so only clean up.
     cancel() {
-      stop();
+      finish();
     },
   });
 

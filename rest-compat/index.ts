@@ -1,7 +1,7 @@
 import { notFound } from '../src/errors.js';
 import type { ServerContext } from '../src/request-info.js';
 import type { Services } from '../src/services.js';
-import { errorResponse, json } from './http.js';
+import { errorResponse } from './http.js';
 import { routes, type Route } from './routes.js';
 
 export { routes } from './routes.js';
@@ -32,7 +32,9 @@ function matchPath(route: Route, pathname: string): Record<string, string> | nul
 
 /**
  * The REST compatibility routes under /api as one fetch handler. Unknown paths
- * are 404 `NOT_FOUND`; a known path with another method is 405 with `Allow`.
+ * are 404 `NOT_FOUND`, and so is a known path with another method (with an
+ * `Allow` header): the original Express server answered 404 there too, and
+ * API.md's closed set of codes has none for 405.
  * Every failure becomes `{"error": {"code", "message"}}` in errorResponse.
  */
 export function createRestHandler(services: Services): (request: Request, server: ServerContext) => Promise<Response> {
@@ -47,8 +49,9 @@ export function createRestHandler(services: Services): (request: Request, server
       if (!match) {
         if (candidates.length === 0) throw notFound(`No route for ${request.method} ${pathname}`);
         const allow = candidates.map((c) => c.route.method).join(', ');
-        // Not one of API.md's codes (the contract has no row for 405): see the README's REST section.
-        return json(405, { error: { code: 'METHOD_NOT_ALLOWED', message: `${request.method} is not allowed here; use ${allow}` } }, { allow });
+        const response = errorResponse(notFound(`No route for ${request.method} ${pathname} (use ${allow})`), services.log);
+        response.headers.set('allow', allow);
+        return response;
       }
       return await match.route.handle({ request, params: match.params, services, server });
     } catch (error) {

@@ -91,7 +91,7 @@ export function openApiDocument(): Json {
       description:
         'The `/api/auth/*` routes of the original server, served on the same resolvers as GraphQL (`/graphql`). ' +
         'Errors answer `{"error": {"code", "message"}}`. An unknown `/api/*` path is 404 `NOT_FOUND`; a known path ' +
-        'with the wrong method is 405 with an `Allow` header.',
+        'with the wrong method is 404 `NOT_FOUND` with an `Allow` header.',
     },
     paths: {
       '/api/auth/register': {

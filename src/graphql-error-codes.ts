@@ -1,6 +1,6 @@
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
-import type { Plugin } from 'graphql-yoga';
-import { ERROR_STATUS, type ErrorCode } from './errors.js';
+import { maskError, type MaskError, type Plugin } from 'graphql-yoga';
+import { AppError, ERROR_STATUS, isUnavailableError, type ErrorCode } from './errors.js';
 
 const isContractCode = (code: unknown): code is ErrorCode => typeof code === 'string' && code in ERROR_STATUS;
 
@@ -40,3 +40,21 @@ export function useContractErrorCodes(): Plugin {
     },
   };
 }
+
+/**
+ * Yoga's masking, with one addition: a resolver that failed because MongoDB
+ * or Redis is unreachable answers SERVICE_UNAVAILABLE (retry later), as REST
+ * does, instead of an opaque INTERNAL_SERVER_ERROR.
+ */
+export const maskUnexpectedError: MaskError = (error, message, isDev) => {
+  const original = error instanceof Error && 'originalError' in error ? (error as GraphQLError).originalError : undefined;
+  if (original && isUnavailableError(original)) {
+    const located = error as GraphQLError;
+    return new GraphQLError(new AppError('SERVICE_UNAVAILABLE').message, {
+      nodes: located.nodes,
+      path: located.path,
+      extensions: { code: 'SERVICE_UNAVAILABLE' },
+    });
+  }
+  return maskError(error, message, isDev);
+};

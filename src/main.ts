@@ -1,4 +1,4 @@
-import { createServer } from 'node:http';
+import { createHttpServer } from './http-hygiene.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createApp } from './server.js';
 import { createServices, StartupError } from './services.js';
@@ -7,7 +7,7 @@ import { createServices, StartupError } from './services.js';
 async function main(): Promise<void> {
   const config = loadConfig();
   const services = await createServices(config);
-  const server = createServer(createApp(services));
+  const server = createHttpServer(createApp(services));
   server.listen(config.port, () => {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;

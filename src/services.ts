@@ -68,13 +68,19 @@ function databaseName(uri: string): string | undefined {
   }
 }
 
-async function connectRedis(url: string, name: string): Promise<Redis> {
+/**
+ * `commands` fail fast while disconnected, so a request gets SERVICE_UNAVAILABLE
+ * instead of hanging. The `subscriber` queues instead: an UNSUBSCRIBE issued
+ * while Redis is down (a stream ending) must wait for the reconnection rather
+ * than fail, since graphql-redis-subscriptions leaves that failure unhandled.
+ * New subscriptions are refused up front while it is down (src/pubsub.ts).
+ */
+async function connectRedis(url: string, name: string, role: 'commands' | 'subscriber'): Promise<Redis> {
   const redis = new Redis(url, {
     lazyConnect: true,
     connectionName: name,
-    // Fail fast while disconnected: a request gets SERVICE_UNAVAILABLE instead of hanging.
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
+    enableOfflineQueue: role === 'subscriber',
+    maxRetriesPerRequest: role === 'subscriber' ? null : 1,
     connectTimeout: 5000,
     retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
   });
@@ -128,9 +134,9 @@ export async function createServices(config: Config, options: ServiceOptions = {
     let pubsub: PubSub;
     let rateLimiter: RateLimiter;
     if (config.redisUrl !== undefined) {
-      const commands = await connectRedis(config.redisUrl, `logout-all:${config.serverId}`);
+      const commands = await connectRedis(config.redisUrl, `logout-all:${config.serverId}`, 'commands');
       cleanups.push(async () => void commands.disconnect());
-      const subscriber = await connectRedis(config.redisUrl, `logout-all:${config.serverId}:sub`);
+      const subscriber = await connectRedis(config.redisUrl, `logout-all:${config.serverId}:sub`, 'subscriber');
       cleanups.push(async () => void subscriber.disconnect());
       redis = commands;
       cache = createRedisSessionCache(commands);

@@ -336,7 +336,7 @@ describe('REST routes', () => {
       }
     });
 
-    it('answers a known path with the wrong method with 405 and Allow', async () => {
+    it('answers a known path with the wrong method with 404 NOT_FOUND and Allow', async () => {
       const cases: Array<[string, string, string]> = [
         ['GET', '/api/auth/login', 'POST'],
         ['PUT', '/api/auth/register', 'POST'],
@@ -348,9 +348,9 @@ describe('REST routes', () => {
       ];
       for (const [method, path, allow] of cases) {
         const reply = await api(base, method, path);
-        expect(reply.status).toBe(405);
+        expect(reply.status).toBe(404);
         expect(reply.headers.get('allow')).toBe(allow);
-        expect(reply.body).toEqual({ error: { code: 'METHOD_NOT_ALLOWED', message: expect.any(String) } });
+        expect(reply.body).toEqual({ error: { code: 'NOT_FOUND', message: expect.any(String) } });
       }
     });
   });

@@ -1,4 +1,4 @@
-import { AppError, toAppError } from '../errors.js';
+import { AppError } from '../errors.js';
 import { dummyHash, hashPassword, verifyPassword } from '../password.js';
 import { limitAttempt } from '../rate-limit.js';
 import type { Services } from '../services.js';
@@ -15,22 +15,14 @@ export async function register(services: Services, rawInput: unknown, request: R
   const input = validateRegisterInput(rawInput);
   const { models, config } = services;
   await limitAttempt(services.rateLimiter, config.rateLimit, { action: 'register', email: input.email, ip: request.ipAddress });
-  try {
-    const password = await hashPassword(input.password, config.bcryptRounds);
-    let user;
-    try {
-      user = await models.User.create({ email: input.email, password, name: input.name });
-    } catch (error) {
-      // The unique index decides, so two racing registrations cannot both win.
-      if (isDuplicateKey(error)) throw new AppError('EMAIL_TAKEN');
-      throw error;
-    }
-    const deviceInfo = input.deviceInfo ?? describeUserAgent(request.userAgent);
-    const { token, session } = await createSession(services, user._id, request, deviceInfo);
-    return { token, user: toUserView(user), session };
-  } catch (error) {
-    throw toAppError(error);
-  }
+  const password = await hashPassword(input.password, config.bcryptRounds);
+  const user = await models.User.create({ email: input.email, password, name: input.name }).catch((error: unknown) => {
+    // The unique index decides, so two racing registrations cannot both win.
+    throw isDuplicateKey(error) ? new AppError('EMAIL_TAKEN') : error;
+  });
+  const deviceInfo = input.deviceInfo ?? describeUserAgent(request.userAgent);
+  const { token, session } = await createSession(services, user._id, request, deviceInfo);
+  return { token, user: toUserView(user), session };
 }
 
 /** Checks the password and opens a new session. Unknown email and wrong password look the same. */
@@ -39,16 +31,12 @@ export async function login(services: Services, rawInput: unknown, request: Requ
   const { models, config } = services;
   // Counted before the password is checked: a refused attempt costs no bcrypt time.
   await limitAttempt(services.rateLimiter, config.rateLimit, { action: 'login', email: input.email, ip: request.ipAddress });
-  try {
-    const user = await models.User.findOne({ email: input.email }).select('+password').lean();
-    // Always pay for one bcrypt comparison, so timing does not reveal whether the account exists.
-    const hash = user?.password ?? (await dummyHash(config.bcryptRounds));
-    const matches = await verifyPassword(input.password, hash);
-    if (!user || !matches) throw new AppError('INVALID_CREDENTIALS');
-    const deviceInfo = input.deviceInfo ?? describeUserAgent(request.userAgent);
-    const { token, session } = await createSession(services, user._id, request, deviceInfo);
-    return { token, user: toUserView(user), session };
-  } catch (error) {
-    throw toAppError(error);
-  }
+  const user = await models.User.findOne({ email: input.email }).select('+password').lean();
+  // Always pay for one bcrypt comparison, so timing does not reveal whether the account exists.
+  const hash = user?.password ?? (await dummyHash(config.bcryptRounds));
+  const matches = await verifyPassword(input.password, hash);
+  if (!user || !matches) throw new AppError('INVALID_CREDENTIALS');
+  const deviceInfo = input.deviceInfo ?? describeUserAgent(request.userAgent);
+  const { token, session } = await createSession(services, user._id, request, deviceInfo);
+  return { token, user: toUserView(user), session };
 }

@@ -1,11 +1,9 @@
-import { toAppError, unauthenticated } from '../errors.js';
+import { unauthenticated } from '../errors.js';
 import type { Services } from '../services.js';
 import { toUserView, type UserView, type Viewer } from './views.js';
 
 export async function me(services: Services, viewer: Viewer): Promise<UserView> {
-  const user = await services.models.User.findById(viewer.userId).lean().catch((error: unknown) => {
-    throw toAppError(error);
-  });
+  const user = await services.models.User.findById(viewer.userId).lean();
   // A deleted account's tokens are as good as revoked.
   if (!user) throw unauthenticated();
   return toUserView(user);

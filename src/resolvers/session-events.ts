@@ -1,4 +1,3 @@
-import { toAppError } from '../errors.js';
 import { EventQueue } from '../event-queue.js';
 import { op } from '../models/session.js';
 import type { SessionRevokedMessage } from '../pubsub.js';
@@ -24,13 +23,22 @@ const MAX_TIMER_MS = 2_147_483_647;
  * promise resolves once the broker acknowledged), then read from MongoDB what
  * was revoked since `authenticatedAt`. Live messages that arrive during that
  * read wait behind it; a session can be revoked once, so its id de-duplicates.
+ * The stream also ends when `signal` aborts (the client left) or the session expires.
  */
 export async function sessionRevokedEvents(
   services: Services,
   viewer: Viewer,
   authenticatedAt: Date,
+  signal: AbortSignal,
 ): Promise<EventQueue<SessionRevokedEvent>> {
   const queue = new EventQueue<SessionRevokedEvent>();
+  // The client going away ends the stream, even while it is still being set up:
+  // a transport that abandons a stream it never started would otherwise leave
+  // the subscription and its timer running until the session expires.
+  const onAbort = (): void => queue.close();
+  signal.addEventListener('abort', onAbort, { once: true });
+  queue.finally(() => signal.removeEventListener('abort', onAbort));
+  if (signal.aborted) queue.close();
   const delivered = new Set<string>();
   let pending: SessionRevokedMessage[] | null = [];
 
@@ -67,7 +75,7 @@ export async function sessionRevokedEvents(
     }
   } catch (error) {
     queue.close();
-    throw toAppError(error);
+    throw error;
   }
   const backlog = pending;
   pending = null;

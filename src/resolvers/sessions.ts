@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { notFound, toAppError } from '../errors.js';
+import { notFound } from '../errors.js';
 import { activeFilter, op, type RevocationReason } from '../models/session.js';
 import type { Services } from '../services.js';
 import { signToken } from '../token.js';
@@ -75,33 +75,29 @@ export async function revokeSessions(
   const { models, cache, pubsub, config, log } = services;
   // Tokens cannot outlive the configured lifetime, so neither need their tombstones.
   const tombstoneTtlMs = config.jwtExpiresInSeconds * 1000;
-  try {
-    await cache.revoke(sessionIds, tombstoneTtlMs);
-    const revokedAt = new Date();
-    const revocationId = randomUUID();
-    const result = await models.Session.updateMany(
-      { userId, sessionId: op({ $in: [...sessionIds] }), revokedAt: null },
-      { $set: { revokedAt, revokedReason: reason, revocationId } },
-    );
-    let revoked = [...sessionIds];
-    if (result.modifiedCount !== sessionIds.length) {
-      const changed = await models.Session.find({ revocationId }, { sessionId: 1 }).lean();
-      const ids = new Set(changed.map((s) => s.sessionId));
-      revoked = sessionIds.filter((id) => ids.has(id));
-    }
-    await cache.revoke(sessionIds, tombstoneTtlMs);
-    for (const sessionId of revoked) {
-      await pubsub
-        .publish('sessionRevoked', userId, { userId, sessionId, reason, revokedAt: revokedAt.toISOString() })
-        .catch((error: unknown) =>
-          // The revocation holds (tokens are refused); only the live notice is lost.
-          log.error({ err: (error as Error).message, sessionId }, 'sessionRevoked publish failed'),
-        );
-    }
-    return revoked;
-  } catch (error) {
-    throw toAppError(error);
+  await cache.revoke(sessionIds, tombstoneTtlMs);
+  const revokedAt = new Date();
+  const revocationId = randomUUID();
+  const result = await models.Session.updateMany(
+    { userId, sessionId: op({ $in: [...sessionIds] }), revokedAt: null },
+    { $set: { revokedAt, revokedReason: reason, revocationId } },
+  );
+  let revoked = [...sessionIds];
+  if (result.modifiedCount !== sessionIds.length) {
+    const changed = await models.Session.find({ revocationId }, { sessionId: 1 }).lean();
+    const ids = new Set(changed.map((s) => s.sessionId));
+    revoked = sessionIds.filter((id) => ids.has(id));
   }
+  await cache.revoke(sessionIds, tombstoneTtlMs);
+  for (const sessionId of revoked) {
+    await pubsub
+      .publish('sessionRevoked', userId, { userId, sessionId, reason, revokedAt: revokedAt.toISOString() })
+      .catch((error: unknown) =>
+        // The revocation holds (tokens are refused); only the live notice is lost.
+        log.error({ err: (error as Error).message, sessionId }, 'sessionRevoked publish failed'),
+      );
+  }
+  return revoked;
 }
 
 export async function logout(services: Services, viewer: Viewer): Promise<boolean> {
@@ -135,8 +131,6 @@ export async function revokeSession(services: Services, viewer: Viewer, id: unkn
     sessionId,
     userId: viewer.userId,
     ...activeFilter(),
-  }).catch((error: unknown) => {
-    throw toAppError(error);
   });
   if (!owned) throw notFound('No active session with this id');
   const revoked = await revokeSessions(services, viewer.userId, [sessionId], 'REVOKED');

@@ -33,7 +33,7 @@ builder.mutationField('register', (t) =>
   t.field({
     type: AuthPayloadRef,
     args: { input: t.arg({ type: RegisterInput, required: true }) },
-    resolve: (_root, args, ctx) => register(ctx.services, args.input, ctx.request),
+    resolve: (_root, args, ctx) => register(ctx.services, args.input, ctx.client),
   }),
 );
 
@@ -41,6 +41,6 @@ builder.mutationField('login', (t) =>
   t.field({
     type: AuthPayloadRef,
     args: { input: t.arg({ type: LoginInput, required: true }) },
-    resolve: (_root, args, ctx) => login(ctx.services, args.input, ctx.request),
+    resolve: (_root, args, ctx) => login(ctx.services, args.input, ctx.client),
   }),
 );

@@ -7,7 +7,10 @@ import type { Services } from '../services.js';
 export interface Context {
   services: Services;
   auth: Auth;
-  request: RequestInfo;
+  /** Where the request came from (not Yoga's `request`, which Yoga adds to the context itself). */
+  client: RequestInfo;
+  /** Aborts when the client goes away: streams end with it. */
+  signal: AbortSignal;
   /** When the credentials were checked: the subscription replays revocations from here on. */
   authenticatedAt: Date;
 }

@@ -19,7 +19,7 @@ builder.subscriptionField('sessionRevoked', (t) =>
   t.field({
     type: SessionRevokedEventRef,
     subscribe: (_root, _args, ctx) =>
-      sessionRevokedEvents(ctx.services, requireViewer(ctx.auth), ctx.authenticatedAt),
+      sessionRevokedEvents(ctx.services, requireViewer(ctx.auth), ctx.authenticatedAt, ctx.signal),
     resolve: (event) => event,
   }),
 );

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import mongoose from 'mongoose';
 import { inject } from 'vitest';
 import { loadConfig } from '../../src/config.js';
+import { createHttpServer } from '../../src/http-hygiene.js';
 import { createApp } from '../../src/server.js';
 import { createServices, type Services } from '../../src/services.js';
 
@@ -42,7 +43,7 @@ export async function startServer(options: TestServerOptions = {}): Promise<Test
     ...options.env,
   });
   const services = await createServices(config, { monitorCommands: options.monitorCommands ?? false });
-  const server: Server = createServer(createApp(services));
+  const server: Server = createHttpServer(createApp(services));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
