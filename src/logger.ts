@@ -1,4 +1,4 @@
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 
 export type { Logger };
 
@@ -6,8 +6,8 @@ export type { Logger };
  * JSON logs. Anything that could carry a secret is redacted by path so that a
  * careless `log.info({ req })` still never prints a token or a password.
  */
-export function createLogger(options: { level: string; serverId: string }): Logger {
-  return pino({
+export function createLogger(options: { level: string; serverId: string; destination?: DestinationStream }): Logger {
+  const settings = {
     level: options.level,
     base: { serverId: options.serverId },
     redact: {
@@ -27,7 +27,8 @@ export function createLogger(options: { level: string; serverId: string }): Logg
       ],
       censor: '[redacted]',
     },
-  });
+  };
+  return options.destination ? pino(settings, options.destination) : pino(settings);
 }
 
 /** Removes `token=` from a URL before it is logged: EventSource clients put their JWT there. */

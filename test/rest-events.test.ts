@@ -8,9 +8,9 @@ import {
   nextClientGone,
   openEventStream,
   SseParser,
-  waitForListeners,
   type SseItem,
 } from './support/sse.js';
+import { waitForSubscribers } from './support/events.js';
 
 const PASSWORD = 'correct horse battery';
 let counter = 0;
@@ -120,7 +120,7 @@ describe('GET /api/auth/events', () => {
 
     const ids = stream.seen.flatMap((item) => (item.kind === 'event' ? [item.id] : []));
     expect(ids).toEqual(['1', '2', '3', '4']);
-    await waitForListeners(server.services, a!.user.id, 0);
+    await waitForSubscribers(server.services, a!.user.id, 0);
   });
 
   it('gives its subscription back when the client disconnects (EventSource.close, or a dropped connection)', async () => {
@@ -128,15 +128,15 @@ describe('GET /api/auth/events', () => {
     const browser = listen(events(a!.token));
     expect((await browser.next())[0]).toMatchObject({ type: 'connected' });
     // `connected` is sent once the Redis subscription is live.
-    await waitForListeners(server.services, a!.user.id, 1);
+    await waitForSubscribers(server.services, a!.user.id, 1);
     browser.close();
-    await waitForListeners(server.services, a!.user.id, 0);
+    await waitForSubscribers(server.services, a!.user.id, 0);
 
     const raw = await openEventStream(events(a!.token));
     await raw.until(isEvent('connected'));
-    await waitForListeners(server.services, a!.user.id, 1);
+    await waitForSubscribers(server.services, a!.user.id, 1);
     raw.close();
-    await waitForListeners(server.services, a!.user.id, 0);
+    await waitForSubscribers(server.services, a!.user.id, 0);
   });
 
   it('leaves no subscription behind when the client leaves while its stream is being set up', async () => {
@@ -146,11 +146,11 @@ describe('GET /api/auth/events', () => {
     try {
       const controller = new AbortController();
       const request = fetch(events(a!.token), { signal: controller.signal }).catch(() => null);
-      await waitForListeners(server.services, a!.user.id, 1);
+      await waitForSubscribers(server.services, a!.user.id, 1);
       controller.abort();
       await request;
       await gone;
-      await waitForListeners(server.services, a!.user.id, 0);
+      await waitForSubscribers(server.services, a!.user.id, 0);
     } finally {
       restore();
     }

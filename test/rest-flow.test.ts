@@ -2,7 +2,8 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dropDatabase, startServer, testDatabaseUri, type TestServer } from './support/server.js';
-import { listen, waitForListeners, type SourceItem } from './support/sse.js';
+import { listen, type SourceItem } from './support/sse.js';
+import { waitForSubscribers } from './support/events.js';
 
 const run = promisify(execFile);
 const PASSWORD = 'password123';
@@ -95,7 +96,7 @@ describe('the seed flow over REST, with curl and an EventSource', () => {
     expect(await deviceB.next()).toEqual([{ type: 'error', status: undefined, readyState: 0 }]);
     expect(await deviceB.next()).toEqual([{ type: 'error', status: 401, readyState: 2 }]);
     deviceB.close();
-    await waitForListeners(server.services, first.user.id, 0);
+    await waitForSubscribers(server.services, first.user.id, 0);
 
     for (const token of [first.token, a.token, b.token]) {
       for (const [path, method] of [['sessions', 'GET'], ['me', 'GET'], ['logout', 'POST']] as const) {
@@ -140,7 +141,7 @@ describe('the seed flow over REST, with curl and an EventSource', () => {
 
     listener.close();
     strangerListener.close();
-    await waitForListeners(server.services, first.user.id, 0);
-    await waitForListeners(server.services, stranger.user.id, 0);
+    await waitForSubscribers(server.services, first.user.id, 0);
+    await waitForSubscribers(server.services, stranger.user.id, 0);
   });
 });

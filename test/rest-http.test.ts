@@ -5,7 +5,7 @@ import { registerUser } from './support/client.js';
 import { waitForSubscribers } from './support/events.js';
 import { SessionRevokedDocument } from './support/operations.js';
 import { dropDatabase, startServer, testDatabaseUri, type TestServer } from './support/server.js';
-import { holdSubscription, nextClientGone, openEventStream, waitForListeners, type RawEventStream } from './support/sse.js';
+import { holdSubscription, nextClientGone, openEventStream, type RawEventStream } from './support/sse.js';
 
 const PASSWORD = 'correct horse battery';
 let counter = 0;
@@ -90,7 +90,7 @@ describe('HTTP hygiene', () => {
       // The first bytes (Yoga's opening ping) mean the stream is being sent.
       await stream.until((item) => item.kind === 'comment');
       stream.close();
-      await waitForListeners(server.services, user.user.id, 0);
+      await waitForSubscribers(server.services, user.user.id, 0);
     });
 
     it('a client that leaves while its GraphQL subscription is being set up leaves no subscription behind', async () => {
@@ -109,7 +109,7 @@ describe('HTTP hygiene', () => {
         controller.abort();
         await request;
         await gone;
-        await waitForListeners(server.services, user.user.id, 0);
+        await waitForSubscribers(server.services, user.user.id, 0);
       } finally {
         restore();
       }
@@ -138,7 +138,7 @@ describe('HTTP hygiene', () => {
       const events = await fetch(`${server.url}/api/auth/events?token=${user.token}`, { headers: { origin }, signal: controller.signal });
       expect(events.headers.get('access-control-allow-origin')).toBe('*');
       controller.abort();
-      await waitForListeners(server.services, user.user.id, 0);
+      await waitForSubscribers(server.services, user.user.id, 0);
     });
 
     it('with CORS_ORIGINS, echoes a listed origin and gives nothing to another, on REST and GraphQL alike', async () => {

@@ -4,7 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dropDatabase, startServer, testDatabaseUri, type TestServer } from './support/server.js';
-import { isEvent, SseParser, waitForListeners, type SseItem } from './support/sse.js';
+import { isEvent, SseParser, type SseItem } from './support/sse.js';
+import { waitForSubscribers } from './support/events.js';
 
 const run = promisify(execFile);
 const README = fileURLToPath(new URL('../README.md', import.meta.url));
@@ -146,7 +147,7 @@ describe('README REST examples', () => {
     });
     await trigger();
     expect(await exited).toBe(0);
-    await waitForListeners(server.services, userId, 0);
+    await waitForSubscribers(server.services, userId, 0);
     return items;
   }
 });

@@ -1,8 +1,9 @@
 import type { Services } from '../../src/services.js';
 
 /**
- * Waits until `count` connections listen for `userId`'s revocations, asking
- * Redis itself (PUBSUB NUMSUB): the moment a subscription is really live.
+ * Waits until exactly `count` connections listen for `userId`'s revocations,
+ * asking Redis itself (PUBSUB NUMSUB): the moment a subscription is really
+ * live, or (count 0) a closed stream has given its subscription back.
  */
 export async function waitForSubscribers(services: Services, userId: string, count: number): Promise<void> {
   const redis = services.redis;
@@ -11,8 +12,8 @@ export async function waitForSubscribers(services: Services, userId: string, cou
   const deadline = Date.now() + 10_000;
   for (;;) {
     const reply = (await redis.call('PUBSUB', 'NUMSUB', channel)) as [string, number];
-    if (Number(reply[1]) >= count) return;
-    if (Date.now() > deadline) throw new Error(`no ${count} subscriber(s) on ${channel} after 10 s (have ${reply[1]})`);
+    if (Number(reply[1]) === count) return;
+    if (Date.now() > deadline) throw new Error(`${channel} has ${reply[1]} subscriber(s), not ${count}, after 10 s`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import mongoose from 'mongoose';
 import { inject } from 'vitest';
 import { loadConfig } from '../../src/config.js';
+import type { Logger } from '../../src/logger.js';
 import { createHttpServer } from '../../src/http-hygiene.js';
 import { createApp } from '../../src/server.js';
 import { createServices, type Services } from '../../src/services.js';
@@ -27,6 +28,8 @@ export interface TestServer {
 export interface TestServerOptions {
   env?: Record<string, string | undefined>;
   monitorCommands?: boolean;
+  /** Where the server's JSON log lines go (default: LOG_LEVEL, silent in tests). */
+  logger?: Logger;
 }
 
 /** The real app on a free port, built exactly as src/main.ts builds it. */
@@ -42,7 +45,7 @@ export async function startServer(options: TestServerOptions = {}): Promise<Test
     REDIS_URL: inject('redisUrl'),
     ...options.env,
   });
-  const services = await createServices(config, { monitorCommands: options.monitorCommands ?? false });
+  const services = await createServices(config, { monitorCommands: options.monitorCommands ?? false, logger: options.logger });
   const server: Server = createHttpServer(createApp(services));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;

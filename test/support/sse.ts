@@ -171,24 +171,6 @@ export function listen(url: string): Listener {
 }
 
 /**
- * Waits until exactly `count` connections listen for `userId`'s revocations
- * (PUBSUB NUMSUB, as waitForSubscribers): how a test sees a closed stream
- * give its subscription back.
- */
-export async function waitForListeners(services: Services, userId: string, count: number): Promise<void> {
-  const redis = services.redis;
-  if (!redis) throw new Error('waitForListeners needs Redis');
-  const channel = `la:sessionRevoked:${userId}`;
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const reply = (await redis.call('PUBSUB', 'NUMSUB', channel)) as [string, number];
-    if (Number(reply[1]) === count) return;
-    if (Date.now() > deadline) throw new Error(`${channel} has ${reply[1]} subscriber(s), not ${count}, after 10 s`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
-/**
  * Resolves when the server sees the client of its next request under
  * `pathPrefix` go away, through Node's own diagnostics channel (the test
  * server runs in this process): a server-side fact, not a guess by the clock.
