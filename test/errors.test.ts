@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { errorCodes, gql, loginUser, ok, PASSWORD, registerUser, sseClient, uniqueEmail, revocations } from './support/client.js';
 import { readToEnd } from './support/events.js';
 import {
@@ -11,21 +11,14 @@ import {
   RevokeSessionDocument,
   SessionsDocument,
 } from './support/operations.js';
-import { startOwnRedis, type OwnRedis } from './support/redis-server.js';
-import { dropDatabase, startServer, TEST_JWT_SECRET, testDatabaseUri, type TestServer } from './support/server.js';
+import { TEST_JWT_SECRET, useTestServer } from './support/server.js';
 
 describe('every contract error code reachable through GraphQL', () => {
-  const mongoUri = testDatabaseUri();
-  let server: TestServer;
+  const server = useTestServer();
   let url: string;
 
-  beforeAll(async () => {
-    server = await startServer({ env: { MONGODB_URI: mongoUri } });
+  beforeAll(() => {
     url = server.graphqlUrl;
-  });
-  afterAll(async () => {
-    await server?.close();
-    await dropDatabase(mongoUri);
   });
 
   it('BAD_USER_INPUT for each input rule, naming the field', async () => {
@@ -94,25 +87,13 @@ describe('every contract error code reachable through GraphQL', () => {
 });
 
 describe('SERVICE_UNAVAILABLE when Redis is unreachable', () => {
-  const mongoUri = testDatabaseUri();
-  let redis: OwnRedis;
-  let server: TestServer;
-
-  beforeAll(async () => {
-    redis = await startOwnRedis();
-    server = await startServer({ env: { MONGODB_URI: mongoUri, REDIS_URL: redis.url } });
-  });
-  afterAll(async () => {
-    await server?.close();
-    await redis?.stop();
-    await dropDatabase(mongoUri);
-  });
+  const server = useTestServer({ ownRedis: true });
 
   it('refuses to revoke (nothing half-done), still authenticates from MongoDB, and recovers', async () => {
     const url = server.graphqlUrl;
     const user = await registerUser(url);
     const other = await loginUser(url, { email: user.email, password: PASSWORD });
-    await redis.stop();
+    await server.redis.stop();
 
     expect(await errorCodes(url, LogoutDocument, {}, other.token)).toEqual(['SERVICE_UNAVAILABLE']);
     const refused = await readToEnd(revocations(sseClient(url, user.token)));
@@ -120,7 +101,7 @@ describe('SERVICE_UNAVAILABLE when Redis is unreachable', () => {
     // MongoDB is the record: the failed logout changed nothing, and both tokens still work.
     expect((await ok(url, SessionsDocument, {}, user.token)).sessions).toHaveLength(2);
 
-    await redis.start();
+    await server.redis.start();
     await expect.poll(async () => (await gql(url, LogoutDocument, {}, { token: other.token })).data?.logout, { timeout: 10_000 }).toBe(true);
     expect(await errorCodes(url, MeDocument, {}, other.token)).toEqual(['UNAUTHENTICATED']);
   });

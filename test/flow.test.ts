@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { errorCodes, loginUser, ok, PASSWORD, registerUser, sseClient, revocations } from './support/client.js';
 import { readToEnd, waitForSubscribers } from './support/events.js';
 import {
@@ -8,20 +8,14 @@ import {
   RevokeSessionDocument,
   SessionsDocument,
 } from './support/operations.js';
-import { dropDatabase, startServer, testDatabaseUri, type TestServer } from './support/server.js';
+import { useTestServer } from './support/server.js';
 
 describe('logoutAll, end to end over HTTP and SSE', () => {
-  const mongoUri = testDatabaseUri();
-  let server: TestServer;
+  const server = useTestServer();
   let url: string;
 
-  beforeAll(async () => {
-    server = await startServer({ env: { MONGODB_URI: mongoUri } });
+  beforeAll(() => {
     url = server.graphqlUrl;
-  });
-  afterAll(async () => {
-    await server?.close();
-    await dropDatabase(mongoUri);
   });
 
   it('lists three sessions, signs them all out, and tells device B at once', async () => {

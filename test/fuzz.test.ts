@@ -1,7 +1,7 @@
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { registerUser, type AuthPayload } from './support/client.js';
-import { dropDatabase, startServer, testDatabaseUri, type TestServer } from './support/server.js';
+import { useTestServer } from './support/server.js';
 
 /**
  * Property: whatever JSON anyone sends to any route, the answer is never a
@@ -48,17 +48,11 @@ const body = fc.oneof(
 );
 
 describe('random JSON at every route', () => {
-  const mongoUri = testDatabaseUri();
-  let server: TestServer;
+  const server = useTestServer();
   let user: AuthPayload;
 
   beforeAll(async () => {
-    server = await startServer({ env: { MONGODB_URI: mongoUri } });
     user = await registerUser(server.graphqlUrl);
-  });
-  afterAll(async () => {
-    await server?.close();
-    await dropDatabase(mongoUri);
   });
 
   it.each(ROUTES)('$method $path never answers 5xx', async ({ method, path }) => {

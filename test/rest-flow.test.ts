@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dropDatabase, startServer, testDatabaseUri, type TestServer } from './support/server.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useTestServer } from './support/server.js';
 import { listen, type SourceItem } from './support/sse.js';
 import { waitForSubscribers } from './support/events.js';
 
@@ -39,17 +39,11 @@ async function nextOf(source: ReturnType<typeof listen>, type: SourceItem['type'
 }
 
 describe('the seed flow over REST, with curl and an EventSource', () => {
-  const mongoUri = testDatabaseUri();
-  let server: TestServer;
+  const server = useTestServer();
   let api: string;
 
-  beforeAll(async () => {
-    server = await startServer({ env: { MONGODB_URI: mongoUri } });
+  beforeAll(() => {
     api = `${server.url}/api/auth`;
-  });
-  afterAll(async () => {
-    await server?.close();
-    await dropDatabase(mongoUri);
   });
 
   it('register → login twice → 3 sessions → logout-all reaches the listening device at once → every token is 401', async () => {

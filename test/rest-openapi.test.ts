@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { routes } from '../rest-compat/index.js';
-import { dropDatabase, startServer, testDatabaseUri, type TestServer } from './support/server.js';
+import { useTestServer } from './support/server.js';
 import { isEvent, openEventStream } from './support/sse.js';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -80,20 +80,14 @@ function refs(node: Json): string[] {
 const toOpenApiPath = (path: string): string => path.replace(/:(\w+)/g, '{$1}');
 
 describe('GET /api/openapi.json', () => {
-  const mongoUri = testDatabaseUri();
-  let server: TestServer;
+  const server = useTestServer();
   let document: Schema;
 
   beforeAll(async () => {
-    server = await startServer({ env: { MONGODB_URI: mongoUri } });
     const response = await fetch(`${server.url}/api/openapi.json`);
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/^application\/json/);
     document = (await response.json()) as Schema;
-  });
-  afterAll(async () => {
-    await server?.close();
-    await dropDatabase(mongoUri);
   });
 
   const operation = (method: string, template: string): Schema => {

@@ -6,8 +6,7 @@ import { AppError } from '../src/errors.js';
 import { createLogger } from '../src/logger.js';
 import { ok } from './support/client.js';
 import { MeDocument, SessionsDocument } from './support/operations.js';
-import { startOwnRedis, type OwnRedis } from './support/redis-server.js';
-import { dropDatabase, startServer, TEST_JWT_SECRET, testDatabaseUri, type TestServer } from './support/server.js';
+import { dropDatabase, startServer, TEST_JWT_SECRET, testDatabaseUri, type TestServer, useTestServer } from './support/server.js';
 
 interface RestUser {
   id: string;
@@ -357,24 +356,12 @@ describe('REST routes', () => {
 });
 
 describe('REST errors when a dependency is down', () => {
-  const mongoUri = testDatabaseUri();
-  let redis: OwnRedis;
-  let server: TestServer;
-
-  beforeAll(async () => {
-    redis = await startOwnRedis();
-    server = await startServer({ env: { MONGODB_URI: mongoUri, REDIS_URL: redis.url } });
-  });
-  afterAll(async () => {
-    await server?.close();
-    await redis?.stop();
-    await dropDatabase(mongoUri);
-  });
+  const server = useTestServer({ ownRedis: true });
 
   it('is 503 SERVICE_UNAVAILABLE when a revocation cannot reach Redis, and the session stays usable', async () => {
     const reply = await api(server.url, 'POST', '/api/auth/register', { json: { name: 'A', email: email(), password: PASSWORD } });
     const { token } = reply.body as AuthBody;
-    await redis.stop();
+    await server.redis.stop();
     try {
       expectError(await api(server.url, 'POST', '/api/auth/logout', { token }), 503, 'SERVICE_UNAVAILABLE');
       expectError(await api(server.url, 'POST', '/api/auth/logout-all', { token }), 503, 'SERVICE_UNAVAILABLE');
@@ -383,22 +370,13 @@ describe('REST errors when a dependency is down', () => {
       // MongoDB still answers who the caller is.
       expect((await api(server.url, 'GET', '/api/auth/me', { token })).status).toBe(200);
     } finally {
-      await redis.start();
+      await server.redis.start();
     }
   });
 });
 
 describe('REST rate limits', () => {
-  const mongoUri = testDatabaseUri();
-  let server: TestServer;
-
-  beforeAll(async () => {
-    server = await startServer({ env: { MONGODB_URI: mongoUri, RATE_LIMIT_PER_ACCOUNT: '2', RATE_LIMIT_WINDOW: '10m' } });
-  });
-  afterAll(async () => {
-    await server?.close();
-    await dropDatabase(mongoUri);
-  });
+  const server = useTestServer({ env: { RATE_LIMIT_PER_ACCOUNT: '2', RATE_LIMIT_WINDOW: '10m' } });
 
   it('is 429 RATE_LIMITED with Retry-After once an account\'s attempts are spent, even with the right password', async () => {
     const address = email('limited');

@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { PubSub } from '../src/pubsub.js';
 import { loginUser, ok, PASSWORD, registerUser, sseClient, revocations } from './support/client.js';
 import { readToEnd, take } from './support/events.js';
 import { LogoutAllDocument, RevokeSessionDocument } from './support/operations.js';
-import { dropDatabase, startServer, testDatabaseUri, type TestServer } from './support/server.js';
+import { type TestServer, useTestServer } from './support/server.js';
 
 /**
  * Opens the window between a subscriber's authentication and the start of its
@@ -29,16 +29,7 @@ function holdSubscribe(server: TestServer, during: () => Promise<unknown>): () =
 }
 
 describe('no revocation falls between authentication and subscription', () => {
-  const mongoUri = testDatabaseUri();
-  let server: TestServer;
-
-  beforeAll(async () => {
-    server = await startServer({ env: { MONGODB_URI: mongoUri } });
-  });
-  afterAll(async () => {
-    await server?.close();
-    await dropDatabase(mongoUri);
-  });
+  const server = useTestServer();
 
   it('delivers the subscriber\'s own revocation made in the gap, then completes', async () => {
     const url = server.graphqlUrl;

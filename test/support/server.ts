@@ -2,9 +2,10 @@ import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import mongoose from 'mongoose';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import type { Logger } from '../../src/logger.js';
+import { startOwnRedis, type OwnRedis } from './redis-server.js';
 import { createHttpServer } from '../../src/http-hygiene.js';
 import { createApp } from '../../src/server.js';
 import { createServices, type Services } from '../../src/services.js';
@@ -67,4 +68,56 @@ export async function dropDatabase(uri: string): Promise<void> {
   const connection = await mongoose.createConnection(uri, { serverSelectionTimeoutMS: 5000 }).asPromise();
   await connection.dropDatabase().catch(() => {});
   await connection.close();
+}
+
+export interface ServerFixture extends TestServer {
+  /** The database of this describe block. */
+  readonly mongoUri: string;
+  /** The private redis-server, with `ownRedis: true` (for tests that stop or flush it). */
+  readonly redis: OwnRedis;
+}
+
+/**
+ * A server for one describe block: started in beforeAll on its own database
+ * (and, with `ownRedis`, its own redis-server), stopped and dropped in
+ * afterAll. The returned object reads through to the running server, so tests
+ * use it as they would the server itself.
+ */
+export function useTestServer(options: TestServerOptions & { ownRedis?: boolean } = {}): ServerFixture {
+  const mongoUri = testDatabaseUri();
+  let server: TestServer | undefined;
+  let redis: OwnRedis | undefined;
+  const running = (): TestServer => {
+    if (!server) throw new Error('the test server starts in beforeAll: use it inside tests and hooks');
+    return server;
+  };
+  beforeAll(async () => {
+    if (options.ownRedis) redis = await startOwnRedis();
+    server = await startServer({
+      ...options,
+      env: { MONGODB_URI: mongoUri, ...(redis ? { REDIS_URL: redis.url } : {}), ...options.env },
+    });
+  });
+  afterAll(async () => {
+    await server?.close();
+    await redis?.stop();
+    await dropDatabase(mongoUri);
+  });
+  return {
+    mongoUri,
+    get redis() {
+      if (!redis) throw new Error('useTestServer({ ownRedis: true }) starts a private redis-server');
+      return redis;
+    },
+    get url() {
+      return running().url;
+    },
+    get graphqlUrl() {
+      return running().graphqlUrl;
+    },
+    get services() {
+      return running().services;
+    },
+    close: () => running().close(),
+  };
 }
