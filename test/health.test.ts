@@ -1,24 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startOwnRedis, type OwnRedis } from './support/redis-server.js';
-import { dropDatabase, startServer, testDatabaseUri, type TestServer } from './support/server.js';
+import { describe, expect, it } from 'vitest';
+import { useTestServer } from './support/server.js';
 
 describe('GET /health', () => {
-  const mongoUri = testDatabaseUri();
-  let redis: OwnRedis;
-  let server: TestServer;
-  let embedded: TestServer;
-
-  beforeAll(async () => {
-    redis = await startOwnRedis();
-    server = await startServer({ env: { MONGODB_URI: mongoUri, REDIS_URL: redis.url, SERVER_ID: 'health-1' } });
-    embedded = await startServer({ env: { MONGODB_URI: mongoUri, REDIS_URL: undefined } });
-  });
-  afterAll(async () => {
-    await server?.close();
-    await embedded?.close();
-    await redis?.stop();
-    await dropDatabase(mongoUri);
-  });
+  const server = useTestServer({ ownRedis: true, env: { SERVER_ID: 'health-1' } });
+  const embedded = useTestServer({ env: { REDIS_URL: undefined } });
 
   it('is 200 with every dependency up', async () => {
     const response = await fetch(`${server.url}/health`);
@@ -38,11 +23,11 @@ describe('GET /health', () => {
   });
 
   it('is 503 naming the failing check when Redis is down, and recovers', async () => {
-    await redis.stop();
+    await server.redis.stop();
     const response = await fetch(`${server.url}/health`);
     expect(response.status).toBe(503);
     expect(await response.json()).toMatchObject({ status: 'down', checks: { mongo: 'up', redis: 'down' } });
-    await redis.start();
+    await server.redis.start();
     await expect.poll(async () => (await fetch(`${server.url}/health`)).status, { timeout: 10_000 }).toBe(200);
   });
 });

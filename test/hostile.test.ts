@@ -1,10 +1,10 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import type { CommandStartedEvent } from 'mongodb';
 import jwt from 'jsonwebtoken';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { GRAPHQL_LIMITS } from '../src/graphql-limits.js';
 import { PASSWORD, registerUser, type AuthPayload } from './support/client.js';
-import { dropDatabase, startServer, TEST_JWT_SECRET, testDatabaseUri, type TestServer } from './support/server.js';
+import { TEST_JWT_SECRET, useTestServer } from './support/server.js';
 
 /**
  * Every attack of the hardening issue against both front doors, asserting the
@@ -21,19 +21,13 @@ const LOGIN = 'mutation($i: LoginInput!) { login(input: $i) { token } }';
 const OPERATORS = [{ $ne: null }, { $gt: '' }, { $regex: '.*' }, { $where: 'sleep(1000)' }, ['a@b.co'], 12345678, true];
 
 describe('hostile requests get their contract code and a 4xx', () => {
-  const mongoUri = testDatabaseUri();
-  let server: TestServer;
+  const server = useTestServer({ monitorCommands: true });
   let user: AuthPayload & { email: string };
   const commands: string[] = [];
 
   beforeAll(async () => {
-    server = await startServer({ env: { MONGODB_URI: mongoUri }, monitorCommands: true });
     server.services.connection.getClient().on('commandStarted', (e: CommandStartedEvent) => commands.push(e.commandName));
     user = await registerUser(server.graphqlUrl);
-  });
-  afterAll(async () => {
-    await server?.close();
-    await dropDatabase(mongoUri);
   });
 
   async function graphql(body: string | object, token?: string): Promise<Answer> {

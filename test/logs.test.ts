@@ -1,22 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createLogger } from '../src/logger.js';
 import { loginUser, PASSWORD, registerUser } from './support/client.js';
 import { isEvent, openEventStream } from './support/sse.js';
-import { dropDatabase, startServer, TEST_JWT_SECRET, testDatabaseUri, type TestServer } from './support/server.js';
+import { TEST_JWT_SECRET, useTestServer } from './support/server.js';
 
 describe('logs', () => {
-  const mongoUri = testDatabaseUri();
   const lines: string[] = [];
-  let server: TestServer;
-
-  beforeAll(async () => {
-    const logger = createLogger({ level: 'debug', serverId: 'log-test', destination: { write: (line: string) => void lines.push(line) } });
-    server = await startServer({ env: { MONGODB_URI: mongoUri }, logger });
-  });
-  afterAll(async () => {
-    await server?.close();
-    await dropDatabase(mongoUri);
-  });
+  const logger = createLogger({ level: 'debug', serverId: 'log-test', destination: { write: (line: string) => void lines.push(line) } });
+  const server = useTestServer({ logger });
 
   it('are one JSON line per request and never carry a password, hash, token or secret', async () => {
     const user = await registerUser(server.graphqlUrl);

@@ -1,23 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { errorCodes, loginUser, ok, PASSWORD, registerUser, sseClient, revocations } from './support/client.js';
 import { readToEnd, take, waitForSubscribers } from './support/events.js';
 import { LogoutAllDocument, LogoutDocument, MeDocument } from './support/operations.js';
-import { dropDatabase, startServer, testDatabaseUri, type TestServer } from './support/server.js';
+import { useTestServer } from './support/server.js';
 
 describe('two server instances sharing MongoDB and Redis', () => {
-  const mongoUri = testDatabaseUri();
-  let one: TestServer;
-  let two: TestServer;
-
-  beforeAll(async () => {
-    one = await startServer({ env: { MONGODB_URI: mongoUri, SERVER_ID: 'one' } });
-    two = await startServer({ env: { MONGODB_URI: mongoUri, SERVER_ID: 'two' } });
-  });
-  afterAll(async () => {
-    await one?.close();
-    await two?.close();
-    await dropDatabase(mongoUri);
-  });
+  const one = useTestServer({ env: { SERVER_ID: 'one' } });
+  const two = useTestServer({ env: { SERVER_ID: 'two' }, shareWith: one });
 
   it('delivers a revocation made on one instance to streams on the other, in order', async () => {
     const user = await registerUser(one.graphqlUrl);

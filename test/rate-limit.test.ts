@@ -1,33 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { gql, PASSWORD, registerUser, uniqueEmail } from './support/client.js';
 import { LoginDocument, RegisterDocument } from './support/operations.js';
-import { startOwnRedis, type OwnRedis } from './support/redis-server.js';
-import { dropDatabase, startServer, testDatabaseUri, type TestServer } from './support/server.js';
+import { type TestServer, useTestServer } from './support/server.js';
 
 describe('login and registration rate limits', () => {
-  const mongoUri = testDatabaseUri();
-  let redis: OwnRedis; // private: the counters of this test must start at zero
-  let one: TestServer;
-  let two: TestServer;
-  const env = {
-    MONGODB_URI: mongoUri,
-    RATE_LIMIT_PER_ACCOUNT: '3',
-    RATE_LIMIT_PER_IP: '6',
-    RATE_LIMIT_WINDOW: '10m',
-    TRUST_PROXY: 'true',
-  };
-
-  beforeAll(async () => {
-    redis = await startOwnRedis();
-    one = await startServer({ env: { ...env, REDIS_URL: redis.url } });
-    two = await startServer({ env: { ...env, REDIS_URL: redis.url } });
-  });
-  afterAll(async () => {
-    await one?.close();
-    await two?.close();
-    await redis?.stop();
-    await dropDatabase(mongoUri);
-  });
+  const env = { RATE_LIMIT_PER_ACCOUNT: '3', RATE_LIMIT_PER_IP: '6', RATE_LIMIT_WINDOW: '10m', TRUST_PROXY: 'true' };
+  // A private Redis: the counters of this test must start at zero.
+  const one = useTestServer({ env, ownRedis: true });
+  const two = useTestServer({ env, shareWith: one });
 
   const login = (server: TestServer, email: string, password: string, ip: string) =>
     gql(server.graphqlUrl, LoginDocument, { input: { email, password } }, { headers: { 'x-forwarded-for': ip } });

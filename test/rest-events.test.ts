@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dropDatabase, startServer, testDatabaseUri, type TestServer } from './support/server.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useTestServer } from './support/server.js';
 import {
   holdSubscription,
   isEvent,
@@ -47,18 +47,12 @@ const data = (item: SseItem | undefined): Record<string, unknown> =>
   item?.kind === 'event' ? (JSON.parse(item.data) as Record<string, unknown>) : {};
 
 describe('GET /api/auth/events', () => {
-  const mongoUri = testDatabaseUri();
-  let server: TestServer;
+  const server = useTestServer({ env: { SSE_HEARTBEAT_MS: '50' } });
   let base: string;
   const events = (token: string): string => `${base}/api/auth/events?token=${encodeURIComponent(token)}`;
 
-  beforeAll(async () => {
-    server = await startServer({ env: { MONGODB_URI: mongoUri, SSE_HEARTBEAT_MS: '50' } });
+  beforeAll(() => {
     base = server.url;
-  });
-  afterAll(async () => {
-    await server?.close();
-    await dropDatabase(mongoUri);
   });
 
   it('answers a missing, bad or revoked token with a 401 JSON error, never a stream', async () => {

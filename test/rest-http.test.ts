@@ -1,10 +1,10 @@
 import { print } from 'graphql';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MAX_BODY_BYTES } from '../src/body-limit.js';
 import { registerUser } from './support/client.js';
 import { waitForSubscribers } from './support/events.js';
 import { SessionRevokedDocument } from './support/operations.js';
-import { dropDatabase, startServer, testDatabaseUri, type TestServer } from './support/server.js';
+import { useTestServer } from './support/server.js';
 import { holdSubscription, nextClientGone, openEventStream, type RawEventStream } from './support/sse.js';
 
 const PASSWORD = 'correct horse battery';
@@ -41,22 +41,9 @@ function registerBodyOfSize(size: number): string {
 }
 
 describe('HTTP hygiene', () => {
-  const mongoUri = testDatabaseUri();
-  let server: TestServer;
-  let strict: TestServer;
-  let proxied: TestServer;
-
-  beforeAll(async () => {
-    [server, strict, proxied] = await Promise.all([
-      startServer({ env: { MONGODB_URI: mongoUri } }),
-      startServer({ env: { MONGODB_URI: mongoUri, CORS_ORIGINS: 'https://app.example.com, http://localhost:5173' } }),
-      startServer({ env: { MONGODB_URI: mongoUri, TRUST_PROXY: 'true' } }),
-    ]);
-  });
-  afterAll(async () => {
-    await Promise.all([server?.close(), strict?.close(), proxied?.close()]);
-    await dropDatabase(mongoUri);
-  });
+  const server = useTestServer();
+  const strict = useTestServer({ env: { CORS_ORIGINS: 'https://app.example.com, http://localhost:5173' }, shareWith: server });
+  const proxied = useTestServer({ env: { TRUST_PROXY: 'true' }, shareWith: server });
 
   describe('request body limit', () => {
     it('refuses REST and GraphQL bodies over 100 kB with 413 PAYLOAD_TOO_LARGE, by Content-Length or counted', async () => {

@@ -1,28 +1,19 @@
 import type { CommandStartedEvent } from 'mongodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { authenticate } from '../src/resolvers/authenticate.js';
 import { errorCodes, loginUser, ok, PASSWORD, registerUser } from './support/client.js';
 import { MeDocument, RevokeSessionDocument, SessionsDocument } from './support/operations.js';
-import { startOwnRedis, type OwnRedis } from './support/redis-server.js';
-import { dropDatabase, startServer, testDatabaseUri, type TestServer } from './support/server.js';
+import { useTestServer } from './support/server.js';
 
 describe('the per-request session check', () => {
-  const mongoUri = testDatabaseUri();
-  let redis: OwnRedis; // private: this test flushes it
-  let server: TestServer;
+  // A private Redis: this test flushes it.
+  const server = useTestServer({ ownRedis: true, monitorCommands: true });
   const commands: string[] = [];
 
-  beforeAll(async () => {
-    redis = await startOwnRedis();
-    server = await startServer({ env: { MONGODB_URI: mongoUri, REDIS_URL: redis.url }, monitorCommands: true });
+  beforeAll(() => {
     server.services.connection.getClient().on('commandStarted', (event: CommandStartedEvent) => {
       commands.push(event.commandName);
     });
-  });
-  afterAll(async () => {
-    await server?.close();
-    await redis?.stop();
-    await dropDatabase(mongoUri);
   });
 
   /** The MongoDB commands issued while `fn` runs. */
@@ -48,8 +39,8 @@ describe('the per-request session check', () => {
     expect(await mongoCommandsDuring(() => authenticate(server.services, user.token))).toEqual([]);
     expect((await authenticate(server.services, user.token)).viewer?.sessionId).toBe(user.session.id);
 
-    await redis.stop();
-    await redis.start(); // an empty cache, as after a restart of Redis
+    await server.redis.stop();
+    await server.redis.start(); // an empty cache, as after a restart of Redis
     await server.services.redis?.ping().catch(() => undefined);
     await expect.poll(() => server.services.redis?.status).toBe('ready');
     commands.length = 0;

@@ -75,6 +75,8 @@ export interface ServerFixture extends TestServer {
   readonly mongoUri: string;
   /** The private redis-server, with `ownRedis: true` (for tests that stop or flush it). */
   readonly redis: OwnRedis;
+  /** Its URL, if this server (or the one it shares with) has a private Redis. */
+  readonly ownRedisUrl: string | undefined;
 }
 
 /**
@@ -83,19 +85,28 @@ export interface ServerFixture extends TestServer {
  * afterAll. The returned object reads through to the running server, so tests
  * use it as they would the server itself.
  */
-export function useTestServer(options: TestServerOptions & { ownRedis?: boolean } = {}): ServerFixture {
-  const mongoUri = testDatabaseUri();
+export function useTestServer(
+  options: TestServerOptions & {
+    ownRedis?: boolean;
+    /** Another instance of the same deployment: its database, and its private Redis if it has one. */
+    shareWith?: ServerFixture;
+  } = {},
+): ServerFixture {
+  const mongoUri = options.shareWith?.mongoUri ?? testDatabaseUri();
   let server: TestServer | undefined;
   let redis: OwnRedis | undefined;
+  let sharedRedisUrl: string | undefined;
   const running = (): TestServer => {
     if (!server) throw new Error('the test server starts in beforeAll: use it inside tests and hooks');
     return server;
   };
   beforeAll(async () => {
     if (options.ownRedis) redis = await startOwnRedis();
+    sharedRedisUrl = options.shareWith?.ownRedisUrl;
+    const redisUrl = redis?.url ?? sharedRedisUrl;
     server = await startServer({
       ...options,
-      env: { MONGODB_URI: mongoUri, ...(redis ? { REDIS_URL: redis.url } : {}), ...options.env },
+      env: { MONGODB_URI: mongoUri, ...(redisUrl ? { REDIS_URL: redisUrl } : {}), ...options.env },
     });
   });
   afterAll(async () => {
@@ -105,6 +116,9 @@ export function useTestServer(options: TestServerOptions & { ownRedis?: boolean 
   });
   return {
     mongoUri,
+    get ownRedisUrl() {
+      return redis?.url ?? sharedRedisUrl;
+    },
     get redis() {
       if (!redis) throw new Error('useTestServer({ ownRedis: true }) starts a private redis-server');
       return redis;
