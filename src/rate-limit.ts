@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { AppError } from './errors.js';
+import { ExpiringMap } from './expiring-map.js';
 import type { Logger } from './logger.js';
 
 export interface RateLimitDecision {
@@ -19,22 +20,12 @@ const decide = (count: number, limit: number, ttlMs: number): RateLimitDecision 
 });
 
 export function createMemoryRateLimiter(now: () => number = Date.now): RateLimiter {
-  const windows = new Map<string, { count: number; resetAt: number }>();
-  const sweep = setInterval(() => {
-    const t = now();
-    for (const [key, w] of windows) if (w.resetAt <= t) windows.delete(key);
-  }, 60_000);
-  sweep.unref();
+  const windows = new ExpiringMap<{ count: number }>(now);
   return {
     async hit(key, limit, windowMs) {
-      const t = now();
-      let window = windows.get(key);
-      if (!window || window.resetAt <= t) {
-        window = { count: 0, resetAt: t + windowMs };
-        windows.set(key, window);
-      }
-      window.count += 1;
-      return decide(window.count, limit, window.resetAt - t);
+      const window = windows.entry(key) ?? windows.set(key, { count: 0 }, windowMs);
+      window.value.count += 1;
+      return decide(window.value.count, limit, window.expiresAt - now());
     },
   };
 }

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { ExpiringMap } from './expiring-map.js';
 
 /** What the cache knows of a session. `revoked` is a tombstone: known bad, no MongoDB needed. */
 export type CachedSession = { state: 'active'; userId: string } | { state: 'revoked' };
@@ -88,41 +89,24 @@ export function createRedisSessionCache(redis: Redis): SessionCache {
 
 /** The development default: one process, no Redis. Same contract as the Redis cache. */
 export function createMemorySessionCache(now: () => number = Date.now): SessionCache {
-  const entries = new Map<string, { value: string; expires: number }>();
-  const read = (key: string): string | null => {
-    const hit = entries.get(key);
-    if (!hit) return null;
-    if (hit.expires <= now()) {
-      entries.delete(key);
-      return null;
-    }
-    return hit.value;
-  };
-  const write = (key: string, value: string, ttlMs: number): void => {
-    entries.set(key, { value, expires: now() + positive(ttlMs) });
-  };
-  // Expired entries are otherwise only dropped when read again.
-  const sweep = setInterval(() => {
-    const t = now();
-    for (const [key, hit] of entries) if (hit.expires <= t) entries.delete(key);
-  }, 60_000);
-  sweep.unref();
+  const keys = new ExpiringMap<string>(now);
+  const read = (key: string): string | null => keys.get(key) ?? null;
   return {
     async lookup(sessionId) {
       const entry = decode(read(sessionKey(sessionId)));
       const touchDue = read(activityKey(sessionId)) === null;
-      if (touchDue) write(activityKey(sessionId), '1', ACTIVITY_THROTTLE_MS);
+      if (touchDue) keys.set(activityKey(sessionId), '1', ACTIVITY_THROTTLE_MS);
       return { entry, touchDue };
     },
     async create(sessionId, userId, ttlMs) {
-      write(sessionKey(sessionId), encode({ state: 'active', userId }), ttlMs);
-      write(activityKey(sessionId), '1', ACTIVITY_THROTTLE_MS);
+      keys.set(sessionKey(sessionId), encode({ state: 'active', userId }), ttlMs);
+      keys.set(activityKey(sessionId), '1', ACTIVITY_THROTTLE_MS);
     },
     async fill(sessionId, entry, ttlMs) {
-      if (read(sessionKey(sessionId)) === null) write(sessionKey(sessionId), encode(entry), ttlMs);
+      if (read(sessionKey(sessionId)) === null) keys.set(sessionKey(sessionId), encode(entry), ttlMs);
     },
     async revoke(sessionIds, ttlMs) {
-      for (const sid of sessionIds) write(sessionKey(sid), REVOKED, ttlMs);
+      for (const sid of sessionIds) keys.set(sessionKey(sid), REVOKED, ttlMs);
     },
     async ping() {},
   };

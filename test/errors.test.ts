@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import jwt from 'jsonwebtoken';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { badTokens } from './support/bad-tokens.js';
 import { errorCodes, gql, loginUser, ok, PASSWORD, registerUser, sseClient, uniqueEmail, revocations } from './support/client.js';
 import { readToEnd } from './support/events.js';
 import {
@@ -11,7 +11,7 @@ import {
   RevokeSessionDocument,
   SessionsDocument,
 } from './support/operations.js';
-import { TEST_JWT_SECRET, useTestServer } from './support/server.js';
+import { useTestServer } from './support/server.js';
 
 describe('every contract error code reachable through GraphQL', () => {
   const server = useTestServer();
@@ -42,16 +42,7 @@ describe('every contract error code reachable through GraphQL', () => {
 
   it('UNAUTHENTICATED without a token, with a bad one, an expired one, or one naming no session', async () => {
     const user = await registerUser(url);
-    const sign = (payload: object, secret = TEST_JWT_SECRET): string => jwt.sign(payload, secret, { algorithm: 'HS256' });
-    const now = Math.floor(Date.now() / 1000);
-    const tokens = [
-      undefined,
-      'garbage',
-      sign({ sub: user.user.id, sid: user.session.id, exp: now + 60 }, 'a-different-secret-that-is-long-enough'),
-      sign({ sub: user.user.id, sid: user.session.id, exp: now - 60 }),
-      sign({ sub: user.user.id, sid: randomUUID(), exp: now + 60 }),
-      sign({ sub: 'f'.repeat(24), sid: user.session.id, exp: now + 60 }),
-    ];
+    const tokens = [undefined, ...badTokens(user).map(([, token]) => token)];
     for (const token of tokens) {
       expect(await errorCodes(url, MeDocument, {}, token)).toEqual(['UNAUTHENTICATED']);
       expect(await errorCodes(url, SessionsDocument, {}, token)).toEqual(['UNAUTHENTICATED']);

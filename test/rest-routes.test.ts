@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import jwt from 'jsonwebtoken';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorResponse } from '../rest-compat/http.js';
 import { AppError } from '../src/errors.js';
 import { createLogger } from '../src/logger.js';
 import { ok } from './support/client.js';
 import { MeDocument, SessionsDocument } from './support/operations.js';
-import { dropDatabase, startServer, TEST_JWT_SECRET, testDatabaseUri, type TestServer, useTestServer } from './support/server.js';
+import { badTokens } from './support/bad-tokens.js';
+import { dropDatabase, startServer, testDatabaseUri, type TestServer, useTestServer } from './support/server.js';
 
 interface RestUser {
   id: string;
@@ -215,17 +215,7 @@ describe('REST routes', () => {
       const first = await register();
       const revoked = await login(first.user.email);
       expect((await api(base, 'POST', '/api/auth/logout', { token: revoked.token })).status).toBe(200);
-      const now = Math.floor(Date.now() / 1000);
-      const sign = (payload: object, secret = TEST_JWT_SECRET): string => jwt.sign(payload, secret, { algorithm: 'HS256' });
-      const tokens = [
-        undefined,
-        'garbage',
-        sign({ sub: first.user.id, sid: first.session.id, exp: now + 60 }, 'some-other-secret-of-sufficient-length'),
-        sign({ sub: first.user.id, sid: first.session.id, exp: now - 60 }),
-        sign({ sub: first.user.id, sid: randomUUID(), exp: now + 60 }),
-        jwt.sign({ sub: first.user.id, sid: first.session.id, exp: now + 60 }, TEST_JWT_SECRET, { algorithm: 'HS384' }),
-        revoked.token,
-      ];
+      const tokens = [undefined, ...badTokens(first).map(([, token]) => token), revoked.token];
       const routes: Array<[string, string]> = [
         ['GET', '/api/auth/me'],
         ['GET', '/api/auth/sessions'],
