@@ -18,7 +18,8 @@ function toContractError(error: AnyError, requestError: boolean): AnyError {
   if (isContractCode(extensions?.code)) return error;
   // A request that never executed is a 400 whatever the Accept header (Yoga
   // answers 200 to application/json clients), so clients and proxies see bad input as such.
-  const http = extensions?.http ?? (requestError ? { status: 400 } : undefined);
+  // (Yoga marks its own with `spec: true`, which downgrades them to 200 for application/json.)
+  const http = requestError ? { ...(extensions?.http as object | undefined), status: 400, spec: false } : extensions?.http;
   const original = error as Partial<GraphQLError>;
   return new GraphQLError(error.message, {
     nodes: original.nodes,

@@ -159,3 +159,56 @@ describe('hostile requests get their contract code and a 4xx', () => {
     expect(await graphql({ query: '{ me { id } }' }, user.token)).toEqual({ status: 200, code: undefined });
   });
 });
+
+describe('passwords longer than bcrypt\'s 72 bytes', () => {
+  const server = useTestServer();
+
+  it('keep every byte significant: a password sharing the first 72 bytes does not sign in', async () => {
+    const email = `long.${randomUUID()}@example.com`;
+    const prefix = 'p'.repeat(72);
+    const register = await fetch(`${server.url}/api/auth/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Long', email, password: `${prefix}-the-real-one` }),
+    });
+    expect(register.status).toBe(201);
+    const login = (password: string) =>
+      fetch(`${server.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) });
+    expect((await login(`${prefix}-an-impostor`)).status).toBe(401);
+    expect((await login(prefix)).status).toBe(401);
+    expect((await login(`${prefix}-the-real-one`)).status).toBe(200);
+  });
+});
+
+describe('HTTP hardening', () => {
+  const production = useTestServer({ env: { NODE_ENV: 'production', TRUST_PROXY: 'true' } });
+
+  it('sends security headers on every answer, HSTS only behind TLS', async () => {
+    for (const path of ['/health', '/api/auth/me', '/graphql?query=%7B__typename%7D']) {
+      const response = await fetch(`${production.url}${path}`);
+      expect(response.headers.get('x-content-type-options'), path).toBe('nosniff');
+      expect(response.headers.get('x-frame-options'), path).toBe('DENY');
+      expect(response.headers.get('referrer-policy'), path).toBe('no-referrer');
+      expect(response.headers.get('strict-transport-security'), path).toBeNull();
+    }
+    const behindTls = await fetch(`${production.url}/health`, { headers: { 'x-forwarded-proto': 'https' } });
+    expect(behindTls.headers.get('strict-transport-security')).toMatch(/^max-age=\d+/);
+  });
+
+  it('in production, allows no cross-origin caller unless CORS_ORIGINS names it', async () => {
+    const response = await fetch(`${production.url}/api/auth/me`, { headers: { origin: 'https://evil.example' } });
+    expect(response.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it('in production, does not suggest field names to a prober', async () => {
+    const response = await fetch(`${production.graphqlUrl}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ sesions { id } }' }),
+    });
+    const body = (await response.json()) as { errors: Array<{ message: string; extensions: { code: string } }> };
+    expect(response.status).toBe(400);
+    expect(body.errors[0]?.extensions.code).toBe('BAD_USER_INPUT');
+    expect(body.errors[0]?.message).not.toMatch(/Did you mean/);
+  });
+});
