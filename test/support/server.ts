@@ -39,7 +39,7 @@ export async function startServer(options: TestServerOptions = {}): Promise<Test
     NODE_ENV: 'test',
     JWT_SECRET: TEST_JWT_SECRET,
     BCRYPT_ROUNDS: '4',
-    LOG_LEVEL: process.env.LOG_LEVEL,
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
     // Every test signs in from 127.0.0.1; the rate-limit test sets its own limits.
     RATE_LIMIT_PER_IP: '1000000',
     RATE_LIMIT_PER_ACCOUNT: '1000',
