@@ -1,0 +1,27 @@
+import { GraphQLError } from 'graphql';
+import { describe, expect, it } from 'vitest';
+import { AppError } from './errors.js';
+import { maskUnexpectedError } from './graphql-error-codes.js';
+
+const located = (original: Error): GraphQLError => new GraphQLError(original.message, { originalError: original, path: ['me'] });
+
+describe('maskUnexpectedError()', () => {
+  it('masks an unexpected error as INTERNAL_SERVER_ERROR, without its message or stack', () => {
+    const masked = maskUnexpectedError(located(new Error('secret detail at /srv/app.ts:12')), 'Unexpected error.', false) as GraphQLError;
+    expect(masked.message).toBe('Unexpected error.');
+    expect(masked.extensions).toMatchObject({ code: 'INTERNAL_SERVER_ERROR' });
+    expect(JSON.stringify(masked.toJSON())).not.toContain('secret detail');
+  });
+
+  it('turns an unreachable dependency into SERVICE_UNAVAILABLE, keeping the path', () => {
+    const down = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:27017'), { name: 'MongoServerSelectionError' });
+    const masked = maskUnexpectedError(located(down), 'Unexpected error.', false) as GraphQLError;
+    expect(masked.extensions).toEqual({ code: 'SERVICE_UNAVAILABLE' });
+    expect(masked.path).toEqual(['me']);
+  });
+
+  it('lets errors meant for the client through', () => {
+    const error = new AppError('NOT_FOUND');
+    expect(maskUnexpectedError(error, 'Unexpected error.', false)).toBe(error);
+  });
+});
