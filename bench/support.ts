@@ -6,13 +6,17 @@ import { createServices, type Services } from '../src/services.js';
  * MONGODB_URI and REDIS_URL, a throwaway database, silent logs, no rate limits.
  * `done()` drops the database and closes the connections.
  */
-export async function benchServices(env: Record<string, string> = {}): Promise<Services & { done(): Promise<void> }> {
+export async function benchServices(
+  env: Record<string, string> = {},
+  /** Another instance's database, to run several instances of one deployment. */
+  database = `la_bench_${Date.now()}`,
+): Promise<Services & { done(): Promise<void> }> {
   if (!process.env.MONGODB_URI || !process.env.REDIS_URL) {
     console.error('bench: set MONGODB_URI and REDIS_URL (`make ferretdb` prints a MONGODB_URI)');
     process.exit(2);
   }
   const uri = new URL(process.env.MONGODB_URI);
-  uri.pathname = `/la_bench_${Date.now()}`;
+  uri.pathname = `/${database}`;
   const config = loadConfig({
     ...process.env,
     NODE_ENV: 'test',
@@ -20,6 +24,8 @@ export async function benchServices(env: Record<string, string> = {}): Promise<S
     RATE_LIMIT_PER_IP: '1000000',
     RATE_LIMIT_PER_ACCOUNT: '1000000',
     LOG_LEVEL: 'silent',
+    // One secret for every instance of the run, as in a real deployment.
+    JWT_SECRET: 'bench-secret-shared-by-every-instance-0123',
     ...env,
   });
   const services = await createServices(config);
@@ -30,4 +36,11 @@ export async function benchServices(env: Record<string, string> = {}): Promise<S
       await services.close();
     },
   };
+}
+
+/** Median and 95th percentile of a list of milliseconds. */
+export function percentiles(samples: number[]): { p50: number; p95: number } {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+  return { p50: at(0.5), p95: at(0.95) };
 }

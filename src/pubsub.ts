@@ -37,6 +37,9 @@ export interface PubSub {
 /** Across instances: graphql-redis-subscriptions over two ioredis connections. */
 export function createRedisPubSub(publisher: Redis, subscriber: Redis): PubSub {
   const engine = new RedisPubSub({ publisher, subscriber });
+  // After close, streams that end late (a server shutting down) must not send
+  // UNSUBSCRIBE on a connection being closed: its failure would go unhandled.
+  let closed = false;
   return {
     async publish(topic, key, payload) {
       await engine.publish(channel(topic, key), payload);
@@ -46,10 +49,13 @@ export function createRedisPubSub(publisher: Redis, subscriber: Redis): PubSub {
       // fails on a closed connection; refuse up front instead of letting it try.
       if (subscriber.status !== 'ready') throw new Error('Connection is closed (Redis subscriber not ready)');
       const id = await engine.subscribe(channel(topic, key), onMessage);
-      return () => engine.unsubscribe(id);
+      return () => {
+        if (!closed) engine.unsubscribe(id);
+      };
     },
     async close() {
-      // The connections belong to the caller, which closes them.
+      // The connections belong to the caller, which closes them after this.
+      closed = true;
     },
   };
 }

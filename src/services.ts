@@ -137,7 +137,13 @@ export async function createServices(config: Config, options: ServiceOptions = {
       const commands = await connectRedis(config.redisUrl, `logout-all:${config.serverId}`, 'commands');
       cleanups.push(async () => void commands.disconnect());
       const subscriber = await connectRedis(config.redisUrl, `logout-all:${config.serverId}:sub`, 'subscriber');
-      cleanups.push(async () => void subscriber.disconnect());
+      cleanups.push(async () => {
+        // QUIT lets UNSUBSCRIBEs already sent get their replies (a dropped one would
+        // be an unhandled rejection in graphql-redis-subscriptions); bounded, as Redis may be down.
+        const quit = subscriber.quit().catch(() => undefined);
+        await Promise.race([quit, new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
+        subscriber.disconnect();
+      });
       redis = commands;
       cache = createRedisSessionCache(commands);
       pubsub = createRedisPubSub(commands, subscriber);

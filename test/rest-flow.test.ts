@@ -70,21 +70,20 @@ describe('the seed flow over REST, with curl and an EventSource', () => {
     expect(await nextOf(deviceB, 'connected')).toMatchObject({ id: '1', data: { sessionId: b.session.id, userId: first.user.id } });
 
     const loggedOut = await curl(`${api}/logout-all`, 'POST', { token: a.token });
-    const answeredAt = Date.now();
     expect(loggedOut.status).toBe(200);
     expect(loggedOut.body).toEqual({ success: true, revokedCount: 3, revokedSessionIds: expect.any(Array) });
     expect((loggedOut.body as { revokedSessionIds: string[] }).revokedSessionIds.sort()).toEqual(
       [first.session.id, a.session.id, b.session.id].sort(),
     );
 
-    // B is told, and its own revocation is the last event it gets.
+    // B is told, and its own revocation is the last event it gets. (How fast: bench/revocation-latency.ts;
+    // a pass/fail test waits for the event, never for the clock.)
     let own: SourceItem | undefined;
     while (!own) {
-      const [item] = await deviceB.next(1, 1000);
+      const [item] = await deviceB.next(1);
       expect(item).toMatchObject({ type: 'session-revoked', data: { reason: 'LOGOUT_ALL' } });
       if (item?.type === 'session-revoked' && item.data.current === true) own = item;
     }
-    expect(Date.now() - answeredAt).toBeLessThan(1000);
     expect(own).toMatchObject({ data: { sessionId: b.session.id, current: true, revokedAt: expect.any(String) } });
     // The server ended the stream (readyState CONNECTING), and the reconnection is refused: the source stops.
     expect(await deviceB.next()).toEqual([{ type: 'error', status: undefined, readyState: 0 }]);
