@@ -3,10 +3,15 @@ import type { Redis } from 'ioredis';
 import { EventEmitter } from 'node:events';
 import type { RevocationReason } from './models/session.js';
 
-/** A session of `userId` was revoked. Dates travel as ISO strings (JSON). */
+/**
+ * Sessions of `userId` were revoked by one call (one for logout and
+ * revokeSession, all of them for logoutAll). One message per call, so that each
+ * listener can tell of the others before its own, which ends its stream.
+ * Dates travel as ISO strings (JSON).
+ */
 export interface SessionRevokedMessage {
   userId: string;
-  sessionId: string;
+  sessionIds: string[];
   reason: RevocationReason;
   revokedAt: string;
 }

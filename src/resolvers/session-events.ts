@@ -42,12 +42,16 @@ export async function sessionRevokedEvents(
   const delivered = new Set<string>();
   let pending: SessionRevokedMessage[] | null = [];
 
+  // One event per revoked session; the viewer's own comes last, since it ends the stream.
   const deliver = (message: SessionRevokedMessage): void => {
-    if (delivered.has(message.sessionId)) return;
-    delivered.add(message.sessionId);
-    const current = message.sessionId === viewer.sessionId;
-    queue.push({ sessionId: message.sessionId, reason: message.reason, revokedAt: new Date(message.revokedAt), current });
-    if (current) queue.close();
+    const fresh = message.sessionIds.filter((id) => !delivered.has(id));
+    const ordered = [...fresh.filter((id) => id !== viewer.sessionId), ...fresh.filter((id) => id === viewer.sessionId)];
+    for (const sessionId of ordered) {
+      delivered.add(sessionId);
+      const current = sessionId === viewer.sessionId;
+      queue.push({ sessionId, reason: message.reason, revokedAt: new Date(message.revokedAt), current });
+      if (current) queue.close();
+    }
   };
 
   try {
@@ -63,16 +67,14 @@ export async function sessionRevokedEvents(
     })
       .sort({ revokedAt: 1, _id: 1 })
       .lean();
-    for (const session of missed) {
-      if (session.revokedAt && session.revokedReason) {
-        deliver({
-          userId: viewer.userId,
-          sessionId: session.sessionId,
-          reason: session.revokedReason,
-          revokedAt: session.revokedAt.toISOString(),
-        });
-      }
-    }
+    // Replayed in the order they happened, the viewer's own (if any) last.
+    const replay = missed.flatMap((s) =>
+      s.revokedAt && s.revokedReason
+        ? [{ userId: viewer.userId, sessionIds: [s.sessionId], reason: s.revokedReason, revokedAt: s.revokedAt.toISOString() }]
+        : [],
+    );
+    const own = (m: SessionRevokedMessage): boolean => m.sessionIds[0] === viewer.sessionId;
+    for (const message of [...replay.filter((m) => !own(m)), ...replay.filter(own)]) deliver(message);
   } catch (error) {
     queue.close();
     throw error;

@@ -63,7 +63,7 @@ export async function listSessions(services: Services, viewer: Viewer): Promise<
  *    documents this call changed;
  * 3. tombstones again: a cache flushed between 1 and 2 may have been re-filled
  *    from the not-yet-updated MongoDB;
- * 4. publish, only for the sessions this call revoked: one event per revocation.
+ * 4. publish the sessions this call revoked, in one message: one event each.
  */
 export async function revokeSessions(
   services: Services,
@@ -89,12 +89,12 @@ export async function revokeSessions(
     revoked = sessionIds.filter((id) => ids.has(id));
   }
   await cache.revoke(sessionIds, tombstoneTtlMs);
-  for (const sessionId of revoked) {
+  if (revoked.length > 0) {
     await pubsub
-      .publish('sessionRevoked', userId, { userId, sessionId, reason, revokedAt: revokedAt.toISOString() })
+      .publish('sessionRevoked', userId, { userId, sessionIds: revoked, reason, revokedAt: revokedAt.toISOString() })
       .catch((error: unknown) =>
         // The revocation holds (tokens are refused); only the live notice is lost.
-        log.error({ err: (error as Error).message, sessionId }, 'sessionRevoked publish failed'),
+        log.error({ err: (error as Error).message, sessionIds: revoked }, 'sessionRevoked publish failed'),
       );
   }
   return revoked;
