@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { PubSub } from '../src/pubsub.js';
 import { loginUser, ok, PASSWORD, registerUser, sseClient, revocations } from './support/client.js';
-import { readToEnd, take } from './support/events.js';
-import { LogoutAllDocument, RevokeSessionDocument } from './support/operations.js';
+import { readToEnd, take, waitForSubscribers } from './support/events.js';
+import { LogoutAllDocument, LogoutDocument, RevokeSessionDocument } from './support/operations.js';
 import { type TestServer, useTestServer } from './support/server.js';
 
 /**
@@ -66,6 +66,50 @@ describe('no revocation falls between authentication and subscription', () => {
       client.dispose();
     } finally {
       restore();
+    }
+  });
+});
+
+describe('no revocation is lost to a late announcement', () => {
+  const server = useTestServer();
+
+  it('delivers a revocation announced after the subscriber\'s own, before its own', async () => {
+    const url = server.graphqlUrl;
+    const admin = await registerUser(url);
+    const slow = await loginUser(url, { email: admin.email, password: PASSWORD });
+    const watcher = await loginUser(url, { email: admin.email, password: PASSWORD });
+
+    const client = sseClient(url, watcher.token);
+    const events = readToEnd(revocations(client));
+    await waitForSubscribers(server.services, admin.user.id, 1);
+
+    // `slow` logs out first, but its announcement is held back (as when another
+    // instance's publish reaches Redis late) until the watcher's stream has ended.
+    const real: PubSub = server.services.pubsub;
+    let release = (): void => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    server.services.pubsub = {
+      ...real,
+      async publish(topic, key, payload) {
+        if (payload.sessionIds.includes(slow.session.id)) await held;
+        return real.publish(topic, key, payload);
+      },
+    };
+    try {
+      const logout = ok(url, LogoutDocument, {}, slow.token);
+      await expect.poll(async () => (await server.services.models.Session.findOne({ sessionId: slow.session.id }).lean())?.revokedAt).toBeInstanceOf(Date);
+      await ok(url, LogoutAllDocument, {}, admin.token);
+
+      const seen = (await events).map((e) => e.data?.sessionRevoked);
+      expect(seen.map((e) => e?.sessionId).sort()).toEqual([admin.session.id, slow.session.id, watcher.session.id].sort());
+      expect(seen.find((e) => e?.sessionId === slow.session.id)).toMatchObject({ reason: 'LOGOUT', current: false });
+      expect(seen.at(-1)).toMatchObject({ sessionId: watcher.session.id, reason: 'LOGOUT_ALL', current: true });
+      release();
+      expect(await logout).toEqual({ logout: true });
+    } finally {
+      release();
+      server.services.pubsub = real;
+      client.dispose();
     }
   });
 });

@@ -23,6 +23,8 @@ const MAX_TIMER_MS = 2_147_483_647;
  * promise resolves once the broker acknowledged), then read from MongoDB what
  * was revoked since `authenticatedAt`. Live messages that arrive during that
  * read wait behind it; a session can be revoked once, so its id de-duplicates.
+ * Before the viewer's own revocation, which ends the stream, the record is read
+ * again, so that nothing revoked earlier is lost to a late announcement.
  * The stream also ends when `signal` aborts (the client left) or the session expires.
  */
 export async function sessionRevokedEvents(
@@ -41,16 +43,52 @@ export async function sessionRevokedEvents(
   if (signal.aborted) queue.close();
   const delivered = new Set<string>();
   let pending: SessionRevokedMessage[] | null = [];
+  let ending = false;
 
-  // One event per revoked session; the viewer's own comes last, since it ends the stream.
+  const push = (sessionId: string, message: SessionRevokedMessage): void => {
+    delivered.add(sessionId);
+    const current = sessionId === viewer.sessionId;
+    queue.push({ sessionId, reason: message.reason, revokedAt: new Date(message.revokedAt), current });
+    if (current) queue.close();
+  };
+
+  /** What MongoDB recorded since the viewer authenticated: other sessions' revocations are delivered, the viewer's own returned. */
+  const replayRecord = async (): Promise<SessionRevokedMessage | null> => {
+    const revoked = await services.models.Session.find({
+      userId: viewer.userId,
+      revokedAt: op({ $gte: new Date(authenticatedAt.getTime() - CLOCK_SKEW_MS) }),
+    })
+      .sort({ revokedAt: 1, _id: 1 })
+      .lean();
+    let own: SessionRevokedMessage | null = null;
+    for (const s of revoked) {
+      if (!s.revokedAt || !s.revokedReason || delivered.has(s.sessionId)) continue;
+      const message = { userId: viewer.userId, sessionIds: [s.sessionId], reason: s.revokedReason, revokedAt: s.revokedAt.toISOString() };
+      if (s.sessionId === viewer.sessionId) own = message;
+      else push(s.sessionId, message);
+    }
+    return own;
+  };
+
+  /**
+   * The viewer's own revocation ends the stream, so it must come last. Another
+   * instance may announce an earlier revocation after this one (publishers on
+   * different connections race to Redis): read the record once more first.
+   */
+  const endWith = async (own: SessionRevokedMessage): Promise<void> => {
+    if (ending) return;
+    ending = true;
+    await replayRecord().catch((error: unknown) =>
+      services.log.warn({ err: (error as Error).message }, 'sessionRevoked: final catch-up read failed'),
+    );
+    push(viewer.sessionId, own);
+  };
+
   const deliver = (message: SessionRevokedMessage): void => {
-    const fresh = message.sessionIds.filter((id) => !delivered.has(id));
-    const ordered = [...fresh.filter((id) => id !== viewer.sessionId), ...fresh.filter((id) => id === viewer.sessionId)];
-    for (const sessionId of ordered) {
-      delivered.add(sessionId);
-      const current = sessionId === viewer.sessionId;
-      queue.push({ sessionId, reason: message.reason, revokedAt: new Date(message.revokedAt), current });
-      if (current) queue.close();
+    for (const sessionId of message.sessionIds) {
+      if (delivered.has(sessionId)) continue;
+      if (sessionId === viewer.sessionId) void endWith(message);
+      else push(sessionId, message);
     }
   };
 
@@ -60,21 +98,12 @@ export async function sessionRevokedEvents(
       else deliver(message);
     });
     queue.finally(unsubscribe);
-
-    const missed = await services.models.Session.find({
-      userId: viewer.userId,
-      revokedAt: op({ $gte: new Date(authenticatedAt.getTime() - CLOCK_SKEW_MS) }),
-    })
-      .sort({ revokedAt: 1, _id: 1 })
-      .lean();
-    // Replayed in the order they happened, the viewer's own (if any) last.
-    const replay = missed.flatMap((s) =>
-      s.revokedAt && s.revokedReason
-        ? [{ userId: viewer.userId, sessionIds: [s.sessionId], reason: s.revokedReason, revokedAt: s.revokedAt.toISOString() }]
-        : [],
-    );
-    const own = (m: SessionRevokedMessage): boolean => m.sessionIds[0] === viewer.sessionId;
-    for (const message of [...replay.filter((m) => !own(m)), ...replay.filter(own)]) deliver(message);
+    const own = await replayRecord();
+    if (own) {
+      // Just read from the record: nothing earlier can be missing.
+      ending = true;
+      push(viewer.sessionId, own);
+    }
   } catch (error) {
     queue.close();
     throw error;
