@@ -5,16 +5,23 @@ import { readToEnd, take, waitForSubscribers } from './support/events.js';
 import { LogoutAllDocument, LogoutDocument, RevokeSessionDocument } from './support/operations.js';
 import { type TestServer, useTestServer } from './support/server.js';
 
+/** Wraps some of the running server's pub/sub methods for one test; returns the undo. */
+function interceptPubSub(server: TestServer, wrap: (real: PubSub) => Partial<PubSub>): () => void {
+  const real: PubSub = server.services.pubsub;
+  server.services.pubsub = { ...real, ...wrap(real) };
+  return () => {
+    server.services.pubsub = real;
+  };
+}
+
 /**
  * Opens the window between a subscriber's authentication and the start of its
  * subscription, and runs `during` inside it: the real server, with its pub/sub
  * subscribe step held back until `during` has finished.
  */
 function holdSubscribe(server: TestServer, during: () => Promise<unknown>): () => void {
-  const real: PubSub = server.services.pubsub;
   let fired = false;
-  server.services.pubsub = {
-    ...real,
+  return interceptPubSub(server, (real) => ({
     async subscribe(topic, key, onMessage) {
       if (!fired) {
         fired = true;
@@ -22,10 +29,7 @@ function holdSubscribe(server: TestServer, during: () => Promise<unknown>): () =
       }
       return real.subscribe(topic, key, onMessage);
     },
-  };
-  return () => {
-    server.services.pubsub = real;
-  };
+  }));
 }
 
 describe('no revocation falls between authentication and subscription', () => {
@@ -85,16 +89,14 @@ describe('no revocation is lost to a late announcement', () => {
 
     // `slow` logs out first, but its announcement is held back (as when another
     // instance's publish reaches Redis late) until the watcher's stream has ended.
-    const real: PubSub = server.services.pubsub;
     let release = (): void => {};
     const held = new Promise<void>((resolve) => (release = resolve));
-    server.services.pubsub = {
-      ...real,
+    const restore = interceptPubSub(server, (real) => ({
       async publish(topic, key, payload) {
         if (payload.sessionIds.includes(slow.session.id)) await held;
         return real.publish(topic, key, payload);
       },
-    };
+    }));
     try {
       const logout = ok(url, LogoutDocument, {}, slow.token);
       await expect.poll(async () => (await server.services.models.Session.findOne({ sessionId: slow.session.id }).lean())?.revokedAt).toBeInstanceOf(Date);
@@ -108,7 +110,7 @@ describe('no revocation is lost to a late announcement', () => {
       expect(await logout).toEqual({ logout: true });
     } finally {
       release();
-      server.services.pubsub = real;
+      restore();
       client.dispose();
     }
   });
