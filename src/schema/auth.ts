@@ -6,7 +6,7 @@ import { UserRef } from './user.js';
 
 const AuthPayloadRef = builder.objectRef<AuthPayload>('AuthPayload').implement({
   fields: (t) => ({
-    token: t.exposeString('token'),
+    token: t.exposeString('token', { description: 'JWT (HS256): send it as `Authorization: Bearer <token>`.' }),
     user: t.expose('user', { type: UserRef }),
     session: t.expose('session', { type: SessionRef }),
   }),
@@ -32,6 +32,7 @@ const LoginInput = builder.inputType('LoginInput', {
 builder.mutationField('register', (t) =>
   t.field({
     type: AuthPayloadRef,
+    description: 'Creates the account and its first session.',
     args: { input: t.arg({ type: RegisterInput, required: true }) },
     resolve: (_root, args, ctx) => register(ctx.services, args.input, ctx.client),
   }),
@@ -40,6 +41,7 @@ builder.mutationField('register', (t) =>
 builder.mutationField('login', (t) =>
   t.field({
     type: AuthPayloadRef,
+    description: 'Opens a new session. A wrong email or password is INVALID_CREDENTIALS, one message for both.',
     args: { input: t.arg({ type: LoginInput, required: true }) },
     resolve: (_root, args, ctx) => login(ctx.services, args.input, ctx.client),
   }),

@@ -11,13 +11,14 @@ const SessionRevokedEventRef = builder.objectRef<SessionRevokedEvent>('SessionRe
     sessionId: t.exposeID('sessionId'),
     reason: t.expose('reason', { type: RevocationReasonRef }),
     revokedAt: t.expose('revokedAt', { type: 'DateTime' }),
-    current: t.exposeBoolean('current'),
+    current: t.exposeBoolean('current', { description: "True when the revoked session is the subscriber's own; the stream then ends." }),
   }),
 });
 
 builder.subscriptionField('sessionRevoked', (t) =>
   t.field({
     type: SessionRevokedEventRef,
+    description: "Every revocation of the user's sessions, in order, ending after the subscriber's own.",
     subscribe: (_root, _args, ctx) =>
       sessionRevokedEvents(ctx.services, requireViewer(ctx.auth), ctx.authenticatedAt, ctx.signal),
     resolve: (event) => event,

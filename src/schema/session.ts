@@ -4,15 +4,16 @@ import type { LogoutAllPayload, SessionView } from '../resolvers/views.js';
 import { builder } from './builder.js';
 
 export const SessionRef = builder.objectRef<SessionView>('Session').implement({
+  description: 'A signed-in device.',
   fields: (t) => ({
-    id: t.exposeID('id'),
-    deviceInfo: t.exposeString('deviceInfo'),
+    id: t.exposeID('id', { description: "The session id, also the token's `sid` claim." }),
+    deviceInfo: t.exposeString('deviceInfo', { description: 'As the client named it, else derived from the User-Agent ("Firefox 133 on Linux").' }),
     ipAddress: t.exposeString('ipAddress'),
     userAgent: t.exposeString('userAgent'),
     lastActivity: t.expose('lastActivity', { type: 'DateTime' }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     expiresAt: t.expose('expiresAt', { type: 'DateTime' }),
-    current: t.exposeBoolean('current'),
+    current: t.exposeBoolean('current', { description: 'True for the session whose token made the request.' }),
   }),
 });
 
@@ -26,12 +27,14 @@ const LogoutAllPayloadRef = builder.objectRef<LogoutAllPayload>('LogoutAllPayloa
 builder.queryField('sessions', (t) =>
   t.field({
     type: [SessionRef],
+    description: "The caller's active sessions, newest first.",
     resolve: (_root, _args, ctx) => listSessions(ctx.services, requireViewer(ctx.auth)),
   }),
 );
 
 builder.mutationField('logout', (t) =>
   t.boolean({
+    description: "Revokes the caller's session.",
     resolve: (_root, _args, ctx) => logout(ctx.services, requireViewer(ctx.auth)),
   }),
 );
@@ -39,6 +42,7 @@ builder.mutationField('logout', (t) =>
 builder.mutationField('logoutAll', (t) =>
   t.field({
     type: LogoutAllPayloadRef,
+    description: "Revokes all the caller's sessions, or all but the current one.",
     args: { exceptCurrent: t.arg.boolean({ defaultValue: false }) },
     resolve: (_root, args, ctx) => logoutAll(ctx.services, requireViewer(ctx.auth), args),
   }),
@@ -46,6 +50,7 @@ builder.mutationField('logoutAll', (t) =>
 
 builder.mutationField('revokeSession', (t) =>
   t.boolean({
+    description: "Revokes one of the caller's own sessions; any other id is NOT_FOUND.",
     args: { id: t.arg.id({ required: true }) },
     resolve: (_root, args, ctx) => revokeSession(ctx.services, requireViewer(ctx.auth), args.id),
   }),

@@ -4,9 +4,10 @@ import type { UserView } from '../resolvers/views.js';
 import { builder } from './builder.js';
 
 export const UserRef = builder.objectRef<UserView>('User').implement({
+  description: 'An account.',
   fields: (t) => ({
     id: t.exposeID('id'),
-    email: t.exposeString('email'),
+    email: t.exposeString('email', { description: 'Stored and returned lower-cased and trimmed.' }),
     name: t.exposeString('name'),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
@@ -16,6 +17,7 @@ export const UserRef = builder.objectRef<UserView>('User').implement({
 builder.queryField('me', (t) =>
   t.field({
     type: UserRef,
+    description: 'The signed-in user.',
     resolve: (_root, _args, ctx) => me(ctx.services, requireViewer(ctx.auth)),
   }),
 );
