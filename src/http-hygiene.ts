@@ -26,7 +26,7 @@ export function withSecurityHeaders(handler: Handler, options: { trustProxy: boo
       headers.set('content-security-policy', "default-src 'none'; frame-ancestors 'none'");
     }
     const proto = options.trustProxy ? request.headers.get('x-forwarded-proto') : null;
-    if (new URL(request.url).protocol === 'https:' || proto === 'https') {
+    if (request.url.startsWith('https:') || proto === 'https') {
       headers.set('strict-transport-security', 'max-age=31536000; includeSubDomains');
     }
     return response;
