@@ -51,7 +51,7 @@ async function main(): Promise<void> {
     );
 
     const baseline = await measure('baseline: JWT + MongoDB findOne', async () => {
-      const claims = verifyToken(token, config.jwtSecret);
+      const claims = verifyToken(token, services.tokenKey);
       if (!claims) throw new Error('bad token');
       const session = await services.models.Session.findOne({ sessionId: claims.sessionId }).lean();
       if (!session || !isActive(session)) throw new Error('inactive');

@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import { Redis } from 'ioredis';
 import mongoose, { type Connection } from 'mongoose';
 import type { Config } from './config.js';
@@ -6,11 +7,14 @@ import { createModels, ensureIndexes, type Models } from './models/index.js';
 import { createMemoryPubSub, createRedisPubSub, type PubSub } from './pubsub.js';
 import { createMemoryRateLimiter, createRedisRateLimiter, type RateLimiter } from './rate-limit.js';
 import { createMemorySessionCache, createRedisSessionCache, type SessionCache } from './session-cache.js';
+import { createTokenKey } from './token.js';
 
 /** Everything a request needs, built once per process (or per test server). */
 export interface Services {
   config: Config;
   log: Logger;
+  /** JWT_SECRET as a key object, made once: signing and verifying never re-derive it. */
+  tokenKey: KeyObject;
   connection: Connection;
   models: Models;
   cache: SessionCache;
@@ -156,7 +160,7 @@ export async function createServices(config: Config, options: ServiceOptions = {
     }
     cleanups.push(() => pubsub.close());
 
-    return { config, log, connection, models, cache, pubsub, rateLimiter, redis, startedAt: Date.now(), close };
+    return { config, log, tokenKey: createTokenKey(config.jwtSecret), connection, models, cache, pubsub, rateLimiter, redis, startedAt: Date.now(), close };
   } catch (error) {
     await close();
     throw error;

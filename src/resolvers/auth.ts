@@ -21,8 +21,9 @@ export async function register(services: Services, rawInput: unknown, request: R
     throw isDuplicateKey(error) ? new AppError('EMAIL_TAKEN') : error;
   });
   const deviceInfo = input.deviceInfo ?? describeUserAgent(request.userAgent);
-  const { token, session } = await createSession(services, user._id, request, deviceInfo);
-  return { token, user: toUserView(user), session };
+  const view = toUserView(user);
+  const { token, session } = await createSession(services, view, request, deviceInfo);
+  return { token, user: view, session };
 }
 
 /** Checks the password and opens a new session. Unknown email and wrong password look the same. */
@@ -37,6 +38,7 @@ export async function login(services: Services, rawInput: unknown, request: Requ
   const matches = await verifyPassword(input.password, hash);
   if (!user || !matches) throw new AppError('INVALID_CREDENTIALS');
   const deviceInfo = input.deviceInfo ?? describeUserAgent(request.userAgent);
-  const { token, session } = await createSession(services, user._id, request, deviceInfo);
-  return { token, user: toUserView(user), session };
+  const view = toUserView(user);
+  const { token, session } = await createSession(services, view, request, deviceInfo);
+  return { token, user: view, session };
 }

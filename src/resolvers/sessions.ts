@@ -4,23 +4,24 @@ import { activeFilter, op, type RevocationReason } from '../models/session.js';
 import type { Services } from '../services.js';
 import { signToken } from '../token.js';
 import { validateOptionalBoolean, validateSessionId } from '../validation.js';
-import type { Types } from 'mongoose';
 import {
   toSessionView,
   type LogoutAllPayload,
   type RequestInfo,
   type SessionView,
+  type UserView,
   type Viewer,
 } from './views.js';
 
 /** Opens a session for a user who just proved who they are, and signs its token. */
 export async function createSession(
   services: Services,
-  userId: Types.ObjectId,
+  user: UserView,
   request: RequestInfo,
   deviceInfo: string,
 ): Promise<{ token: string; session: SessionView }> {
   const { config, models, cache, log } = services;
+  const userId = user.id;
   const now = new Date();
   const expiresAt = new Date(now.getTime() + config.jwtExpiresInSeconds * 1000);
   const sessionId = randomUUID();
@@ -36,9 +37,9 @@ export async function createSession(
   });
   // A failed cache write only costs the first request a MongoDB read.
   await cache
-    .create(sessionId, userId.toHexString(), expiresAt.getTime() - now.getTime())
+    .create(sessionId, user, expiresAt.getTime() - now.getTime())
     .catch((error: unknown) => log.warn({ err: (error as Error).message }, 'session cache write failed'));
-  const token = signToken({ userId: userId.toHexString(), sessionId, expiresAt }, config.jwtSecret);
+  const token = signToken({ userId, sessionId, expiresAt }, services.tokenKey);
   return { token, session: toSessionView(record.toObject(), sessionId) };
 }
 

@@ -44,6 +44,8 @@ export interface Viewer {
   userId: string;
   sessionId: string;
   expiresAt: Date;
+  /** The account's public profile, read with the session check (from Redis when warm). */
+  user: UserView;
 }
 
 /** Where a request came from, recorded on the sessions it creates. */
