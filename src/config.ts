@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 
 /** Everything the server reads from its environment, validated once at start. */
 export interface Config {
@@ -16,6 +16,9 @@ export interface Config {
   redisUrl: string | undefined;
   serverId: string;
   bcryptRounds: number;
+  /** Password hashing: worker threads (0: on the event loop) and how many sign-ins may wait for one. */
+  passwordThreads: number;
+  passwordQueueLimit: number;
   /** `['*']` allows any origin. */
   corsOrigins: string[];
   sseHeartbeatMs: number;
@@ -130,6 +133,21 @@ export function loadConfig(env: Env = process.env): Config {
     else bcryptRounds = parsed;
   }
 
+  let passwordThreads = availableParallelism();
+  const threadsRaw = get('PASSWORD_THREADS');
+  if (threadsRaw !== undefined) {
+    const parsed = parseInteger(threadsRaw, 0, 64);
+    if (parsed === null) problems.push(`PASSWORD_THREADS: must be a whole number from 0 to 64 (got "${threadsRaw}")`);
+    else passwordThreads = parsed;
+  }
+  let passwordQueueLimit = 64;
+  const queueRaw = get('PASSWORD_QUEUE_LIMIT');
+  if (queueRaw !== undefined) {
+    const parsed = parseInteger(queueRaw, 0, 100_000);
+    if (parsed === null) problems.push(`PASSWORD_QUEUE_LIMIT: must be a whole number from 0 to 100000 (got "${queueRaw}")`);
+    else passwordQueueLimit = parsed;
+  }
+
   let corsOrigins = production ? [] : ['*'];
   const corsRaw = get('CORS_ORIGINS');
   if (corsRaw !== undefined) {
@@ -188,6 +206,8 @@ export function loadConfig(env: Env = process.env): Config {
     redisUrl,
     serverId: get('SERVER_ID') ?? hostname(),
     bcryptRounds,
+    passwordThreads,
+    passwordQueueLimit,
     corsOrigins,
     sseHeartbeatMs,
     rateLimit,

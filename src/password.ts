@@ -17,19 +17,3 @@ export function hashPassword(password: string, rounds: number): Promise<string> 
 export function verifyPassword(password: string, hash: string): Promise<boolean> {
   return bcrypt.compare(preHash(password), hash);
 }
-
-const dummyHashes = new Map<number, Promise<string>>();
-
-/**
- * A hash of a random password at the configured cost. Login compares against
- * it when the email is unknown, so that an unknown email takes as long as a
- * wrong password and the response time does not reveal which accounts exist.
- */
-export function dummyHash(rounds: number): Promise<string> {
-  let hash = dummyHashes.get(rounds);
-  if (!hash) {
-    hash = hashPassword(`dummy-${Math.random()}-${Date.now()}`, rounds);
-    dummyHashes.set(rounds, hash);
-  }
-  return hash;
-}

@@ -4,6 +4,7 @@ import mongoose, { type Connection } from 'mongoose';
 import type { Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { createModels, ensureIndexes, type Models } from './models/index.js';
+import { createPasswordHasher, type PasswordHasher } from './password-pool.js';
 import { createMemoryPubSub, createRedisPubSub, type PubSub } from './pubsub.js';
 import { createMemoryRateLimiter, createRedisRateLimiter, type RateLimiter } from './rate-limit.js';
 import { createMemorySessionCache, createRedisSessionCache, type SessionCache } from './session-cache.js';
@@ -18,6 +19,8 @@ export interface Services {
   connection: Connection;
   models: Models;
   cache: SessionCache;
+  /** bcrypt off the event loop, with a bounded queue (src/password-pool.ts). */
+  passwords: PasswordHasher;
   pubsub: PubSub;
   rateLimiter: RateLimiter;
   /** null in the embedded development mode. */
@@ -159,8 +162,15 @@ export async function createServices(config: Config, options: ServiceOptions = {
       rateLimiter = createMemoryRateLimiter();
     }
     cleanups.push(() => pubsub.close());
+    const passwords = await createPasswordHasher({
+      rounds: config.bcryptRounds,
+      threads: config.passwordThreads,
+      queueLimit: config.passwordQueueLimit,
+      log,
+    });
+    cleanups.push(() => passwords.close());
 
-    return { config, log, tokenKey: createTokenKey(config.jwtSecret), connection, models, cache, pubsub, rateLimiter, redis, startedAt: Date.now(), close };
+    return { config, log, tokenKey: createTokenKey(config.jwtSecret), connection, models, cache, passwords, pubsub, rateLimiter, redis, startedAt: Date.now(), close };
   } catch (error) {
     await close();
     throw error;

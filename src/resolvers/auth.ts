@@ -1,5 +1,4 @@
 import { AppError } from '../errors.js';
-import { dummyHash, hashPassword, verifyPassword } from '../password.js';
 import { limitAttempt } from '../rate-limit.js';
 import type { Services } from '../services.js';
 import { describeUserAgent } from '../device.js';
@@ -15,7 +14,7 @@ export async function register(services: Services, rawInput: unknown, request: R
   const input = validateRegisterInput(rawInput);
   const { models, config } = services;
   await limitAttempt(services.rateLimiter, config.rateLimit, { action: 'register', email: input.email, ip: request.ipAddress });
-  const password = await hashPassword(input.password, config.bcryptRounds);
+  const password = await services.passwords.hash(input.password);
   const user = await models.User.create({ email: input.email, password, name: input.name }).catch((error: unknown) => {
     // The unique index decides, so two racing registrations cannot both win.
     throw isDuplicateKey(error) ? new AppError('EMAIL_TAKEN') : error;
@@ -33,9 +32,8 @@ export async function login(services: Services, rawInput: unknown, request: Requ
   // Counted before the password is checked: a refused attempt costs no bcrypt time.
   await limitAttempt(services.rateLimiter, config.rateLimit, { action: 'login', email: input.email, ip: request.ipAddress });
   const user = await models.User.findOne({ email: input.email }).select('+password').lean();
-  // Always pay for one bcrypt comparison, so timing does not reveal whether the account exists.
-  const hash = user?.password ?? (await dummyHash(config.bcryptRounds));
-  const matches = await verifyPassword(input.password, hash);
+  // Always pays for one bcrypt comparison (a dummy hash for an unknown email), so timing does not reveal whether the account exists.
+  const matches = await services.passwords.verify(input.password, user?.password ?? null);
   if (!user || !matches) throw new AppError('INVALID_CREDENTIALS');
   const deviceInfo = input.deviceInfo ?? describeUserAgent(request.userAgent);
   const view = toUserView(user);

@@ -1,0 +1,122 @@
+import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Piscina } from 'piscina';
+import { AppError } from './errors.js';
+import type { Logger } from './logger.js';
+import { hashPassword, verifyPassword } from './password.js';
+
+/**
+ * Password hashing and checking for the resolvers. bcryptjs is pure
+ * JavaScript: on the event loop, 50 concurrent logins held every other request
+ * (even /health) for seconds. Here the work runs in a pool of worker threads,
+ * one per core, at a lower CPU priority than the event loop, behind a bounded
+ * queue: past the bound a sign-in is refused at once with SERVICE_UNAVAILABLE
+ * and Retry-After, rather than waiting without end.
+ */
+export interface PasswordHasher {
+  hash(password: string): Promise<string>;
+  /**
+   * Checks a password against a stored hash. With no hash (an unknown email)
+   * it compares against a dummy hash of the same cost and answers false, so
+   * that the response time does not reveal which accounts exist.
+   */
+  verify(password: string, hash: string | null): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export interface PasswordPoolOptions {
+  rounds: number;
+  /** Worker threads; 0 hashes on the event loop (no pool). */
+  threads: number;
+  /** Sign-ins allowed to wait for a free thread; beyond it, SERVICE_UNAVAILABLE. */
+  queueLimit: number;
+  log: Logger;
+}
+
+/** The default pool size: one thread per core this process may use. */
+export const defaultPasswordThreads = (): number => availableParallelism();
+
+/** Sent with the 503: one bcrypt round of the whole queue is well under a second at the default cost. */
+const RETRY_AFTER_SECONDS = 1;
+// Workers yield to the event loop thread (Linux nice is per thread): hashing may wait a
+// few milliseconds more, but /health and token checks never queue behind bcrypt.
+const WORKER_NICE_INCREMENT = 10;
+
+/**
+ * The worker's module, next to this one: `.ts` under tsx and vitest, `.js` in
+ * the built dist/. Node loads a `.ts` worker only through tsx's loader, which
+ * worker threads do not inherit from vitest, so it is passed explicitly; Bun
+ * runs TypeScript itself.
+ */
+function workerSource(): { filename: string; execArgv: string[] } {
+  const here = import.meta.url;
+  const typescript = here.endsWith('.ts');
+  const filename = fileURLToPath(new URL(`./password-worker.${typescript ? 'ts' : 'js'}`, here));
+  const execArgv = [...process.execArgv];
+  const loaded = execArgv.some((arg) => arg.includes('tsx'));
+  if (typescript && !process.versions.bun && !loaded) {
+    execArgv.push('--import', pathToFileURL(createRequire(here).resolve('tsx')).href);
+  }
+  return { filename, execArgv };
+}
+
+function inThreadHasher(rounds: number): PasswordHasher {
+  const dummy = hashPassword(`dummy-${Math.random()}`, rounds);
+  return {
+    hash: (password) => hashPassword(password, rounds),
+    verify: async (password, hash) => {
+      const matches = await verifyPassword(password, hash ?? (await dummy));
+      return hash !== null && matches;
+    },
+    close: async () => {},
+  };
+}
+
+/**
+ * Starts the pool and computes the dummy hash in it, which proves the workers
+ * load. If they cannot (an unusual runtime), hashing falls back to the event
+ * loop with one warning: slower under load, never broken.
+ */
+export async function createPasswordHasher(options: PasswordPoolOptions): Promise<PasswordHasher> {
+  const { rounds, threads, queueLimit, log } = options;
+  if (threads === 0) return inThreadHasher(rounds);
+  const pool = new Piscina({
+    ...workerSource(),
+    minThreads: threads,
+    maxThreads: threads,
+    idleTimeout: Number.POSITIVE_INFINITY,
+    niceIncrement: WORKER_NICE_INCREMENT,
+  });
+  let dummy: string;
+  try {
+    dummy = await pool.run({ password: `dummy-${Math.random()}`, rounds }, { name: 'hash' });
+  } catch (error) {
+    await pool.destroy().catch(() => {});
+    log.warn({ err: error instanceof Error ? error.message : String(error) }, 'password worker threads unavailable: hashing on the event loop');
+    return inThreadHasher(rounds);
+  }
+
+  // Counted here rather than read from the pool: what matters is work accepted and not yet answered.
+  let inFlight = 0;
+  const run = async <R>(task: object, name: 'hash' | 'verify'): Promise<R> => {
+    // Every thread busy and the queue full: refuse now, cheaply, instead of piling up.
+    if (inFlight >= threads + queueLimit) {
+      throw new AppError('SERVICE_UNAVAILABLE', 'Too many sign-ins at once: retry shortly', { retryAfter: RETRY_AFTER_SECONDS });
+    }
+    inFlight += 1;
+    try {
+      return (await pool.run(task, { name })) as R;
+    } finally {
+      inFlight -= 1;
+    }
+  };
+  return {
+    hash: (password) => run<string>({ password, rounds }, 'hash'),
+    verify: async (password, hash) => {
+      const matches = await run<boolean>({ password, hash: hash ?? dummy }, 'verify');
+      return hash !== null && matches;
+    },
+    close: () => pool.destroy(),
+  };
+}
