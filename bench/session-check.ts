@@ -39,7 +39,6 @@ async function measure(name: string, fn: () => Promise<unknown>): Promise<{ name
 
 async function main(): Promise<void> {
   const services = await benchServices({ BCRYPT_ROUNDS: '4' });
-  const { config } = services;
   const server = createHttpServer(createApp(services));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
