@@ -1,10 +1,9 @@
-import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { AppError } from './errors.js';
 import type { Logger } from './logger.js';
-import { hashPassword, verifyPassword } from './password.js';
+import { hashPassword, verifyPassword } from './password-hash.mjs';
 
 /**
  * Password hashing and checking for the resolvers. bcryptjs is pure
@@ -44,22 +43,12 @@ const RETRY_AFTER_SECONDS = 1;
 const WORKER_NICE_INCREMENT = 10;
 
 /**
- * The worker's module, next to this one: `.ts` under tsx and vitest, `.js` in
- * the built dist/. Node loads a `.ts` worker only through tsx's loader, which
- * worker threads do not inherit from vitest, so it is passed explicitly; Bun
- * runs TypeScript itself.
+ * The workers run password-hash.mjs, plain JavaScript beside this module in
+ * src/ and in dist/ alike: the same file under tsx, vitest, `node dist/` and
+ * Bun. The parent's flags (a TypeScript loader, --cpu-prof) are not passed on:
+ * the workers need none of them.
  */
-function workerSource(): { filename: string; execArgv: string[] } {
-  const here = import.meta.url;
-  const typescript = here.endsWith('.ts');
-  const filename = fileURLToPath(new URL(`./password-worker.${typescript ? 'ts' : 'js'}`, here));
-  const execArgv = [...process.execArgv];
-  const loaded = execArgv.some((arg) => arg.includes('tsx'));
-  if (typescript && !process.versions.bun && !loaded) {
-    execArgv.push('--import', pathToFileURL(createRequire(here).resolve('tsx')).href);
-  }
-  return { filename, execArgv };
-}
+const WORKER_FILE = fileURLToPath(new URL('./password-hash.mjs', import.meta.url));
 
 function inThreadHasher(rounds: number): PasswordHasher {
   const dummy = hashPassword(`dummy-${Math.random()}`, rounds);
@@ -82,12 +71,15 @@ export async function createPasswordHasher(options: PasswordPoolOptions): Promis
   const { rounds, threads, queueLimit, log } = options;
   if (threads === 0) return inThreadHasher(rounds);
   const pool = new Piscina({
-    ...workerSource(),
+    filename: WORKER_FILE,
+    execArgv: [],
     minThreads: threads,
     maxThreads: threads,
     idleTimeout: Number.POSITIVE_INFINITY,
     niceIncrement: WORKER_NICE_INCREMENT,
   });
+  // A worker that dies is replaced by the pool; unhandled, this event would end the process.
+  pool.on('error', (error: unknown) => log.error({ err: error instanceof Error ? error.message : String(error) }, 'password worker failed'));
   let dummy: string;
   try {
     dummy = await pool.run({ password: `dummy-${Math.random()}`, rounds }, { name: 'hash' });

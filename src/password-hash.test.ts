@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hashPassword, verifyPassword } from './password.js';
+import { hashPassword, verifyPassword } from './password-hash.mjs';
 
 describe('hashPassword()', () => {
   it('verifies the right password and refuses a wrong one', async () => {
