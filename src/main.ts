@@ -1,6 +1,7 @@
 import { createHttpServer } from './http-hygiene.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createApp } from './server.js';
+import { flushLog } from './logger.js';
 import { createServices, StartupError } from './services.js';
 
 /** Reads the environment, connects, listens. Everything else lives in server.ts. */
@@ -22,7 +23,10 @@ async function main(): Promise<void> {
     // Open event streams would hold close() forever: give them a moment, then cut them.
     setTimeout(() => server.closeAllConnections(), 2000).unref();
     server.close(() => {
-      void services.close().then(() => process.exit(0));
+      void services
+        .close()
+        .then(() => flushLog(services.log))
+        .then(() => process.exit(0));
     });
   };
   process.on('SIGINT', () => stop('SIGINT'));
