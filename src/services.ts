@@ -8,6 +8,8 @@ import { createPasswordHasher, type PasswordHasher } from './password-pool.js';
 import { createMemoryPubSub, createRedisPubSub, type PubSub } from './pubsub.js';
 import { createMemoryRateLimiter, createRedisRateLimiter, type RateLimiter } from './rate-limit.js';
 import { createMemorySessionCache, createRedisSessionCache, type SessionCache } from './session-cache.js';
+import { createMemorySessionList, createRedisSessionList, type SessionList } from './session-list.js';
+import { ExpiringMap } from './expiring-map.js';
 import { createTokenKey } from './token.js';
 
 /** Everything a request needs, built once per process (or per test server). */
@@ -19,6 +21,8 @@ export interface Services {
   connection: Connection;
   models: Models;
   cache: SessionCache;
+  /** Each user's sessions, so that listing them needs no MongoDB query (src/session-list.ts). */
+  sessionList: SessionList;
   /** bcrypt off the event loop, with a bounded queue (src/password-pool.ts). */
   passwords: PasswordHasher;
   pubsub: PubSub;
@@ -138,6 +142,7 @@ export async function createServices(config: Config, options: ServiceOptions = {
 
     let redis: Redis | null = null;
     let cache: SessionCache;
+    let sessionList: SessionList;
     let pubsub: PubSub;
     let rateLimiter: RateLimiter;
     if (config.redisUrl !== undefined) {
@@ -153,11 +158,14 @@ export async function createServices(config: Config, options: ServiceOptions = {
       });
       redis = commands;
       cache = createRedisSessionCache(commands);
+      sessionList = createRedisSessionList(commands);
       pubsub = createRedisPubSub(commands, subscriber);
       rateLimiter = createRedisRateLimiter(commands, log);
     } else {
       log.warn('REDIS_URL not set: in-process pub/sub and session cache (one instance only)');
-      cache = createMemorySessionCache();
+      const states = new ExpiringMap<string>();
+      cache = createMemorySessionCache(Date.now, states);
+      sessionList = createMemorySessionList(states);
       pubsub = createMemoryPubSub();
       rateLimiter = createMemoryRateLimiter();
     }
@@ -170,7 +178,7 @@ export async function createServices(config: Config, options: ServiceOptions = {
     });
     cleanups.push(() => passwords.close());
 
-    return { config, log, tokenKey: createTokenKey(config.jwtSecret), connection, models, cache, passwords, pubsub, rateLimiter, redis, startedAt: Date.now(), close };
+    return { config, log, tokenKey: createTokenKey(config.jwtSecret), connection, models, cache, sessionList, passwords, pubsub, rateLimiter, redis, startedAt: Date.now(), close };
   } catch (error) {
     await close();
     throw error;

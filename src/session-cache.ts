@@ -48,7 +48,8 @@ export const ACTIVITY_THROTTLE_MS = 60_000;
 /** A profile unused this long is dropped; the next request refills it from MongoDB. */
 export const PROFILE_TTL_MS = 24 * 3600_000;
 
-const sessionKey = (sid: string): string => `la:session:${sid}`;
+/** A session's state: `active:<userId>` or `revoked` (src/session-list.ts reads it too). */
+export const sessionKey = (sid: string): string => `la:session:${sid}`;
 const activityKey = (sid: string): string => `la:activity:${sid}`;
 const profileKey = (userId: string): string => `la:user:${userId}`;
 const REVOKED = 'revoked';
@@ -140,8 +141,7 @@ export function createRedisSessionCache(redis: Redis): SessionCache {
 }
 
 /** The development default: one process, no Redis. Same contract as the Redis cache. */
-export function createMemorySessionCache(now: () => number = Date.now): SessionCache {
-  const keys = new ExpiringMap<string>(now);
+export function createMemorySessionCache(now: () => number = Date.now, keys = new ExpiringMap<string>(now)): SessionCache {
   const read = (key: string): string | null => keys.get(key) ?? null;
   const setIfAbsent = (key: string, value: string, ttlMs: number): void => {
     if (read(key) === null) keys.set(key, value, ttlMs);

@@ -120,4 +120,31 @@ describe('the per-request session check', () => {
     expect((await restMe(orphan.token)).status).toBe(401);
     expect(await errorCodes(url, MeDocument, {}, orphan.token)).toEqual(['UNAUTHENTICATED']);
   });
+
+  it('lists sessions from Redis when warm, in step with every sign-in and revocation', async () => {
+    const url = server.graphqlUrl;
+    const user = await registerUser(url);
+    const restList = async (token: string): Promise<string[]> => {
+      const response = await fetch(`${server.url}/api/auth/sessions`, { headers: { authorization: `Bearer ${token}` } });
+      expect(response.status).toBe(200);
+      return ((await response.json()) as { sessions: Array<{ id: string }> }).sessions.map((s) => s.id);
+    };
+    const graphqlList = async (token: string): Promise<string[]> => (await ok(url, SessionsDocument, {}, token)).sessions.map((s) => s.id);
+
+    expect(await restList(user.token)).toEqual([user.session.id]); // the first list fills the cache
+    const phone = await loginUser(url, { email: user.email, password: PASSWORD });
+    let lists: string[][] = [];
+    expect(await mongoCommandsDuring(async () => (lists = [await restList(user.token), await graphqlList(user.token)]))).toEqual([]);
+    expect(lists).toEqual([[phone.session.id, user.session.id], [phone.session.id, user.session.id]]);
+
+    // A revocation shows on the very next list, still without MongoDB.
+    expect(await ok(url, RevokeSessionDocument, { id: phone.session.id }, user.token)).toEqual({ revokeSession: true });
+    expect(await mongoCommandsDuring(async () => (lists = [await restList(user.token), await graphqlList(user.token)]))).toEqual([]);
+    expect(lists).toEqual([[user.session.id], [user.session.id]]);
+
+    // After FLUSHALL MongoDB answers once, and the revoked session stays out.
+    await server.services.redis?.flushall();
+    expect(await graphqlList(user.token)).toEqual([user.session.id]);
+    expect(await mongoCommandsDuring(() => restList(user.token))).toEqual([]);
+  });
 });

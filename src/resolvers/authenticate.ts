@@ -54,7 +54,7 @@ export async function authenticate(services: Services, token: string | null): Pr
       throw error;
     }
   }
-  if (auth.viewer && touchDue) touch(services, claims.sessionId);
+  if (auth.viewer && touchDue) touch(services, claims);
   return auth;
 }
 
@@ -90,11 +90,14 @@ async function checkInMongo(services: Services, claims: TokenClaims, sessionCach
   return { viewer: { ...claims, user: view } };
 }
 
-/** Records use of a session. Throttled by the cache to one write a minute; never delays the request. */
-function touch(services: Services, sessionId: string): void {
-  services.models.Session.updateOne({ sessionId, revokedAt: null }, { $set: { lastActivity: new Date() } })
+/** Records use of a session, in MongoDB and the cached list. Throttled by the cache to one write a minute; never delays the request. */
+function touch(services: Services, { userId, sessionId }: TokenClaims): void {
+  const at = new Date();
+  const failed = (error: unknown): void => services.log.warn({ err: (error as Error).message }, 'lastActivity write failed');
+  services.models.Session.updateOne({ sessionId, revokedAt: null }, { $set: { lastActivity: at } })
     .exec()
-    .catch((error: unknown) => services.log.warn({ err: (error as Error).message }, 'lastActivity write failed'));
+    .catch(failed);
+  services.sessionList.touch(userId, sessionId, at).catch(failed);
 }
 
 /** For fields and routes that need a signed-in caller: the viewer, or the reason there is none. */

@@ -64,7 +64,10 @@ export function toUserView(user: Pick<UserRecord, '_id' | 'email' | 'name' | 'cr
   };
 }
 
-export function toSessionView(session: SessionRecord, currentSessionId: string): SessionView {
+export function toSessionView(
+  session: Pick<SessionRecord, 'sessionId' | 'deviceInfo' | 'ipAddress' | 'userAgent' | 'lastActivity' | 'createdAt' | 'expiresAt'>,
+  currentSessionId: string,
+): SessionView {
   return {
     id: session.sessionId,
     deviceInfo: session.deviceInfo,
