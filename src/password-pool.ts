@@ -21,6 +21,11 @@ export interface PasswordHasher {
    * that the response time does not reveal which accounts exist.
    */
   verify(password: string, hash: string | null): Promise<boolean>;
+  /**
+   * Throws SERVICE_UNAVAILABLE now if a hash or check would be refused: lets a
+   * sign-in fail before it spends a database read on a storm it cannot join.
+   */
+  checkCapacity(): void;
   close(): Promise<void>;
 }
 
@@ -58,6 +63,7 @@ function inThreadHasher(rounds: number): PasswordHasher {
       const matches = await verifyPassword(password, hash ?? (await dummy));
       return hash !== null && matches;
     },
+    checkCapacity: () => {},
     close: async () => {},
   };
 }
@@ -91,11 +97,14 @@ export async function createPasswordHasher(options: PasswordPoolOptions): Promis
 
   // Counted here rather than read from the pool: what matters is work accepted and not yet answered.
   let inFlight = 0;
-  const run = async <R>(task: object, name: 'hash' | 'verify'): Promise<R> => {
+  const checkCapacity = (): void => {
     // Every thread busy and the queue full: refuse now, cheaply, instead of piling up.
     if (inFlight >= threads + queueLimit) {
       throw new AppError('SERVICE_UNAVAILABLE', 'Too many sign-ins at once: retry shortly', { retryAfter: RETRY_AFTER_SECONDS });
     }
+  };
+  const run = async <R>(task: object, name: 'hash' | 'verify'): Promise<R> => {
+    checkCapacity();
     inFlight += 1;
     try {
       return (await pool.run(task, { name })) as R;
@@ -109,6 +118,7 @@ export async function createPasswordHasher(options: PasswordPoolOptions): Promis
       const matches = await run<boolean>({ password, hash: hash ?? dummy }, 'verify');
       return hash !== null && matches;
     },
+    checkCapacity,
     close: () => pool.destroy(),
   };
 }

@@ -13,6 +13,7 @@ const isDuplicateKey = (error: unknown): boolean =>
 export async function register(services: Services, rawInput: unknown, request: RequestInfo): Promise<AuthPayload> {
   const input = validateRegisterInput(rawInput);
   const { models, config } = services;
+  services.passwords.checkCapacity();
   await limitAttempt(services.rateLimiter, config.rateLimit, { action: 'register', email: input.email, ip: request.ipAddress });
   const password = await services.passwords.hash(input.password);
   const user = await models.User.create({ email: input.email, password, name: input.name }).catch((error: unknown) => {
@@ -29,6 +30,7 @@ export async function register(services: Services, rawInput: unknown, request: R
 export async function login(services: Services, rawInput: unknown, request: RequestInfo): Promise<AuthPayload> {
   const input = validateLoginInput(rawInput);
   const { models, config } = services;
+  services.passwords.checkCapacity();
   // Counted before the password is checked: a refused attempt costs no bcrypt time.
   await limitAttempt(services.rateLimiter, config.rateLimit, { action: 'login', email: input.email, ip: request.ipAddress });
   const user = await models.User.findOne({ email: input.email }).select('+password').lean();
