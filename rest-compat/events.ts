@@ -1,6 +1,6 @@
-import { authenticate, requireViewer } from '../src/resolvers/authenticate.js';
+import { authenticate, requireViewer } from '../src/auth/authenticate.js';
 import { sessionRevokedEvents } from '../src/resolvers/session-events.js';
-import { readBearerToken } from '../src/request-info.js';
+import { readBearerToken } from '../src/http/request-info.js';
 import type { Services } from '../src/services.js';
 import { toJson } from './shapes.js';
 

@@ -1,5 +1,5 @@
 import { notFound } from '../src/errors.js';
-import type { ServerContext } from '../src/request-info.js';
+import type { ServerContext } from '../src/http/request-info.js';
 import type { Services } from '../src/services.js';
 import { errorResponse } from './http.js';
 import { routes, type Route } from './routes.js';

@@ -1,9 +1,9 @@
 import { login, register } from '../src/resolvers/auth.js';
-import { authenticate, requireViewer } from '../src/resolvers/authenticate.js';
+import { authenticate, requireViewer } from '../src/auth/authenticate.js';
 import { me } from '../src/resolvers/me.js';
 import { listSessions, logout, logoutAll, revokeSession } from '../src/resolvers/sessions.js';
 import type { Viewer } from '../src/resolvers/views.js';
-import { readBearerToken, readRequestInfo, type ServerContext } from '../src/request-info.js';
+import { readBearerToken, readRequestInfo, type ServerContext } from '../src/http/request-info.js';
 import type { Services } from '../src/services.js';
 import { streamSessionEvents } from './events.js';
 import { json, readJsonObject } from './http.js';

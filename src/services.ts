@@ -4,8 +4,8 @@ import type { Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { createModels, ensureIndexes, type Models } from './models/index.js';
 import { createMemoryPubSub, createRedisPubSub, type PubSub } from './pubsub.js';
-import { createMemoryRateLimiter, createRedisRateLimiter, type RateLimiter } from './rate-limit.js';
-import { createMemorySessionCache, createRedisSessionCache, type SessionCache } from './session-cache.js';
+import { createMemoryRateLimiter, createRedisRateLimiter, type RateLimiter } from './auth/rate-limit.js';
+import { createMemorySessionCache, createRedisSessionCache, type SessionCache } from './auth/session-cache.js';
 
 /** Everything a request needs, built once per process (or per test server). */
 export interface Services {

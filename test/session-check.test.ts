@@ -1,6 +1,6 @@
 import type { CommandStartedEvent } from 'mongodb';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { authenticate } from '../src/resolvers/authenticate.js';
+import { authenticate } from '../src/auth/authenticate.js';
 import { errorCodes, loginUser, ok, PASSWORD, registerUser } from './support/client.js';
 import { MeDocument, RevokeSessionDocument, SessionsDocument } from './support/operations.js';
 import { useTestServer } from './support/server.js';

@@ -1,9 +1,9 @@
 import { AppError } from '../errors.js';
-import { dummyHash, hashPassword, verifyPassword } from '../password.js';
-import { limitAttempt } from '../rate-limit.js';
+import { dummyHash, hashPassword, verifyPassword } from '../auth/password.js';
+import { limitAttempt } from '../auth/rate-limit.js';
 import type { Services } from '../services.js';
-import { describeUserAgent } from '../device.js';
-import { validateLoginInput, validateRegisterInput } from '../validation.js';
+import { describeUserAgent } from '../auth/device.js';
+import { validateLoginInput, validateRegisterInput } from '../auth/validation.js';
 import { createSession } from './sessions.js';
 import { toUserView, type AuthPayload, type RequestInfo } from './views.js';
 

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { notFound } from '../errors.js';
 import { activeFilter, op, type RevocationReason } from '../models/session.js';
 import type { Services } from '../services.js';
-import { signToken } from '../token.js';
-import { validateOptionalBoolean, validateSessionId } from '../validation.js';
+import { signToken } from '../auth/token.js';
+import { validateOptionalBoolean, validateSessionId } from '../auth/validation.js';
 import type { Types } from 'mongoose';
 import {
   toSessionView,

@@ -1,5 +1,5 @@
 import SchemaBuilder from '@pothos/core';
-import type { Auth } from '../resolvers/authenticate.js';
+import type { Auth } from '../auth/authenticate.js';
 import type { RequestInfo } from '../resolvers/views.js';
 import type { Services } from '../services.js';
 

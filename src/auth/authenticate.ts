@@ -1,8 +1,8 @@
 import { type AppError, isUnavailableError, serviceUnavailable, unauthenticated } from '../errors.js';
 import { isActive } from '../models/session.js';
 import type { Services } from '../services.js';
-import { verifyToken } from '../token.js';
-import type { Viewer } from './views.js';
+import { verifyToken } from './token.js';
+import type { Viewer } from '../resolvers/views.js';
 
 /** The outcome of reading a request's credentials: a viewer, nobody, or "cannot tell right now". */
 export type Auth = { viewer: Viewer } | { viewer: null; error: AppError | null };

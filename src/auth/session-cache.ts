@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { ExpiringMap } from './expiring-map.js';
+import { ExpiringMap } from '../expiring-map.js';
 
 /** What the cache knows of a session. `revoked` is a tombstone: known bad, no MongoDB needed. */
 export type CachedSession = { state: 'active'; userId: string } | { state: 'revoked' };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AppError } from './errors.js';
+import { AppError } from '../errors.js';
 import { validateLoginInput, validateRegisterInput, validateSessionId } from './validation.js';
 
 function failure(fn: () => unknown): { code: string; field: unknown; message: string } {

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
-import { AppError } from './errors.js';
-import { ExpiringMap } from './expiring-map.js';
-import type { Logger } from './logger.js';
+import { AppError } from '../errors.js';
+import { ExpiringMap } from '../expiring-map.js';
+import type { Logger } from '../logger.js';
 
 export interface RateLimitDecision {
   allowed: boolean;

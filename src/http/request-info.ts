@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import type { RequestInfo } from './resolvers/views.js';
+import type { RequestInfo } from '../resolvers/views.js';
 
 /**
  * What the HTTP server hands each request besides the Request itself: Node's

@@ -1,7 +1,7 @@
 import { GraphQLError } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { AppError } from './errors.js';
-import { maskUnexpectedError } from './graphql-error-codes.js';
+import { AppError } from '../errors.js';
+import { maskUnexpectedError } from './error-codes.js';
 
 const located = (original: Error): GraphQLError => new GraphQLError(original.message, { originalError: original, path: ['me'] });
 

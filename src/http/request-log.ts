@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type RequestListener, type Server } from 'node:http';
-import type { Logger } from './logger.js';
-import { redactUrl } from './logger.js';
+import type { Logger } from '../logger.js';
+import { redactUrl } from '../logger.js';
 import type { ServerContext } from './request-info.js';
 
 export type Handler = (request: Request, server: ServerContext) => Promise<Response>;

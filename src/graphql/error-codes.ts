@@ -1,6 +1,6 @@
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { maskError, type MaskError, type Plugin } from 'graphql-yoga';
-import { AppError, ERROR_STATUS, isUnavailableError, type ErrorCode } from './errors.js';
+import { AppError, ERROR_STATUS, isUnavailableError, type ErrorCode } from '../errors.js';
 
 const isContractCode = (code: unknown): code is ErrorCode => typeof code === 'string' && code in ERROR_STATUS;
 
