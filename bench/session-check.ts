@@ -17,7 +17,7 @@ import { performance } from 'node:perf_hooks';
 import { isActive } from '../src/models/session.js';
 import { authenticate } from '../src/auth/authenticate.js';
 import { register } from '../src/resolvers/auth.js';
-import { createHttpServer } from '../src/http/request-log.js';
+import { createHttpServer } from '../src/http/node-server.js';
 import { createApp } from '../src/server.js';
 import { verifyToken } from '../src/auth/token.js';
 import { benchServices } from './support.js';

@@ -2,11 +2,13 @@ import { login, register } from '../src/resolvers/auth.js';
 import { authenticate, requireViewer } from '../src/auth/authenticate.js';
 import { me } from '../src/resolvers/me.js';
 import { listSessions, logout, logoutAll, revokeSession } from '../src/resolvers/sessions.js';
-import type { Viewer } from '../src/resolvers/views.js';
-import { readBearerToken, readRequestInfo, type ServerContext } from '../src/http/request-info.js';
+import type { Viewer } from '../src/auth/viewer.js';
+import type { ServerContext } from '../src/http/handler.js';
+import { readBearerToken, readRequestInfo } from '../src/http/request-info.js';
+import { json } from '../src/http/responses.js';
 import type { Services } from '../src/services.js';
 import { streamSessionEvents } from './events.js';
-import { json, readJsonObject } from './http.js';
+import { readJsonObject } from './http.js';
 import { openApiDocument } from './openapi.js';
 import { toJson } from './shapes.js';
 

@@ -1,6 +1,5 @@
 import { createServerAdapter, type ServerAdapter } from '@whatwg-node/server';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
-import { errorResponse, json } from '../rest-compat/http.js';
 import { createRestHandler } from '../rest-compat/index.js';
 import { withBodyLimit } from './http/body-limit.js';
 import { withCors } from './http/cors.js';
@@ -8,9 +7,12 @@ import { AppError, notFound } from './errors.js';
 import { maskUnexpectedError } from './graphql/error-codes.js';
 import { graphqlPlugins } from './graphql/limits.js';
 import { checkHealth } from './http/health.js';
-import { withRequestLog, withSecurityHeaders, type Handler } from './http/request-log.js';
+import type { Handler, ServerContext } from './http/handler.js';
+import { readBearerToken, readRequestInfo, wantsEventStream } from './http/request-info.js';
+import { withRequestLog } from './http/request-log.js';
+import { errorResponse, json } from './http/responses.js';
+import { withSecurityHeaders } from './http/security-headers.js';
 import { authenticate } from './auth/authenticate.js';
-import { readBearerToken, readRequestInfo, wantsEventStream, type ServerContext } from './http/request-info.js';
 import { schema, type Context } from './schema/index.js';
 import type { Services } from './services.js';
 
@@ -22,7 +24,7 @@ function createGraphQL(services: Services): YogaServerInstance<ServerContext, Co
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
-    // Document limits and the contract's error codes (src/graphql-limits.ts).
+    // Document limits and the contract's error codes (src/graphql/limits.ts).
     plugins: graphqlPlugins(config),
     graphiql: { title: 'logout-all', subscriptionsProtocol: 'SSE' },
     maskedErrors: {
@@ -30,7 +32,7 @@ function createGraphQL(services: Services): YogaServerInstance<ServerContext, Co
       isDev: false,
       maskError: maskUnexpectedError,
     },
-    // CORS is answered for every path at once (src/cors.ts).
+    // CORS is answered for every path at once (src/http/cors.ts).
     cors: false,
     logging: {
       debug: (...args: unknown[]) => log.debug({ args: args.map(String) }, 'yoga'),

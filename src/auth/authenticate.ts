@@ -2,7 +2,7 @@ import { type AppError, isUnavailableError, serviceUnavailable, unauthenticated 
 import { isActive } from '../models/session.js';
 import type { Services } from '../services.js';
 import { verifyToken } from './token.js';
-import type { Viewer } from '../resolvers/views.js';
+import type { Viewer } from './viewer.js';
 
 /** The outcome of reading a request's credentials: a viewer, nobody, or "cannot tell right now". */
 export type Auth = { viewer: Viewer } | { viewer: null; error: AppError | null };

@@ -1,4 +1,4 @@
-import type { Handler } from './request-log.js';
+import type { Handler } from './handler.js';
 
 const PREFLIGHT = {
   'access-control-allow-methods': 'GET, POST, DELETE, OPTIONS',

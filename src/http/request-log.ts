@@ -1,37 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type RequestListener, type Server } from 'node:http';
 import type { Logger } from '../logger.js';
 import { redactUrl } from '../logger.js';
-import type { ServerContext } from './request-info.js';
-
-export type Handler = (request: Request, server: ServerContext) => Promise<Response>;
+import type { Handler } from './handler.js';
 
 const REQUEST_ID = /^[\w.-]{1,64}$/;
-
-/**
- * Headers every response carries. The API serves JSON and event streams, so it
- * forbids framing and sniffing outright; GraphiQL (HTML) is left to load its
- * assets. HSTS only where the client reached us over TLS: sent over plain HTTP
- * it would be ignored at best, and would pin a local development host at worst.
- */
-export function withSecurityHeaders(handler: Handler, options: { trustProxy: boolean }): Handler {
-  return async (request, server) => {
-    const response = await handler(request, server);
-    const headers = response.headers;
-    headers.set('x-content-type-options', 'nosniff');
-    headers.set('x-frame-options', 'DENY');
-    headers.set('referrer-policy', 'no-referrer');
-    headers.set('cross-origin-resource-policy', 'same-site');
-    if (!(headers.get('content-type') ?? '').startsWith('text/html')) {
-      headers.set('content-security-policy', "default-src 'none'; frame-ancestors 'none'");
-    }
-    const proto = options.trustProxy ? request.headers.get('x-forwarded-proto') : null;
-    if (request.url.startsWith('https:') || proto === 'https') {
-      headers.set('strict-transport-security', 'max-age=31536000; includeSubDomains');
-    }
-    return response;
-  };
-}
 
 /**
  * One JSON line per request: id, method, route, status, duration (to the
@@ -58,14 +30,4 @@ export function withRequestLog(handler: Handler, log: Logger): Handler {
     log[level]({ ...entry, status: response.status, durationMs }, 'request');
     return response;
   };
-}
-
-/**
- * Node's HTTP server with timeouts an exposed auth server needs: a client gets
- * 10 s to send its headers and 30 s for the whole request (a slowloris holds
- * no socket longer). Responses, event streams included, are not cut.
- */
-export function createHttpServer(listener: RequestListener): Server {
-  const server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 5_000 }, listener);
-  return server;
 }
