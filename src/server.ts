@@ -3,7 +3,7 @@ import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { createRestHandler } from '../rest-compat/index.js';
 import { withBodyLimit } from './http/body-limit.js';
 import { withCors } from './http/cors.js';
-import { AppError, notFound } from './errors.js';
+import { httpErrorOf, notFound } from './errors.js';
 import { maskUnexpectedError } from './graphql/error-codes.js';
 import { graphqlPlugins } from './graphql/limits.js';
 import { checkHealth } from './http/health.js';
@@ -92,6 +92,6 @@ export function createApp(services: Services): App {
 
 /** A request-level failure in GraphQL's shape (`errors` with the contract's code). */
 function graphqlError(error: unknown): Response {
-  const known = error instanceof AppError ? error : new AppError('INTERNAL_SERVER_ERROR');
-  return json(known.status, { errors: [{ message: known.message, extensions: { code: known.code } }] });
+  const { status, code, message, headers } = httpErrorOf(error);
+  return json(status, { errors: [{ message, extensions: { code } }] }, headers);
 }

@@ -1,4 +1,4 @@
-import { type AppError, isUnavailableError, serviceUnavailable, unauthenticated } from '../errors.js';
+import { type AppError, toAppError, unauthenticated } from '../errors.js';
 import { isActive } from '../models/session.js';
 import type { Services } from '../services.js';
 import { verifyToken } from './token.js';
@@ -52,7 +52,8 @@ export async function authenticate(services: Services, token: string | null): Pr
     if (lookup.touchDue) touch(services, claims.sessionId);
     return { viewer };
   } catch (error) {
-    if (isUnavailableError(error)) return { viewer: null, error: serviceUnavailable() };
+    const known = toAppError(error);
+    if (known) return { viewer: null, error: known };
     throw error;
   }
 }

@@ -6,7 +6,7 @@ function failure(fn: () => unknown): { code: string; field: unknown; message: st
   try {
     fn();
   } catch (error) {
-    if (error instanceof AppError) return { code: error.code, field: error.extensions.field, message: error.message };
+    if (error instanceof AppError) return { code: error.code, field: error.field, message: error.message };
     throw error;
   }
   throw new Error('expected a validation error');
