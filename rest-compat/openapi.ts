@@ -1,4 +1,5 @@
 import { ERROR_STATUS, type ErrorCode } from '../src/errors.js';
+// Deliberate: the documented schemas come from the GraphQL types, like the bodies themselves.
 import { jsonSchemaOf, type Json, type JsonSchema } from './shapes.js';
 
 /**

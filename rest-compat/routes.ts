@@ -10,6 +10,7 @@ import type { Services } from '../src/services.js';
 import { streamSessionEvents } from './events.js';
 import { readJsonObject } from './http.js';
 import { openApiDocument } from './openapi.js';
+// Deliberate: REST bodies are shaped from the GraphQL types (one field list for both APIs, API.md).
 import { toJson } from './shapes.js';
 
 export type Method = 'GET' | 'POST' | 'DELETE';
