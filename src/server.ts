@@ -40,14 +40,14 @@ function createGraphQL(services: Services): YogaServerInstance<ServerContext, Co
       warn: (...args: unknown[]) => log.warn({ args: args.map(String) }, 'yoga'),
       error: (...args: unknown[]) => log.error({ args: args.map((a) => (a instanceof Error ? a.stack : String(a))) }, 'yoga'),
     },
-    context: async ({ request, req, clientIp }): Promise<Context> => {
+    context: async ({ request, req }): Promise<Context> => {
       // Taken before the session check: the subscription replays revocations from this instant.
       const authenticatedAt = new Date();
       const token = readBearerToken(request, { allowQueryToken: wantsEventStream(request) });
       return {
         services,
         auth: await authenticate(services, token),
-        client: readRequestInfo(request, { req, clientIp }, config.trustProxy),
+        client: readRequestInfo(request, { req }, config.trustProxy),
         signal: request.signal,
         authenticatedAt,
       };

@@ -33,7 +33,7 @@ export function readClientIp(request: Request, server: ServerContext, trustProxy
     const forwarded = request.headers.get('x-forwarded-for')?.split(',')[0]?.trim();
     if (forwarded) return stripIpv4Mapped(forwarded).slice(0, 64);
   }
-  const peer = server.req?.socket?.remoteAddress ?? server.clientIp;
+  const peer = server.req?.socket?.remoteAddress;
   return peer ? stripIpv4Mapped(peer) : 'unknown';
 }
 
