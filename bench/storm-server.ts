@@ -4,7 +4,7 @@
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { loadConfig } from '../src/config.js';
-import { createHttpServer } from '../src/http-hygiene.js';
+import { createHttpServer } from '../src/http/node-server.js';
 import { createApp } from '../src/server.js';
 import { createServices } from '../src/services.js';
 

@@ -1,5 +1,5 @@
 import type { Services } from '../services.js';
-import type { UserView, Viewer } from './views.js';
+import type { UserView, Viewer } from '../auth/viewer.js';
 
 /**
  * The signed-in user. `authenticate` already read the profile, from Redis on

@@ -1,15 +1,10 @@
+import type { UserView } from '../auth/viewer.js';
 import type { RevocationReason, SessionRecord } from '../models/session.js';
-import type { UserRecord } from '../models/user.js';
+
+// The user's shape lives with the viewer, which carries it (src/auth/viewer.ts).
+export { toUserView, type UserView } from '../auth/viewer.js';
 
 /** The client-visible shapes, shared by GraphQL and REST (API.md: "exactly the GraphQL fields"). */
-export interface UserView {
-  id: string;
-  email: string;
-  name: string;
-  createdAt: Date;
-  updatedAt: Date;
-}
-
 export interface SessionView {
   id: string;
   deviceInfo: string;
@@ -37,31 +32,6 @@ export interface SessionRevokedEvent {
   reason: RevocationReason;
   revokedAt: Date;
   current: boolean;
-}
-
-/** Who made the request: a verified token whose session is active. */
-export interface Viewer {
-  userId: string;
-  sessionId: string;
-  expiresAt: Date;
-  /** The account's public profile, read with the session check (from Redis when warm). */
-  user: UserView;
-}
-
-/** Where a request came from, recorded on the sessions it creates. */
-export interface RequestInfo {
-  ipAddress: string;
-  userAgent: string;
-}
-
-export function toUserView(user: Pick<UserRecord, '_id' | 'email' | 'name' | 'createdAt' | 'updatedAt'>): UserView {
-  return {
-    id: user._id.toHexString(),
-    email: user.email,
-    name: user.name,
-    createdAt: user.createdAt,
-    updatedAt: user.updatedAt,
-  };
 }
 
 export function toSessionView(

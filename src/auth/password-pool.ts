@@ -1,8 +1,8 @@
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import { AppError } from './errors.js';
-import type { Logger } from './logger.js';
+import { AppError } from '../errors.js';
+import type { Logger } from '../logger.js';
 import { hashPassword, verifyPassword } from './password-hash.mjs';
 
 /**

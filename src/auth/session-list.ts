@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
-import { ExpiringMap } from './expiring-map.js';
-import type { SessionView } from './resolvers/views.js';
+import { ExpiringMap } from '../expiring-map.js';
+import type { SessionView } from '../resolvers/views.js';
 import { sessionKey } from './session-cache.js';
 
 /** A session as the list shows it, without `current` (that depends on who asks). */
@@ -19,7 +19,8 @@ export type ListedSession = Omit<SessionView, 'current'>;
  * a list never filled) is `null`: the caller reads MongoDB and fills.
  *
  * Layout: one hash per user, `s:<sid>` → the session, `a:<sid>` → its
- * lastActivity (moved by the once-a-minute activity write), and `*` once the
+ * lastActivity (moved by the once-a-minute activity write; the later of the
+ * two times wins), and `*` once the
  * hash holds every session MongoDB had (a fill); `add` never sets `*`, so a
  * hash started by a new sign-in is not mistaken for the whole list.
  */
@@ -113,10 +114,9 @@ export function createRedisSessionList(redis: Redis): SessionList {
       await pipeline.exec();
     },
     async touch(userId, sessionId, at) {
-      // Only into an existing list: a lone `a:` field would start a hash with no sessions in it.
-      if ((await redis.hexists(listKey(userId), `s:${sessionId}`)) === 1) {
-        await redis.hset(listKey(userId), `a:${sessionId}`, String(at.getTime()));
-      }
+      // Written even where the list is not (yet) filled: a fill that read MongoDB
+      // before this activity's write landed would otherwise keep the older time.
+      await redis.pipeline().hset(listKey(userId), `a:${sessionId}`, String(at.getTime())).pexpire(listKey(userId), SESSION_LIST_TTL_MS).exec();
     },
     async clear(userId) {
       await redis.del(listKey(userId));
@@ -153,8 +153,7 @@ export function createMemorySessionList(states: ExpiringMap<string>, now: () => 
       hash[COMPLETE] = '1';
     },
     async touch(userId, sessionId, at) {
-      const hash = lists.get(listKey(userId));
-      if (hash?.[`s:${sessionId}`] !== undefined) hash[`a:${sessionId}`] = String(at.getTime());
+      hashOf(userId)[`a:${sessionId}`] = String(at.getTime());
     },
     async clear(userId) {
       lists.delete(listKey(userId));

@@ -1,6 +1,6 @@
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
-import { AppError } from './errors.js';
+import { AppError } from '../errors.js';
 import { createPasswordHasher, type PasswordHasher } from './password-pool.js';
 
 const log = pino({ level: 'silent' });

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startOwnRedis, type OwnRedis } from '../test/support/redis-server.js';
-import { ExpiringMap } from './expiring-map.js';
+import { startOwnRedis, type OwnRedis } from '../../test/support/redis-server.js';
+import { ExpiringMap } from '../expiring-map.js';
 import { createMemorySessionCache, createRedisSessionCache, type SessionCache } from './session-cache.js';
 import { createMemorySessionList, createRedisSessionList, type ListedSession, type SessionList } from './session-list.js';
 
@@ -80,11 +80,15 @@ describe.each([
     const [cache, list] = make();
     const owner = fresh();
     const s = session(60_000);
-    await open(cache, list, owner, s);
-    await list.fill(owner.id, [s]);
+    await cache.fill(s.id, { state: 'active', userId: owner.id }, HOUR);
+    // The activity lands before a fill whose MongoDB read was older: the later time wins.
     const at = new Date();
     await list.touch(owner.id, s.id, at);
+    await list.fill(owner.id, [s]);
     expect((await list.read(owner.id))?.[0]?.lastActivity).toEqual(at);
+    const later = new Date(at.getTime() + 1000);
+    await list.touch(owner.id, s.id, later);
+    expect((await list.read(owner.id))?.[0]?.lastActivity).toEqual(later);
     await list.clear(owner.id);
     expect(await list.read(owner.id)).toBeNull();
   });

@@ -1,9 +1,9 @@
-import { type AppError, isUnavailableError, serviceUnavailable, unauthenticated } from '../errors.js';
+import { type AppError, toAppError, unauthenticated } from '../errors.js';
 import { isActive } from '../models/session.js';
 import type { Services } from '../services.js';
-import type { CacheLookup } from '../session-cache.js';
-import { verifyToken, type TokenClaims } from '../token.js';
-import { toUserView, type Viewer } from './views.js';
+import type { CacheLookup } from './session-cache.js';
+import { verifyToken, type TokenClaims } from './token.js';
+import { toUserView, type Viewer } from './viewer.js';
 
 /** The outcome of reading a request's credentials: a viewer, nobody, or "cannot tell right now". */
 export type Auth = { viewer: Viewer } | { viewer: null; error: AppError | null };
@@ -50,7 +50,8 @@ export async function authenticate(services: Services, token: string | null): Pr
     try {
       auth = await checkInMongo(services, claims, entry !== null);
     } catch (error) {
-      if (isUnavailableError(error)) return { viewer: null, error: serviceUnavailable() };
+      const known = toAppError(error);
+      if (known) return { viewer: null, error: known };
       throw error;
     }
   }

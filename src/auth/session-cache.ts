@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
-import { ExpiringMap } from './expiring-map.js';
-import type { UserView } from './resolvers/views.js';
+import { ExpiringMap } from '../expiring-map.js';
+import type { UserView } from './viewer.js';
 
 /** What the cache knows of a session. `revoked` is a tombstone: known bad, no MongoDB needed. */
 export type CachedSession = { state: 'active'; userId: string } | { state: 'revoked' };
@@ -40,7 +40,6 @@ export interface SessionCache {
   /** The account is gone: drop its profile, so the next request of any token asks MongoDB. */
   clearUser(userId: string): Promise<void>;
   revoke(sessionIds: readonly string[], ttlMs: number): Promise<void>;
-  ping(): Promise<void>;
 }
 
 /** lastActivity is written at most this often per session (API.md allows one a minute). */
@@ -134,9 +133,6 @@ export function createRedisSessionCache(redis: Redis): SessionCache {
       for (const sid of sessionIds) pipeline.set(sessionKey(sid), REVOKED, 'PX', positive(ttlMs));
       replies(await pipeline.exec());
     },
-    async ping() {
-      await redis.ping();
-    },
   };
 }
 
@@ -174,6 +170,5 @@ export function createMemorySessionCache(now: () => number = Date.now, keys = ne
     async revoke(sessionIds, ttlMs) {
       for (const sid of sessionIds) keys.set(sessionKey(sid), REVOKED, ttlMs);
     },
-    async ping() {},
   };
 }
