@@ -15,8 +15,7 @@
  */
 import { availableParallelism, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import mongoose from 'mongoose';
-import { freePort, startProcess, type Started } from './processes.js';
+import { benchTarget, freePort, startProcess, type Started } from './processes.js';
 
 const DURATION_MS = Number(process.env.BENCH_DURATION ?? 8) * 1000;
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 50);
@@ -88,20 +87,13 @@ async function storm(base: string, server: Started, email: string, password: str
 }
 
 async function main(): Promise<void> {
-  const mongoUri = process.env.MONGODB_URI;
-  const redisUrl = process.env.REDIS_URL;
-  if (!mongoUri || !redisUrl) {
-    console.error('bench: set MONGODB_URI and REDIS_URL');
-    process.exit(2);
-  }
-  const database = new URL(mongoUri);
-  database.pathname = `/la_storm_${Date.now()}`;
+  const { database, redisUrl, drop } = benchTarget('la_storm');
   const credentials = { name: 'Storm', email: `storm.${Date.now()}@example.com`, password: 'storm-password-1' };
   const results: StormResult[] = [];
   let overBound: { sent: number; refused: number; withRetryAfter: number; slowestRefusalMs: number; served: number } | undefined;
   const env = (threads: string, queue = '64') => ({
     NODE_ENV: 'development',
-    MONGODB_URI: database.toString(),
+    MONGODB_URI: database,
     REDIS_URL: redisUrl,
     JWT_SECRET: 'bench-secret-shared-by-every-instance-0123',
     RATE_LIMIT_PER_IP: '1000000',
@@ -150,9 +142,7 @@ async function main(): Promise<void> {
       await server.stop();
     }
   }
-  const connection = await mongoose.createConnection(database.toString()).asPromise();
-  await connection.dropDatabase();
-  await connection.close();
+  await drop();
 
   console.log(`\nlogin storm: ${CLIENTS} clients x ${DURATION_MS / 1000} s, BCRYPT_ROUNDS=10, ${availableParallelism()} cores, Node ${process.version}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   console.log('| password threads | logins | logins/s | login p50 ms | /health p50 ms | /health p99 ms | event-loop delay p99 ms | max ms | non-200 |');

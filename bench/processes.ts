@@ -1,8 +1,10 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
+import mongoose from 'mongoose';
+
+export { freePort } from '../test/support/redis-server.js';
 
 /** A server the benchmark started in its own process. */
 export interface Started {
@@ -11,16 +13,29 @@ export interface Started {
   stop(): Promise<void>;
 }
 
-/** A port nobody listens on right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
+/**
+ * MONGODB_URI and REDIS_URL of the run (or exit with a hint), and a throwaway
+ * database on that server; `drop()` removes it.
+ */
+export function benchTarget(prefix: string): { database: string; redisUrl: string; drop(): Promise<void> } {
+  const mongoUri = process.env.MONGODB_URI;
+  const redisUrl = process.env.REDIS_URL;
+  if (!mongoUri || !redisUrl) {
+    console.error('bench: set MONGODB_URI and REDIS_URL');
+    process.exit(2);
+  }
+  const url = new URL(mongoUri);
+  url.pathname = `/${prefix}_${Date.now()}`;
+  const database = url.toString();
+  return {
+    database,
+    redisUrl,
+    async drop() {
+      const connection = await mongoose.createConnection(database).asPromise().catch(() => null);
+      await connection?.dropDatabase().catch(() => {});
+      await connection?.close();
+    },
+  };
 }
 
 export const median = (values: number[]): number => {

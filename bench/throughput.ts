@@ -15,8 +15,7 @@
  */
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
-import mongoose from 'mongoose';
-import { freePort, median, startProcess, type Started } from './processes.js';
+import { benchTarget, freePort, median, startProcess, type Started } from './processes.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const DURATION = Number(process.env.BENCH_DURATION ?? 5);
@@ -33,14 +32,7 @@ interface Target {
 const ME_QUERY = JSON.stringify({ query: '{ me { id email name } }' });
 
 async function main(): Promise<void> {
-  const mongoUri = process.env.MONGODB_URI;
-  const redisUrl = process.env.REDIS_URL;
-  if (!mongoUri || !redisUrl) {
-    console.error('bench: set MONGODB_URI and REDIS_URL');
-    process.exit(2);
-  }
-  const database = new URL(mongoUri);
-  database.pathname = `/la_bench_${Date.now()}`;
+  const { database, redisUrl, drop } = benchTarget('la_bench');
   const children: Started[] = [];
   const redis = new Redis(redisUrl);
   let profileKey: string | undefined;
@@ -54,7 +46,7 @@ async function main(): Promise<void> {
       port: projectPort,
       env: {
         NODE_ENV: 'development',
-        MONGODB_URI: database.toString(),
+        MONGODB_URI: database,
         REDIS_URL: redisUrl,
         JWT_SECRET: SECRET,
         RATE_LIMIT_PER_IP: '1000000',
@@ -150,9 +142,7 @@ async function main(): Promise<void> {
     if (profileKey) await redis.del(profileKey).catch(() => {});
     redis.disconnect();
     for (const child of children) await child.stop();
-    const connection = await mongoose.createConnection(database.toString()).asPromise().catch(() => null);
-    await connection?.dropDatabase().catch(() => {});
-    await connection?.close();
+    await drop();
   }
 }
 

@@ -1,23 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startOwnRedis, type OwnRedis } from '../../test/support/redis-server.js';
+import { describe, expect, it } from 'vitest';
+import { useOwnRedisClient } from '../../test/support/redis-server.js';
 import { createMemorySessionCache, createRedisSessionCache, type SessionCache } from './session-cache.js';
 
-let redisServer: OwnRedis;
-let redis: Redis;
-beforeAll(async () => {
-  redisServer = await startOwnRedis();
-  redis = new Redis(redisServer.url);
-});
-afterAll(async () => {
-  redis?.disconnect();
-  await redisServer?.stop();
-});
+const redis = useOwnRedisClient();
 
 // The same contract for both implementations: the development default must behave like production.
 describe.each([
-  ['Redis', () => createRedisSessionCache(redis)],
+  ['Redis', () => createRedisSessionCache(redis())],
   ['memory', () => createMemorySessionCache()],
 ] as const)('%s session cache', (_name, make: () => SessionCache) => {
   const userId = 'a'.repeat(24);

@@ -1,21 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startOwnRedis, type OwnRedis } from '../../test/support/redis-server.js';
+import { describe, expect, it } from 'vitest';
+import { useOwnRedisClient } from '../../test/support/redis-server.js';
 import { ExpiringMap } from '../expiring-map.js';
 import { createMemorySessionCache, createRedisSessionCache, type SessionCache } from './session-cache.js';
 import { createMemorySessionList, createRedisSessionList, type ListedSession, type SessionList } from './session-list.js';
 
-let redisServer: OwnRedis;
-let redis: Redis;
-beforeAll(async () => {
-  redisServer = await startOwnRedis();
-  redis = new Redis(redisServer.url);
-});
-afterAll(async () => {
-  redis?.disconnect();
-  await redisServer?.stop();
-});
+const redis = useOwnRedisClient();
 
 const HOUR = 3600_000;
 function session(createdAt: number, expiresIn = HOUR): ListedSession {
@@ -33,7 +23,7 @@ function session(createdAt: number, expiresIn = HOUR): ListedSession {
 
 // Both implementations keep one contract: the list answers only with the session states beside it.
 describe.each([
-  ['Redis', (): [SessionCache, SessionList] => [createRedisSessionCache(redis), createRedisSessionList(redis)]],
+  ['Redis', (): [SessionCache, SessionList] => [createRedisSessionCache(redis()), createRedisSessionList(redis())]],
   [
     'memory',
     (): [SessionCache, SessionList] => {
