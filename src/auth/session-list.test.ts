@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { useOwnRedisClient } from '../../test/support/redis-server.js';
 import { ExpiringMap } from '../expiring-map.js';
 import { createMemorySessionCache, createRedisSessionCache, type SessionCache } from './session-cache.js';
-import { createMemorySessionList, createRedisSessionList, type ListedSession, type SessionList } from './session-list.js';
+import { createMemorySessionList, createRedisSessionList, SESSION_LIST_REFRESH_MS, type ListedSession, type SessionList } from './session-list.js';
 
 const redis = useOwnRedisClient();
 
@@ -81,5 +81,21 @@ describe.each([
     expect((await list.read(owner.id))?.[0]?.lastActivity).toEqual(later);
     await list.clear(owner.id);
     expect(await list.read(owner.id)).toBeNull();
+  });
+});
+
+describe('a filled session list', () => {
+  it('is trusted for SESSION_LIST_REFRESH_MS, then MongoDB is asked again (a sign-in whose cache write failed shows up)', async () => {
+    let clock = Date.now();
+    const states = new ExpiringMap<string>(() => clock);
+    const [cache, list] = [createMemorySessionCache(() => clock, states), createMemorySessionList(states, () => clock)];
+    const userId = 'c'.repeat(24);
+    const s = session(1000);
+    await cache.fill(s.id, { state: 'active', userId }, 24 * HOUR);
+    await list.fill(userId, [s]);
+    clock += SESSION_LIST_REFRESH_MS - 1000;
+    expect((await list.read(userId))?.map((x) => x.id)).toEqual([s.id]);
+    clock += 2000;
+    expect(await list.read(userId)).toBeNull();
   });
 });

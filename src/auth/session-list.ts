@@ -20,9 +20,9 @@ export type ListedSession = Omit<SessionView, 'current'>;
  *
  * Layout: one hash per user, `s:<sid>` → the session, `a:<sid>` → its
  * lastActivity (moved by the once-a-minute activity write; the later of the
- * two times wins), and `*` once the
- * hash holds every session MongoDB had (a fill); `add` never sets `*`, so a
- * hash started by a new sign-in is not mistaken for the whole list.
+ * two times wins), and `*`, the time of the last fill, once the hash holds
+ * every session MongoDB had; `add` never sets `*`, so a hash started by a new
+ * sign-in is not mistaken for the whole list.
  */
 export interface SessionList {
   /** The user's active sessions, newest first, or null when MongoDB must answer. */
@@ -38,6 +38,12 @@ export interface SessionList {
 
 /** Idle lists expire; the next read refills from MongoDB. */
 export const SESSION_LIST_TTL_MS = 24 * 3600_000;
+/**
+ * A filled list is trusted this long, then read again from MongoDB. A sign-in
+ * whose cache write failed (Redis unreachable for that moment) is missing from
+ * the list; this bounds how long, at one MongoDB read per user per period.
+ */
+export const SESSION_LIST_REFRESH_MS = 10 * 60_000;
 const COMPLETE = '*';
 const listKey = (userId: string): string => `la:sessions:${userId}`;
 
@@ -67,7 +73,8 @@ function resolve(
   stateOf: (sid: string) => string | null,
   now = Date.now(),
 ): { sessions: ListedSession[]; stale: string[] } | null {
-  if (hash[COMPLETE] === undefined) return null;
+  const filledAt = Number(hash[COMPLETE]);
+  if (!(now - filledAt < SESSION_LIST_REFRESH_MS)) return null;
   const sessions: ListedSession[] = [];
   const stale: string[] = [];
   for (const [field, value] of Object.entries(hash)) {
@@ -110,7 +117,7 @@ export function createRedisSessionList(redis: Redis): SessionList {
     async fill(userId, sessions) {
       const pipeline = redis.pipeline();
       for (const s of sessions) pipeline.hsetnx(listKey(userId), `s:${s.id}`, encode(s));
-      pipeline.hset(listKey(userId), COMPLETE, '1').pexpire(listKey(userId), SESSION_LIST_TTL_MS);
+      pipeline.hset(listKey(userId), COMPLETE, String(Date.now())).pexpire(listKey(userId), SESSION_LIST_TTL_MS);
       await pipeline.exec();
     },
     async touch(userId, sessionId, at) {
@@ -150,7 +157,7 @@ export function createMemorySessionList(states: ExpiringMap<string>, now: () => 
     async fill(userId, sessions) {
       const hash = hashOf(userId);
       for (const s of sessions) hash[`s:${s.id}`] ??= encode(s);
-      hash[COMPLETE] = '1';
+      hash[COMPLETE] = String(now());
     },
     async touch(userId, sessionId, at) {
       hashOf(userId)[`a:${sessionId}`] = String(at.getTime());
