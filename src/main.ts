@@ -13,6 +13,8 @@ async function main(): Promise<void> {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     services.log.info({ port, env: config.nodeEnv }, `logout-all listening on http://localhost:${port}/graphql`);
+    // Log lines go out in blocks (src/logger.ts); the ones that mark the process's life go out now.
+    void flushLog(services.log);
   });
 
   let stopping = false;
@@ -20,6 +22,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     services.log.info({ signal }, 'shutting down');
+    void flushLog(services.log);
     // Open event streams would hold close() forever: give them a moment, then cut them.
     setTimeout(() => server.closeAllConnections(), 2000).unref();
     server.close(() => {
