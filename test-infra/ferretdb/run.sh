@@ -3,7 +3,8 @@
 #
 # Manages a throwaway FerretDB (MongoDB wire protocol over SQLite) for integration tests.
 #
-#   run.sh build          build bin/ferretdb-test (skipped when newer than the sources)
+#   run.sh build          build bin/ferretdb-test (skipped when newer than the sources;
+#                         FERRETDB_BUILD_VERBOSE=1 lists each package as it compiles)
 #   run.sh start [PORT]   build if needed, start on 127.0.0.1:PORT (default 27018; if the default
 #                         is taken a free port is picked; PORT 0 = always pick a free port),
 #                         wait until ready, print MONGODB_URI=mongodb://127.0.0.1:PORT/ as last line
@@ -42,7 +43,7 @@ build() {
   local go; go="$(find_go)"
   echo "run.sh: building $BIN ..." >&2
   mkdir -p "$HERE/bin"
-  (cd "$HERE" && "$go" build -trimpath -buildvcs=false -o "$BIN.tmp" . && mv -f "$BIN.tmp" "$BIN")
+  (cd "$HERE" && "$go" build ${FERRETDB_BUILD_VERBOSE:+-v} -trimpath -buildvcs=false -o "$BIN.tmp" . && mv -f "$BIN.tmp" "$BIN")
 }
 
 # is_ours PID: true if PID is alive and is our binary (guards against PID reuse).
