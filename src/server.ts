@@ -7,6 +7,8 @@ import { withCors } from './cors.js';
 import { AppError, notFound } from './errors.js';
 import { maskUnexpectedError } from './graphql-error-codes.js';
 import { graphqlPlugins } from './graphql-limits.js';
+import { useIgnoreUnknownParams } from './graphql-params.js';
+import { graphiqlOptions } from './graphiql.js';
 import { checkHealth } from './health.js';
 import { withRequestLog, withSecurityHeaders, type Handler } from './http-hygiene.js';
 import { authenticate } from './resolvers/authenticate.js';
@@ -23,8 +25,8 @@ function createGraphQL(services: Services): YogaServerInstance<ServerContext, Co
     graphqlEndpoint: '/graphql',
     landingPage: false,
     // Document limits and the contract's error codes (src/graphql-limits.ts).
-    plugins: graphqlPlugins(config),
-    graphiql: { title: 'logout-all', subscriptionsProtocol: 'SSE' },
+    plugins: [useIgnoreUnknownParams(), ...graphqlPlugins(config)],
+    ...graphiqlOptions(true),
     maskedErrors: {
       // Never attach stacks or original messages, whatever NODE_ENV says.
       isDev: false,
