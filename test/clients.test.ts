@@ -1,3 +1,4 @@
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -13,8 +14,8 @@ type Revoked = SessionRevokedSubscription['sessionRevoked'];
 
 /** What both clients do in the same flow, each through its own API. */
 interface ClientUnderTest {
-  mutate<T, V extends Record<string, unknown>>(document: import('@graphql-typed-document-node/core').TypedDocumentNode<T, V>, variables: V): Promise<T>;
-  query<T>(document: import('@graphql-typed-document-node/core').TypedDocumentNode<T, Record<string, never>>): Promise<T>;
+  mutate<T, V extends Record<string, unknown>>(document: TypedDocumentNode<T, V>, variables: V): Promise<T>;
+  query<T>(document: TypedDocumentNode<T, Record<string, never>>): Promise<T>;
   /** Resolves with every event once the subscription completes; rejects on an error. */
   subscribe(): Promise<Revoked[]>;
 }
