@@ -1,8 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { findRepoFile } from './repo-files.js';
 
 /**
  * A MongoDB-wire server started by this process, for development and tests
@@ -33,15 +32,10 @@ export class EmbeddedMongoError extends Error {
   override name = 'EmbeddedMongoError';
 }
 
-/** The repository root: where test-infra/ lives, wherever this module was moved or compiled to. */
+/** The repository root: where test-infra/ lives. */
 function findRepoRoot(): string | undefined {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(join(dir, 'test-infra', 'ferretdb', 'run.sh'))) return dir;
-    const parent = dirname(dir);
-    if (parent === dir) return undefined;
-    dir = parent;
-  }
+  const runSh = findRepoFile(join('test-infra', 'ferretdb', 'run.sh'));
+  return runSh && dirname(dirname(dirname(runSh)));
 }
 
 /** First line of an error, for one-line messages. */

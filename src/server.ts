@@ -4,6 +4,7 @@ import { errorResponse, json } from '../rest-compat/http.js';
 import { createRestHandler } from '../rest-compat/index.js';
 import { withBodyLimit } from './body-limit.js';
 import { withCors } from './cors.js';
+import { createDevicesPage } from './devices-page.js';
 import { AppError, notFound } from './errors.js';
 import { maskUnexpectedError } from './graphql-error-codes.js';
 import { graphqlPlugins } from './graphql-limits.js';
@@ -57,12 +58,13 @@ function createGraphQL(services: Services): YogaServerInstance<ServerContext, Co
 
 /**
  * The whole HTTP surface as one fetch handler (`/graphql`, `/api/*`,
- * `/health`). It never listens: src/main.ts does, and tests start it on port 0.
+ * `/health`, `/devices`). It never listens: src/main.ts does, and tests start it on port 0.
  */
 export function createApp(services: Services): App {
   const { config, log } = services;
   const yoga = createGraphQL(services);
   const rest = createRestHandler(services);
+  const devicesPage = createDevicesPage();
 
   const route: Handler = async (request, serverContext) => {
     const { pathname } = new URL(request.url);
@@ -70,6 +72,7 @@ export function createApp(services: Services): App {
       const report = await checkHealth(services);
       return json(report.status === 'ok' ? 200 : 503, report);
     }
+    if (pathname === '/devices' && (request.method === 'GET' || request.method === 'HEAD')) return devicesPage();
     const graphql = pathname === '/graphql';
     if (!graphql && !pathname.startsWith('/api/')) {
       return errorResponse(notFound(`No route for ${request.method} ${pathname}`), log);
