@@ -5,7 +5,8 @@ import { print } from 'graphql';
 import { createClient, type Client, type ClientOptions } from 'graphql-sse';
 import { Observable } from 'rxjs';
 
-// The graphql-sse link recipe for Apollo Client, unmodified.
+// The Apollo link recipe of graphql-sse's README as it stands, with Apollo Client 4's
+// type names: it spreads the whole operation into the request body.
 class SSELink extends ApolloLink {
   private client: Client;
 
