@@ -1,7 +1,6 @@
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loginUser, PASSWORD, registerUser } from './support/client.js';
-import { launchChromium } from './support/browser.js';
+import { useChromium } from './support/browser.js';
 import { useTestServer } from './support/server.js';
 
 interface Seen {
@@ -11,18 +10,12 @@ interface Seen {
 
 describe("a browser's EventSource on /api/auth/events?token=", () => {
   const server = useTestServer();
-  let browser: Browser;
-  beforeAll(async () => {
-    browser = await launchChromium();
-  });
-  afterAll(async () => {
-    await browser?.close();
-  });
+  const chromium = useChromium();
 
   it('gets connected, then its own session-revoked, and stops reconnecting', async () => {
     const first = await registerUser(server.graphqlUrl);
     const listener = await loginUser(server.graphqlUrl, { email: first.email, password: PASSWORD });
-    const page = await browser.newPage();
+    const page = await chromium.browser.newPage();
     const statuses: number[] = [];
     page.on('response', (response) => {
       if (new URL(response.url()).pathname === '/api/auth/events') statuses.push(response.status());

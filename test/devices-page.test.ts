@@ -1,7 +1,7 @@
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { PASSWORD, registerUser, uniqueEmail } from './support/client.js';
-import { artifactPath, launchChromium } from './support/browser.js';
+import { artifactPath, useChromium } from './support/browser.js';
 import { useTestServer } from './support/server.js';
 
 /**
@@ -10,19 +10,10 @@ import { useTestServer } from './support/server.js';
  */
 describe('the device page (/devices) in Chromium', () => {
   const server = useTestServer();
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
-
-  beforeAll(async () => {
-    browser = await launchChromium();
-  });
-  afterAll(async () => {
-    await browser?.close();
-  });
+  const chromium = useChromium();
 
   async function device(): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: 760, height: 540 } });
-    contexts.push(context);
+    const context = await chromium.browser.newContext({ viewport: { width: 760, height: 540 } });
     const page = await context.newPage();
     page.on('pageerror', (error) => {
       throw error;

@@ -1,7 +1,7 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { PASSWORD, uniqueEmail } from './support/client.js';
-import { artifactPath, launchChromium } from './support/browser.js';
+import { artifactPath, useChromium } from './support/browser.js';
 import { useTestServer } from './support/server.js';
 
 /** Replaces the text of a GraphiQL (Monaco) editor as a user would: select all, type. */
@@ -21,16 +21,10 @@ const responsePane = (page: Page) => page.locator('.graphiql-response');
 
 describe('GraphiQL at /graphql in Chromium', () => {
   const server = useTestServer();
-  let browser: Browser;
-  beforeAll(async () => {
-    browser = await launchChromium();
-  });
-  afterAll(async () => {
-    await browser?.close();
-  });
+  const chromium = useChromium();
 
   it('loads from local assets, registers, and follows sessionRevoked until its own revocation', async () => {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+    const page = await chromium.browser.newPage({ viewport: { width: 1280, height: 720 } });
     page.setDefaultTimeout(10_000);
     try {
       await run(page);

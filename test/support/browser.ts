@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 
 /**
  * The system's Chromium (Debian's `chromium` package; `.ci/run` installs it),
@@ -34,4 +35,21 @@ export function artifactPath(name: string): string {
   const dir = fileURLToPath(new URL('../artifacts/', import.meta.url));
   mkdirSync(dir, { recursive: true });
   return `${dir}${name}`;
+}
+
+/** One Chromium for a describe block: launched in beforeAll, closed in afterAll. */
+export function useChromium(): { readonly browser: Browser } {
+  let browser: Browser | undefined;
+  beforeAll(async () => {
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+  return {
+    get browser() {
+      if (!browser) throw new Error('Chromium starts in beforeAll: use it inside tests');
+      return browser;
+    },
+  };
 }
