@@ -26,6 +26,8 @@ export interface EmbeddedMongoOptions {
   dataDir?: string;
   /** Progress lines (the first FerretDB build takes a while). */
   say: (line: string) => void;
+  /** Where test-infra/ferretdb lives (default: found from this module; tests point elsewhere). */
+  repoRoot?: string;
 }
 
 export class EmbeddedMongoError extends Error {
@@ -140,7 +142,7 @@ async function startMemoryServer(options: EmbeddedMongoOptions): Promise<Embedde
 
 /** Starts the first embedded server that works; throws one line naming the options when none does. */
 export async function startEmbeddedMongo(options: EmbeddedMongoOptions): Promise<EmbeddedMongo> {
-  const root = findRepoRoot();
+  const root = options.repoRoot ?? findRepoRoot();
   let ferretProblem = 'test-infra/ferretdb not found';
   if (root) {
     try {

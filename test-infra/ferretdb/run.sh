@@ -11,6 +11,8 @@
 #   run.sh stop           stop it and remove its data dir
 #   run.sh status         print MONGODB_URI=... if running (exit 1 otherwise)
 #
+# The Go toolchain: $GO if set, else `go` on PATH, else /usr/local/go/bin/go.
+#
 # Typical use in a test script:
 #   eval "$(test-infra/ferretdb/run.sh start | tail -n1)"; export MONGODB_URI
 #   trap 'test-infra/ferretdb/run.sh stop' EXIT
@@ -30,7 +32,8 @@ READY_TIMEOUT_S=60
 die() { echo "run.sh: $*" >&2; exit 1; }
 
 find_go() {
-  if command -v go >/dev/null 2>&1; then command -v go
+  if [[ -n "${GO:-}" ]]; then [[ -x "$GO" ]] && echo "$GO" || die "GO=$GO is not an executable"
+  elif command -v go >/dev/null 2>&1; then command -v go
   elif [[ -x /usr/local/go/bin/go ]]; then echo /usr/local/go/bin/go
   else die "go toolchain not found (need Go >= 1.24)"; fi
 }
