@@ -2,6 +2,7 @@ import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { onEnd, pipe, subscribe } from 'wonka';
 import { createApolloClient } from '../examples/apollo-client.js';
 import { createUrqlClient } from '../examples/urql.js';
 import { PASSWORD, uniqueEmail } from './support/client.js';
@@ -70,17 +71,16 @@ describe('mainstream GraphQL clients, as their docs set them up', () => {
         subscribe: () =>
           new Promise((resolve, reject) => {
             const events: Revoked[] = [];
-            // wonka's pipe is what urql's docs use; subscribe() with a callback is the same source.
-            const { unsubscribe } = client.subscription(SessionRevokedDocument, {}).subscribe((result) => {
-              if (result.error) {
-                unsubscribe();
-                reject(result.error);
-              } else if (result.data) {
-                events.push(result.data.sessionRevoked);
-                // urql keeps a completed subscription's last result; the stream ends after `current`.
-                if (result.data.sessionRevoked.current) resolve(events);
-              }
-            });
+            // wonka's pipe, as urql's docs subscribe; onEnd sees the subscription complete.
+            pipe(
+              client.subscription(SessionRevokedDocument, {}),
+              onEnd(() => resolve(events)),
+              subscribe((result) => {
+                if (result.error) reject(result.error);
+                // On completion urql repeats the last result (hasNext: false): one event, not two.
+                else if (result.data && result.data.sessionRevoked !== events.at(-1)) events.push(result.data.sessionRevoked);
+              }),
+            );
           }),
       };
     },
