@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { findRepoFile } from './repo-files.js';
+import { findRepoFile } from '../repo-files.js';
 
 /**
  * `GET /devices`: the device page (public/devices.html), one static file that
