@@ -5,8 +5,8 @@ import { print } from 'graphql';
 import { createClient, type Client, type ClientOptions } from 'graphql-sse';
 import { Observable } from 'rxjs';
 
-// The Apollo link recipe of graphql-sse's README as it stands, with Apollo Client 4's
-// type names: it spreads the whole operation into the request body.
+// graphql-sse's recipe for Apollo (https://the-guild.dev/graphql/sse/recipes#with-apollo) as
+// it stands, with Apollo Client 4's type names: it spreads the whole operation into the body.
 class SSELink extends ApolloLink {
   private client: Client;
 
