@@ -85,8 +85,11 @@ function launchFerretDB(binary: string, dataDir: string | undefined): Promise<{ 
   const args = ['-listen', '127.0.0.1:0', '-exit-with-stdin', ...(dataDir ? ['-dir', dataDir] : [])];
   const child = spawn(binary, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   return new Promise((resolve, reject) => {
-    const errors: string[] = [];
-    createInterface({ input: child.stderr! }).on('line', (line) => errors.push(line));
+    const errors: string[] = []; // the last few log lines, to explain an early exit
+    createInterface({ input: child.stderr! }).on('line', (line) => {
+      errors.push(line);
+      if (errors.length > 5) errors.shift();
+    });
     createInterface({ input: child.stdout! }).on('line', (line) => {
       const ready = /^ready (\S+)/.exec(line);
       if (ready?.[1]) resolve({ uri: ready[1], child });
