@@ -44,5 +44,14 @@ main().catch((error: unknown) => {
   } else {
     console.error(error);
   }
+  if (process.env.LOGOUT_ALL_WATCH === '1') {
+    // Under `npm run dev`, `tsx watch` would outlive this process, waiting for an edit
+    // that cannot fix a missing database. Asked to stop, it stops this process with
+    // SIGTERM and exits with its code: 1, so the command ends and reports the failure.
+    process.on('SIGTERM', () => process.exit(1));
+    process.kill(process.ppid, 'SIGTERM');
+    setTimeout(() => process.exit(1), 5000);
+    return;
+  }
   process.exit(1);
 });

@@ -3,9 +3,12 @@ import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { createRestHandler } from '../rest-compat/index.js';
 import { withBodyLimit } from './http/body-limit.js';
 import { withCors } from './http/cors.js';
+import { createDevicesPage } from './http/devices-page.js';
 import { httpErrorOf, notFound } from './errors.js';
 import { maskUnexpectedError } from './graphql/error-codes.js';
+import { graphiqlOptions } from './graphql/graphiql.js';
 import { graphqlPlugins } from './graphql/limits.js';
+import { useIgnoreUnknownParams } from './graphql/params.js';
 import { checkHealth } from './http/health.js';
 import type { Handler, ServerContext } from './http/handler.js';
 import { readBearerToken, readRequestInfo, wantsEventStream } from './http/request-info.js';
@@ -25,8 +28,8 @@ function createGraphQL(services: Services): YogaServerInstance<ServerContext, Co
     graphqlEndpoint: '/graphql',
     landingPage: false,
     // Document limits and the contract's error codes (src/graphql/limits.ts).
-    plugins: graphqlPlugins(config),
-    graphiql: { title: 'logout-all', subscriptionsProtocol: 'SSE' },
+    plugins: [useIgnoreUnknownParams(), ...graphqlPlugins(config)],
+    ...graphiqlOptions(true),
     maskedErrors: {
       // Never attach stacks or original messages, whatever NODE_ENV says.
       isDev: false,
@@ -58,12 +61,13 @@ function createGraphQL(services: Services): YogaServerInstance<ServerContext, Co
 
 /**
  * The whole HTTP surface as one fetch handler (`/graphql`, `/api/*`,
- * `/health`). It never listens: src/main.ts does, and tests start it on port 0.
+ * `/health`, `/devices`). It never listens: src/main.ts does, and tests start it on port 0.
  */
 export function createApp(services: Services): App {
   const { config, log } = services;
   const yoga = createGraphQL(services);
   const rest = createRestHandler(services);
+  const devicesPage = createDevicesPage();
 
   const route: Handler = async (request, serverContext) => {
     const { pathname } = new URL(request.url);
@@ -71,6 +75,7 @@ export function createApp(services: Services): App {
       const report = await checkHealth(services);
       return json(report.status === 'ok' ? 200 : 503, report);
     }
+    if (pathname === '/devices' && (request.method === 'GET' || request.method === 'HEAD')) return devicesPage();
     const graphql = pathname === '/graphql';
     if (!graphql && !pathname.startsWith('/api/')) {
       return errorResponse(notFound(`No route for ${request.method} ${pathname}`), log);

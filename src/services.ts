@@ -2,6 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import { Redis } from 'ioredis';
 import mongoose, { type Connection } from 'mongoose';
 import type { Config } from './config.js';
+import { startEmbeddedMongo } from './embedded-mongo.js';
 import { createLogger, type Logger } from './logger.js';
 import { createModels, ensureIndexes, type Models } from './models/index.js';
 import { createPasswordHasher, type PasswordHasher } from './auth/password-pool.js';
@@ -49,24 +50,16 @@ export interface ServiceOptions {
 mongoose.set('sanitizeFilter', true);
 mongoose.set('strictQuery', 'throw');
 
-async function startEmbeddedMongo(log: Logger): Promise<{ uri: string; stop: () => Promise<void> }> {
-  // mongodb-memory-server prints its own multi-line stack on failure; the one
-  // line below says the same and names the fix, so its console is muted meanwhile.
-  const consoleWarn = console.warn;
-  console.warn = () => {};
+/** Where `npm run dev` keeps the embedded server's data between restarts (`make clean` removes it). */
+export const DEV_DATA_DIR = '.data';
+
+async function startDevMongo(log: Logger): Promise<{ uri: string; stop: () => Promise<void> }> {
   try {
-    const { MongoMemoryServer } = await import('mongodb-memory-server-core');
-    const server = await MongoMemoryServer.create();
-    log.warn('MONGODB_URI not set: using an embedded in-memory MongoDB (data is lost on exit)');
-    return { uri: server.getUri('logout-all'), stop: async () => void (await server.stop()) };
+    const embedded = await startEmbeddedMongo({ dataDir: DEV_DATA_DIR, say: (line) => log.warn(line) });
+    log.warn(embedded.description);
+    return embedded;
   } catch (error) {
-    const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
-    throw new StartupError(
-      `MONGODB_URI is not set and the embedded in-memory MongoDB could not start (${reason}). ` +
-        'Set MONGODB_URI to a running MongoDB, or run `make backend` to start one with Docker.',
-    );
-  } finally {
-    console.warn = consoleWarn;
+    throw new StartupError(error instanceof Error ? error.message : String(error));
   }
 }
 
@@ -119,7 +112,7 @@ async function openDatabase(
 ): Promise<Pick<Services, 'connection' | 'models'>> {
   let uri = config.mongodbUri;
   if (uri === undefined) {
-    const embedded = await startEmbeddedMongo(log);
+    const embedded = await startDevMongo(log);
     cleanups.push(embedded.stop);
     uri = embedded.uri;
   }

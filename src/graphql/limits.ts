@@ -10,14 +10,16 @@ import { useContractErrorCodes } from './error-codes.js';
 
 /**
  * Bounds on what one GraphQL document may ask for. Our deepest real operation
- * is 3 levels (login → session → id) with ~30 fields; the standard
- * introspection query (GraphiQL, codegen) is 15 deep. These leave room for both
+ * is 3 levels (login → session → id) with ~30 fields; the introspection query
+ * of codegen is 15 deep, and GraphiQL 5's (input value deprecation, nested
+ * `ofType`) 21 deep, refused at 20 (test/graphiql.test.ts loads the schema in
+ * a browser). These leave room for both
  * while refusing alias floods (`a1: login(...) a2: login(...)` is a brute-force
  * amplifier) and documents built to exhaust the parser or executor.
  */
 export const GRAPHQL_LIMITS = {
   maxAliases: 10,
-  maxDepth: 20,
+  maxDepth: 25,
   maxTokens: 1000,
   maxDirectives: 10,
   maxCost: 2000,
