@@ -21,6 +21,14 @@ export interface Config {
   sseHeartbeatMs: number;
   /** Login and registration attempts allowed per window, per account and per client address. */
   rateLimit: { windowMs: number; perAccount: number; perIp: number };
+  /** What one user can hold open (README "Limits"). */
+  caps: { streamsPerSession: number; streamsPerUser: number; sessionsPerUser: number };
+  /** Expired and revoked sessions are deleted this long after they ended. */
+  sessionRetentionMs: number;
+  /** How often each instance runs the purge. */
+  purgeIntervalMs: number;
+  /** On SIGTERM, how long in-flight requests get to finish before their connections are cut. */
+  shutdownTimeoutMs: number;
   /** Take the client address from X-Forwarded-For (only behind a proxy that sets it). */
   trustProxy: boolean;
   logLevel: string;
@@ -165,6 +173,32 @@ export function loadConfig(env: Env = process.env): Config {
     else rateLimit[field] = parsed;
   }
 
+  const caps = { streamsPerSession: 5, streamsPerUser: 50, sessionsPerUser: 100 };
+  for (const [name, field] of [
+    ['STREAMS_PER_SESSION', 'streamsPerSession'],
+    ['STREAMS_PER_USER', 'streamsPerUser'],
+    ['SESSIONS_PER_USER', 'sessionsPerUser'],
+  ] as const) {
+    const raw = get(name);
+    if (raw === undefined) continue;
+    const parsed = parseInteger(raw, 1, 1_000_000);
+    if (parsed === null) problems.push(`${name}: must be a whole number from 1 to 1000000 (got "${raw}")`);
+    else caps[field] = parsed;
+  }
+
+  const durations = { sessionRetentionMs: 30 * 86_400_000, purgeIntervalMs: 10 * 60_000, shutdownTimeoutMs: 10_000 };
+  for (const [name, field, example] of [
+    ['SESSION_RETENTION', 'sessionRetentionMs', '30d'],
+    ['SESSION_PURGE_INTERVAL', 'purgeIntervalMs', '10m'],
+    ['SHUTDOWN_TIMEOUT', 'shutdownTimeoutMs', '10s'],
+  ] as const) {
+    const raw = get(name);
+    if (raw === undefined) continue;
+    const parsed = parseDurationSeconds(raw);
+    if (parsed === null) problems.push(`${name}: must be a duration such as ${example} (got "${raw}")`);
+    else durations[field] = parsed * 1000;
+  }
+
   let trustProxy = false;
   const trustRaw = get('TRUST_PROXY');
   if (trustRaw !== undefined) {
@@ -191,6 +225,8 @@ export function loadConfig(env: Env = process.env): Config {
     corsOrigins,
     sseHeartbeatMs,
     rateLimit,
+    caps,
+    ...durations,
     trustProxy,
     logLevel,
   };

@@ -3,6 +3,7 @@ import { createServer, type RequestListener, type Server } from 'node:http';
 import type { Logger } from './logger.js';
 import { redactUrl } from './logger.js';
 import type { ServerContext } from './request-info.js';
+import type { Streams } from './streams.js';
 
 export type Handler = (request: Request, server: ServerContext) => Promise<Response>;
 
@@ -68,4 +69,25 @@ export function withRequestLog(handler: Handler, log: Logger): Handler {
 export function createHttpServer(listener: RequestListener): Server {
   const server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 5_000 }, listener);
   return server;
+}
+
+/**
+ * A graceful stop (SIGTERM): stop accepting connections, end every event
+ * stream cleanly (GraphQL sends `complete`, REST ends its response), let
+ * in-flight requests finish, and cut whatever is still open after `timeoutMs`.
+ * Resolves once the server has closed.
+ */
+export async function drainServer(server: Server, streams: Streams, timeoutMs: number): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  streams.stopAll();
+  // Keep-alive connections go as soon as they are idle: those of ended streams and finished requests.
+  const idle = setInterval(() => server.closeIdleConnections(), 50);
+  const cut = setTimeout(() => server.closeAllConnections(), timeoutMs);
+  server.closeIdleConnections();
+  try {
+    await closed;
+  } finally {
+    clearInterval(idle);
+    clearTimeout(cut);
+  }
 }

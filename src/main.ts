@@ -1,4 +1,4 @@
-import { createHttpServer } from './http-hygiene.js';
+import { createHttpServer, drainServer } from './http-hygiene.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createApp } from './server.js';
 import { createServices, StartupError } from './services.js';
@@ -19,11 +19,9 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     services.log.info({ signal }, 'shutting down');
-    // Open event streams would hold close() forever: give them a moment, then cut them.
-    setTimeout(() => server.closeAllConnections(), 2000).unref();
-    server.close(() => {
-      void services.close().then(() => process.exit(0));
-    });
+    void drainServer(server, services.streams, services.config.shutdownTimeoutMs)
+      .then(() => services.close())
+      .then(() => process.exit(0));
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));

@@ -48,6 +48,7 @@ function createGraphQL(services: Services): YogaServerInstance<ServerContext, Co
         client: readRequestInfo(request, { req, clientIp }, config.trustProxy),
         signal: request.signal,
         authenticatedAt,
+        request,
       };
     },
   });

@@ -5,6 +5,9 @@ import { createLogger, type Logger } from './logger.js';
 import { createModels, ensureIndexes, type Models } from './models/index.js';
 import { createMemoryPubSub, createRedisPubSub, type PubSub } from './pubsub.js';
 import { createMemoryRateLimiter, createRedisRateLimiter, type RateLimiter } from './rate-limit.js';
+import { schedulePurge } from './models/purge.js';
+import { scheduleOutboxSweep } from './revocation-outbox.js';
+import { createStreams, type Streams } from './streams.js';
 import { createMemorySessionCache, createRedisSessionCache, type SessionCache } from './session-cache.js';
 
 /** Everything a request needs, built once per process (or per test server). */
@@ -18,9 +21,16 @@ export interface Services {
   rateLimiter: RateLimiter;
   /** null in the embedded development mode. */
   redis: Redis | null;
+  /** The open event streams: caps across instances, and the ones shutdown ends. */
+  streams: Streams;
+  /** Completes revocations left halfway (src/revocation-outbox.ts); `sweep` runs one pass now. */
+  outbox: { sweep(): Promise<number> };
   startedAt: number;
   close(): Promise<void>;
 }
+
+/** How often each instance looks for revocations left halfway. */
+const OUTBOX_SWEEP_MS = 5000;
 
 /** A start-up failure with a one-line explanation for the operator. */
 export class StartupError extends Error {
@@ -72,8 +82,7 @@ function databaseName(uri: string): string | undefined {
  * `commands` fail fast while disconnected, so a request gets SERVICE_UNAVAILABLE
  * instead of hanging. The `subscriber` queues instead: an UNSUBSCRIBE issued
  * while Redis is down (a stream ending) must wait for the reconnection rather
- * than fail, since graphql-redis-subscriptions leaves that failure unhandled.
- * New subscriptions are refused up front while it is down (src/pubsub.ts).
+ * than fail. New subscriptions are refused up front while it is down (src/pubsub.ts).
  */
 async function connectRedis(url: string, name: string, role: 'commands' | 'subscriber'): Promise<Redis> {
   const redis = new Redis(url, {
@@ -138,8 +147,7 @@ export async function createServices(config: Config, options: ServiceOptions = {
       cleanups.push(async () => void commands.disconnect());
       const subscriber = await connectRedis(config.redisUrl, `logout-all:${config.serverId}:sub`, 'subscriber');
       cleanups.push(async () => {
-        // QUIT lets UNSUBSCRIBEs already sent get their replies (a dropped one would
-        // be an unhandled rejection in graphql-redis-subscriptions); bounded, as Redis may be down.
+        // QUIT lets UNSUBSCRIBEs already sent get their replies; bounded, as Redis may be down.
         const quit = subscriber.quit().catch(() => undefined);
         await Promise.race([quit, new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
         subscriber.disconnect();
@@ -156,7 +164,27 @@ export async function createServices(config: Config, options: ServiceOptions = {
     }
     cleanups.push(() => pubsub.close());
 
-    return { config, log, connection, models, cache, pubsub, rateLimiter, redis, startedAt: Date.now(), close };
+    const streams = createStreams(redis, config.caps, log);
+    cleanups.push(async () => streams.close());
+    const outbox = scheduleOutboxSweep({ models, cache, pubsub, log }, OUTBOX_SWEEP_MS);
+    cleanups.push(async () => outbox.stop());
+    const stopPurge = schedulePurge(models.Session, config.sessionRetentionMs, config.purgeIntervalMs, log);
+    cleanups.push(async () => stopPurge());
+
+    return {
+      config,
+      log,
+      connection,
+      models,
+      cache,
+      pubsub,
+      rateLimiter,
+      redis,
+      streams,
+      outbox,
+      startedAt: Date.now(),
+      close,
+    };
   } catch (error) {
     await close();
     throw error;

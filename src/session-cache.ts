@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { ExpiringMap } from './expiring-map.js';
+import type { RevocationReason } from './models/session.js';
 
 /** What the cache knows of a session. `revoked` is a tombstone: known bad, no MongoDB needed. */
 export type CachedSession = { state: 'active'; userId: string } | { state: 'revoked' };
@@ -25,7 +26,44 @@ export interface SessionCache {
   create(sessionId: string, userId: string, ttlMs: number): Promise<void>;
   fill(sessionId: string, entry: CachedSession, ttlMs: number): Promise<void>;
   revoke(sessionIds: readonly string[], ttlMs: number): Promise<void>;
+  /**
+   * Claims sessions for one revocation call: only the first caller ever gets a
+   * given id (a session already tombstoned is not claimed again). When it claims
+   * any, in the same atomic step it writes their tombstones, takes the user's
+   * next revocation sequence number and records the revocation in the outbox,
+   * which the sweepers finish if the caller cannot (src/revocations.ts).
+   */
+  claim(request: ClaimRequest, ttlMs: number): Promise<Revocation | null>;
+  /** The user's latest sequence number (created, from the clock, if there is none yet). */
+  currentSeq(userId: string): Promise<number>;
+  /** The revocation is in MongoDB and announced: take it out of the outbox. */
+  settle(revocation: Pick<Revocation, 'userId' | 'seq'>): Promise<void>;
+  /** Outbox entries whose grace period is over, each leased to this caller for `leaseMs`. */
+  takeDue(now: number, leaseMs: number, limit: number): Promise<Revocation[]>;
   ping(): Promise<void>;
+}
+
+export interface ClaimRequest {
+  userId: string;
+  sessionIds: readonly string[];
+  reason: RevocationReason;
+  revokedAt: string;
+  /** When the sweepers may finish it if the caller has not (epoch ms). */
+  dueAt: number;
+}
+
+/**
+ * One revocation call, as claimed: the sessions it got, and its place in the
+ * user's order. Published as is (src/pubsub.ts), and stored with each session.
+ */
+export interface Revocation {
+  userId: string;
+  /** Per user, increasing; one per revocation call. Starts from the clock, so it never goes back after a Redis flush. */
+  seq: number;
+  sessionIds: string[];
+  reason: RevocationReason;
+  /** ISO string: the message travels as JSON. */
+  revokedAt: string;
 }
 
 /** lastActivity is written at most this often per session (API.md allows one a minute). */
@@ -33,6 +71,77 @@ export const ACTIVITY_THROTTLE_MS = 60_000;
 
 const sessionKey = (sid: string): string => `la:session:${sid}`;
 const activityKey = (sid: string): string => `la:activity:${sid}`;
+const seqKey = (userId: string): string => `la:revseq:${userId}`;
+const OUTBOX = 'la:revoutbox';
+const OUTBOX_DUE = 'la:revoutbox:due';
+const outboxField = (userId: string, seq: number): string => `${userId}:${seq}`;
+
+// The counter starts from the clock in milliseconds (13 digits, exact in Lua's
+// doubles), so a counter lost to a flush restarts above every earlier value.
+const INIT_SEQ = `
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  local t = redis.call('TIME')
+  redis.call('SET', KEYS[1], t[1] .. string.format('%03d', math.floor(tonumber(t[2]) / 1000)))
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+`;
+
+/**
+ * KEYS: seq counter, outbox hash, outbox due set, then one tombstone key per session.
+ * ARGV: ttl ms, outbox due time, payload JSON without ids, then the session ids.
+ * Returns {} when nothing was claimed, else {seq, claimed ids...}.
+ */
+const CLAIM_SCRIPT = `
+local claimed = {}
+for i = 4, #KEYS do
+  if redis.call('GET', KEYS[i]) ~= 'revoked' then
+    claimed[#claimed + 1] = i
+  end
+end
+if #claimed == 0 then return {} end
+${INIT_SEQ}
+local seq = redis.call('INCR', KEYS[1])
+local reply = {seq}
+local ids = {}
+for _, i in ipairs(claimed) do
+  redis.call('SET', KEYS[i], 'revoked', 'PX', ARGV[1])
+  reply[#reply + 1] = ARGV[i]
+  ids[#ids + 1] = ARGV[i]
+end
+local payload = cjson.decode(ARGV[3])
+payload['sessionIds'] = ids
+local field = payload['userId'] .. ':' .. seq
+redis.call('HSET', KEYS[2], field, cjson.encode(payload))
+redis.call('ZADD', KEYS[3], ARGV[2], field)
+return reply
+`;
+
+const CURRENT_SEQ_SCRIPT = `${INIT_SEQ}
+return redis.call('GET', KEYS[1])`;
+
+/** KEYS: outbox hash, due set. ARGV: now, lease ms, limit. Returns field, payload pairs. */
+const TAKE_DUE_SCRIPT = `
+local fields = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'LIMIT', 0, ARGV[3])
+local out = {}
+for _, f in ipairs(fields) do
+  local v = redis.call('HGET', KEYS[1], f)
+  if v then
+    redis.call('ZADD', KEYS[2], tonumber(ARGV[1]) + tonumber(ARGV[2]), f)
+    out[#out + 1] = f
+    out[#out + 1] = v
+  else
+    redis.call('ZREM', KEYS[2], f)
+  end
+end
+return out
+`;
+
+type StoredRevocation = Omit<Revocation, 'seq'>;
+
+function fromOutbox(field: string, value: string): Revocation {
+  const stored = JSON.parse(value) as StoredRevocation;
+  return { ...stored, seq: Number(field.slice(field.lastIndexOf(':') + 1)) };
+}
 const REVOKED = 'revoked';
 
 function encode(entry: CachedSession): string {
@@ -81,16 +190,59 @@ export function createRedisSessionCache(redis: Redis): SessionCache {
       const failed = results?.find(([error]) => error !== null);
       if (failed?.[0]) throw failed[0];
     },
+    async claim(request, ttlMs) {
+      const { userId, sessionIds, reason, revokedAt, dueAt } = request;
+      const payload: Omit<StoredRevocation, 'sessionIds'> = { userId, reason, revokedAt };
+      const reply = (await redis.eval(
+        CLAIM_SCRIPT,
+        3 + sessionIds.length,
+        seqKey(userId),
+        OUTBOX,
+        OUTBOX_DUE,
+        ...sessionIds.map(sessionKey),
+        positive(ttlMs),
+        dueAt,
+        JSON.stringify(payload),
+        ...sessionIds,
+      )) as [number, ...string[]] | [];
+      if (reply.length === 0) return null;
+      const [seq, ...claimed] = reply;
+      return { userId, seq: Number(seq), sessionIds: claimed, reason, revokedAt };
+    },
+    async currentSeq(userId) {
+      // The counter lives as long as the tombstones it orders.
+      return Number(await redis.eval(CURRENT_SEQ_SCRIPT, 1, seqKey(userId), SEQ_TTL_MS));
+    },
+    async settle({ userId, seq }) {
+      const field = outboxField(userId, seq);
+      await redis.pipeline().hdel(OUTBOX, field).zrem(OUTBOX_DUE, field).exec();
+    },
+    async takeDue(now, leaseMs, limit) {
+      const flat = (await redis.eval(TAKE_DUE_SCRIPT, 2, OUTBOX, OUTBOX_DUE, now, leaseMs, limit)) as string[];
+      const due: Revocation[] = [];
+      for (let i = 0; i + 1 < flat.length; i += 2) due.push(fromOutbox(flat[i]!, flat[i + 1]!));
+      return due;
+    },
     async ping() {
       await redis.ping();
     },
   };
 }
 
+/** How long an idle user's sequence counter is kept (it restarts from the clock anyway). */
+const SEQ_TTL_MS = 30 * 86_400_000;
+
 /** The development default: one process, no Redis. Same contract as the Redis cache. */
 export function createMemorySessionCache(now: () => number = Date.now): SessionCache {
   const keys = new ExpiringMap<string>(now);
   const read = (key: string): string | null => keys.get(key) ?? null;
+  const seqs = new Map<string, number>();
+  const nextSeq = (userId: string): number => {
+    const seq = (seqs.get(userId) ?? now()) + 1;
+    seqs.set(userId, seq);
+    return seq;
+  };
+  const outbox = new Map<string, { revocation: Revocation; dueAt: number }>();
   return {
     async lookup(sessionId) {
       const entry = decode(read(sessionKey(sessionId)));
@@ -107,6 +259,31 @@ export function createMemorySessionCache(now: () => number = Date.now): SessionC
     },
     async revoke(sessionIds, ttlMs) {
       for (const sid of sessionIds) keys.set(sessionKey(sid), REVOKED, ttlMs);
+    },
+    async claim({ userId, sessionIds, reason, revokedAt, dueAt }, ttlMs) {
+      const claimed = sessionIds.filter((sid) => read(sessionKey(sid)) !== REVOKED);
+      if (claimed.length === 0) return null;
+      for (const sid of claimed) keys.set(sessionKey(sid), REVOKED, ttlMs);
+      const seq = nextSeq(userId);
+      const revocation: Revocation = { userId, seq, sessionIds: claimed, reason, revokedAt };
+      outbox.set(outboxField(userId, seq), { revocation, dueAt });
+      return revocation;
+    },
+    async currentSeq(userId) {
+      return seqs.get(userId) ?? seqs.set(userId, now()).get(userId)!;
+    },
+    async settle({ userId, seq }) {
+      outbox.delete(outboxField(userId, seq));
+    },
+    async takeDue(at, leaseMs, limit) {
+      const due: Revocation[] = [];
+      for (const entry of outbox.values()) {
+        if (due.length >= limit) break;
+        if (entry.dueAt > at) continue;
+        entry.dueAt = at + leaseMs;
+        due.push(entry.revocation);
+      }
+      return due;
     },
     async ping() {},
   };

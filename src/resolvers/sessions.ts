@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { notFound } from '../errors.js';
-import { activeFilter, op, type RevocationReason } from '../models/session.js';
+import { completeRevocation, OUTBOX_GRACE_MS } from '../revocation-outbox.js';
+import { activeFilter, type RevocationReason } from '../models/session.js';
 import type { Services } from '../services.js';
 import { signToken } from '../token.js';
 import { validateOptionalBoolean, validateSessionId } from '../validation.js';
@@ -38,8 +39,26 @@ export async function createSession(
   await cache
     .create(sessionId, userId.toHexString(), expiresAt.getTime() - now.getTime())
     .catch((error: unknown) => log.warn({ err: (error as Error).message }, 'session cache write failed'));
+  // The new session stands either way: a cap not enforced now is enforced at the next sign-in.
+  await enforceSessionCap(services, userId.toHexString()).catch((error: unknown) =>
+    log.warn({ err: (error as Error).message }, 'session cap not enforced on this sign-in'),
+  );
   const token = signToken({ userId: userId.toHexString(), sessionId, expiresAt }, config.jwtSecret);
   return { token, session: toSessionView(record.toObject(), sessionId) };
+}
+
+/**
+ * At most `sessionsPerUser` active sessions: a sign-in beyond it revokes the
+ * oldest, announced like any revocation. One indexed read of the ids past the cap.
+ */
+async function enforceSessionCap(services: Services, userId: string): Promise<void> {
+  const { models, config } = services;
+  const surplus = await models.Session.find({ userId, ...activeFilter() }, { sessionId: 1 })
+    .sort({ createdAt: -1, _id: -1 })
+    .skip(config.caps.sessionsPerUser)
+    .lean();
+  if (surplus.length === 0) return;
+  await revokeSessions(services, userId, surplus.map((s) => s.sessionId).reverse(), SESSION_CAP_REASON);
 }
 
 /** The viewer's active sessions, newest first. */
@@ -51,19 +70,27 @@ export async function listSessions(services: Services, viewer: Viewer): Promise<
 }
 
 /**
- * Revokes the given active sessions of one user and announces each revocation.
- * Returns the ids this call revoked (a concurrent revocation may have taken some).
- * Callers pass only ids they have read from MongoDB as this user's sessions.
+ * The reason a sign-in beyond the per-user session cap gives the oldest
+ * sessions it revokes (issue 7 says REVOKED; a dedicated reason may replace it).
+ */
+export const SESSION_CAP_REASON: RevocationReason = 'REVOKED';
+
+/**
+ * Revokes the given sessions of one user and announces each revocation, exactly
+ * once whatever races it. Returns the ids this call revoked: a concurrent call
+ * may have taken some, and each session is counted and announced by the one
+ * call that claimed it. Callers pass only ids they have read from MongoDB as
+ * this user's sessions.
  *
- * Order matters, since there are no transactions to lean on:
- * 1. tombstones in the cache first, so once MongoDB says "revoked" no instance
- *    can still hold an "active" entry (if Redis is down the call fails here and
- *    nothing changed);
- * 2. MongoDB, the record, tagged with a fresh revocationId to learn which
- *    documents this call changed;
- * 3. tombstones again: a cache flushed between 1 and 2 may have been re-filled
- *    from the not-yet-updated MongoDB;
- * 4. publish the sessions this call revoked, in one message: one event each.
+ * 1. One Redis script claims the ids no earlier call claimed, writes their
+ *    tombstones (from here no instance accepts their tokens), numbers the call
+ *    in the user's order and records it in the outbox. If Redis is down the call
+ *    fails here and nothing changed.
+ * 2. The record in MongoDB, the announcement, out of the outbox
+ *    (src/revocation-outbox.ts). If MongoDB or Redis fails meanwhile, or this
+ *    process dies, the revocation already holds (step 1) and the outbox
+ *    sweepers of every instance complete it when the dependency is back: the
+ *    call answers success, since retrying could not do more.
  */
 export async function revokeSessions(
   services: Services,
@@ -72,32 +99,20 @@ export async function revokeSessions(
   reason: RevocationReason,
 ): Promise<string[]> {
   if (sessionIds.length === 0) return [];
-  const { models, cache, pubsub, config, log } = services;
-  // Tokens cannot outlive the configured lifetime, so neither need their tombstones.
-  const tombstoneTtlMs = config.jwtExpiresInSeconds * 1000;
-  await cache.revoke(sessionIds, tombstoneTtlMs);
-  const revokedAt = new Date();
-  const revocationId = randomUUID();
-  const result = await models.Session.updateMany(
-    { userId, sessionId: op({ $in: [...sessionIds] }), revokedAt: null },
-    { $set: { revokedAt, revokedReason: reason, revocationId } },
+  const { cache, config, log } = services;
+  const revocation = await cache.claim(
+    { userId, sessionIds, reason, revokedAt: new Date().toISOString(), dueAt: Date.now() + OUTBOX_GRACE_MS },
+    // Tokens cannot outlive the configured lifetime, so neither need their tombstones.
+    config.jwtExpiresInSeconds * 1000,
   );
-  let revoked = [...sessionIds];
-  if (result.modifiedCount !== sessionIds.length) {
-    const changed = await models.Session.find({ revocationId }, { sessionId: 1 }).lean();
-    const ids = new Set(changed.map((s) => s.sessionId));
-    revoked = sessionIds.filter((id) => ids.has(id));
-  }
-  await cache.revoke(sessionIds, tombstoneTtlMs);
-  if (revoked.length > 0) {
-    await pubsub
-      .publish('sessionRevoked', userId, { userId, sessionIds: revoked, reason, revokedAt: revokedAt.toISOString() })
-      .catch((error: unknown) =>
-        // The revocation holds (tokens are refused); only the live notice is lost.
-        log.error({ err: (error as Error).message, sessionIds: revoked }, 'sessionRevoked publish failed'),
-      );
-  }
-  return revoked;
+  if (!revocation) return [];
+  await completeRevocation(services, revocation).catch((error: unknown) =>
+    log.warn(
+      { err: (error as Error).message, userId, seq: revocation.seq },
+      'revocation holds but its record or announcement failed; the outbox sweep completes it',
+    ),
+  );
+  return revocation.sessionIds;
 }
 
 export async function logout(services: Services, viewer: Viewer): Promise<boolean> {
