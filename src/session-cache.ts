@@ -38,6 +38,8 @@ export interface SessionCache {
   currentSeq(userId: string): Promise<number>;
   /** The revocation is in MongoDB and announced: take it out of the outbox. */
   settle(revocation: Pick<Revocation, 'userId' | 'seq'>): Promise<void>;
+  /** The caller could not complete it: the sweepers may take it at once. */
+  dueNow(revocation: Pick<Revocation, 'userId' | 'seq'>): Promise<void>;
   /** Outbox entries whose grace period is over, each leased to this caller for `leaseMs`. */
   takeDue(now: number, leaseMs: number, limit: number): Promise<Revocation[]>;
   ping(): Promise<void>;
@@ -217,6 +219,9 @@ export function createRedisSessionCache(redis: Redis): SessionCache {
       const field = outboxField(userId, seq);
       await redis.pipeline().hdel(OUTBOX, field).zrem(OUTBOX_DUE, field).exec();
     },
+    async dueNow({ userId, seq }) {
+      await redis.zadd(OUTBOX_DUE, 'XX', Date.now(), outboxField(userId, seq));
+    },
     async takeDue(now, leaseMs, limit) {
       const flat = (await redis.eval(TAKE_DUE_SCRIPT, 2, OUTBOX, OUTBOX_DUE, now, leaseMs, limit)) as string[];
       const due: Revocation[] = [];
@@ -274,6 +279,10 @@ export function createMemorySessionCache(now: () => number = Date.now): SessionC
     },
     async settle({ userId, seq }) {
       outbox.delete(outboxField(userId, seq));
+    },
+    async dueNow({ userId, seq }) {
+      const entry = outbox.get(outboxField(userId, seq));
+      if (entry) entry.dueAt = now();
     },
     async takeDue(at, leaseMs, limit) {
       const due: Revocation[] = [];

@@ -106,12 +106,15 @@ export async function revokeSessions(
     config.jwtExpiresInSeconds * 1000,
   );
   if (!revocation) return [];
-  await completeRevocation(services, revocation).catch((error: unknown) =>
+  await completeRevocation(services, revocation).catch((error: unknown) => {
     log.warn(
       { err: (error as Error).message, userId, seq: revocation.seq },
       'revocation holds but its record or announcement failed; the outbox sweep completes it',
-    ),
-  );
+    );
+    cache.dueNow(revocation).catch(() => {
+      // Redis is what failed: the entry falls due after its grace period anyway.
+    });
+  });
   return revocation.sessionIds;
 }
 
