@@ -1,45 +1,72 @@
 import type { Logger } from './logger.js';
-import { op, type SessionModel } from './models/session.js';
+import type { Models } from './models/index.js';
+import { op } from './models/session.js';
 import type { PubSub } from './pubsub.js';
 import type { Revocation, SessionCache } from './session-cache.js';
 
-/** The record's write is split so that no single update grows with a user's session count. */
-const WRITE_BATCH = 1000;
+/**
+ * Sessions marked revoked per update. FerretDB's updateMany grows faster than
+ * linearly with the documents it changes (1,000 take seconds), so the marking
+ * goes in small batches, after the call has answered.
+ */
+const MARK_BATCH = 100;
 
 export interface OutboxDeps {
-  models: { Session: SessionModel };
+  models: Pick<Models, 'Session' | 'Revocation'>;
   cache: SessionCache;
   pubsub: PubSub;
   log: Logger;
 }
 
+const isDuplicateKey = (error: unknown): boolean =>
+  typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;
+
 /**
- * Completes a claimed revocation: the record in MongoDB, then the announcement,
- * then out of the outbox. Every step may be repeated (the same reason, time and
- * number are written again; streams drop a number they have seen), which is
- * what lets a sweeper finish a revocation whose caller failed or died halfway.
- * The record comes before the announcement: a stream that sees a number
- * skipped reads the record, which then already has it.
+ * Completes a claimed revocation:
+ * 1. its record, one document whatever the number of sessions (a stream that
+ *    sees a number skipped reads the records, so this comes first);
+ * 2. then, together, the announcement, and each session's own document marked
+ *    revoked in small batches (the lists, logoutAll and the purge read these;
+ *    until then the tombstones already refuse the tokens and hide the sessions);
+ * 3. out of the outbox.
+ * `announced` is what a caller waits for before answering; `done` the whole.
+ * Every step may be repeated (the record is unique per user and number, the
+ * marking writes the same values, streams drop a number they have seen), which
+ * is what lets a sweeper finish a revocation whose caller failed or died halfway.
  */
-export async function completeRevocation(deps: OutboxDeps, revocation: Revocation): Promise<void> {
+export function completeRevocation(deps: OutboxDeps, revocation: Revocation): { announced: Promise<void>; done: Promise<void> } {
+  const { userId, seq, sessionIds, reason } = revocation;
+  const recorded = deps.models.Revocation.create({ userId, seq, sessionIds, reason, revokedAt: new Date(revocation.revokedAt) }).then(
+    () => undefined,
+    (error: unknown) => {
+      if (!isDuplicateKey(error)) throw error;
+    },
+  );
+  const announced = recorded.then(() => deps.pubsub.publish('sessionRevoked', userId, revocation));
+  const marked = recorded.then(() => markSessions(deps, revocation));
+  const done = Promise.all([announced, marked]).then(() => deps.cache.settle(revocation));
+  // Whoever holds `done` sees any failure; `announced` alone must not be reported as unhandled.
+  announced.catch(() => {});
+  return { announced, done };
+}
+
+async function markSessions(deps: OutboxDeps, revocation: Revocation): Promise<void> {
   const { userId, seq, sessionIds, reason } = revocation;
   const revokedAt = new Date(revocation.revokedAt);
-  for (let i = 0; i < sessionIds.length; i += WRITE_BATCH) {
+  for (let i = 0; i < sessionIds.length; i += MARK_BATCH) {
     await deps.models.Session.updateMany(
       // `revokedAt: null`: a session's stored reason is its first claimer's, even if a
       // flushed Redis let a second call claim it again.
-      { userId, sessionId: op({ $in: sessionIds.slice(i, i + WRITE_BATCH) }), revokedAt: null },
+      { userId, sessionId: op({ $in: sessionIds.slice(i, i + MARK_BATCH) }), revokedAt: null },
       { $set: { revokedAt, revokedReason: reason, revokedSeq: seq } },
     );
   }
-  await deps.pubsub.publish('sessionRevoked', userId, revocation);
-  await deps.cache.settle(revocation);
 }
 
 /** How long the caller has to complete its own revocation before the sweepers step in. */
-export const OUTBOX_GRACE_MS = 10_000;
+export const OUTBOX_GRACE_MS = 60_000;
 /** A sweeper's lease on an entry: another instance retries it after this if the sweeper died. */
-const SWEEP_LEASE_MS = 30_000;
+const SWEEP_LEASE_MS = 60_000;
 const SWEEP_BATCH = 50;
 
 /**
@@ -55,7 +82,7 @@ export function scheduleOutboxSweep(deps: OutboxDeps, intervalMs: number): { sto
       try {
         const due = await deps.cache.takeDue(Date.now(), SWEEP_LEASE_MS, SWEEP_BATCH);
         for (const revocation of due) {
-          await completeRevocation(deps, revocation);
+          await completeRevocation(deps, revocation).done;
           done += 1;
           deps.log.info({ userId: revocation.userId, seq: revocation.seq }, 'completed a revocation left halfway');
         }

@@ -168,7 +168,7 @@ export async function createServices(config: Config, options: ServiceOptions = {
     cleanups.push(async () => streams.close());
     const outbox = scheduleOutboxSweep({ models, cache, pubsub, log }, OUTBOX_SWEEP_MS);
     cleanups.push(async () => outbox.stop());
-    const stopPurge = schedulePurge(models.Session, config.sessionRetentionMs, config.purgeIntervalMs, log);
+    const stopPurge = schedulePurge(models, config.sessionRetentionMs, config.purgeIntervalMs, log);
     cleanups.push(async () => stopPurge());
 
     return {

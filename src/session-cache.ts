@@ -38,6 +38,8 @@ export interface SessionCache {
   currentSeq(userId: string): Promise<number>;
   /** The revocation is in MongoDB and announced: take it out of the outbox. */
   settle(revocation: Pick<Revocation, 'userId' | 'seq'>): Promise<void>;
+  /** Which of these sessions have a tombstone (one round trip). */
+  revokedAmong(sessionIds: readonly string[]): Promise<Set<string>>;
   /** The caller could not complete it: the sweepers may take it at once. */
   dueNow(revocation: Pick<Revocation, 'userId' | 'seq'>): Promise<void>;
   /** Outbox entries whose grace period is over, each leased to this caller for `leaseMs`. */
@@ -219,6 +221,11 @@ export function createRedisSessionCache(redis: Redis): SessionCache {
       const field = outboxField(userId, seq);
       await redis.pipeline().hdel(OUTBOX, field).zrem(OUTBOX_DUE, field).exec();
     },
+    async revokedAmong(sessionIds) {
+      if (sessionIds.length === 0) return new Set();
+      const values = await redis.mget(sessionIds.map(sessionKey));
+      return new Set(sessionIds.filter((_, i) => values[i] === REVOKED));
+    },
     async dueNow({ userId, seq }) {
       await redis.zadd(OUTBOX_DUE, 'XX', Date.now(), outboxField(userId, seq));
     },
@@ -279,6 +286,9 @@ export function createMemorySessionCache(now: () => number = Date.now): SessionC
     },
     async settle({ userId, seq }) {
       outbox.delete(outboxField(userId, seq));
+    },
+    async revokedAmong(sessionIds) {
+      return new Set(sessionIds.filter((sid) => read(sessionKey(sid)) === REVOKED));
     },
     async dueNow({ userId, seq }) {
       const entry = outbox.get(outboxField(userId, seq));

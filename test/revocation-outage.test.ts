@@ -84,8 +84,10 @@ describe('an instance dying between its claim and the record', () => {
     expect(await two.services.outbox.sweep()).toBeGreaterThanOrEqual(1);
     const event = await watcher.until(revokedEvent(phone.session.id));
     expect(JSON.parse((event as { data: string }).data)).toMatchObject({ reason: 'REVOKED', current: false });
-    const record = await two.services.models.Session.findOne({ sessionId: phone.session.id }).lean();
-    expect(record).toMatchObject({ revokedReason: 'REVOKED', revokedSeq: claimed?.seq });
+    const session = await two.services.models.Session.findOne({ sessionId: phone.session.id }).lean();
+    expect(session).toMatchObject({ revokedReason: 'REVOKED', revokedSeq: claimed?.seq });
+    const record = await two.services.models.Revocation.findOne({ userId: owner.user.id, seq: claimed?.seq }).lean();
+    expect(record).toMatchObject({ reason: 'REVOKED', sessionIds: [phone.session.id] });
     // Swept once: nothing is announced twice.
     expect(await two.services.outbox.sweep()).toBe(0);
     watcher.close();
@@ -119,7 +121,7 @@ describe('Redis going away between the record and the announcement', () => {
     } finally {
       server.services.pubsub = real;
     }
-    expect((await server.services.models.Session.findOne({ sessionId: phone.session.id }).lean())?.revokedReason).toBe('LOGOUT');
+    expect(await server.services.models.Revocation.findOne({ userId: owner.user.id }).lean()).toMatchObject({ reason: 'LOGOUT' });
 
     await server.redis.start();
     // The stream's subscription comes back with the connection.

@@ -1,15 +1,17 @@
 import type { Connection } from 'mongoose';
 import type { Logger } from '../logger.js';
+import { revocationModel, type RevocationModel } from './revocation.js';
 import { sessionModel, type SessionModel } from './session.js';
 import { userModel, type UserModel } from './user.js';
 
 export interface Models {
   User: UserModel;
   Session: SessionModel;
+  Revocation: RevocationModel;
 }
 
 export function createModels(connection: Connection): Models {
-  return { User: userModel(connection), Session: sessionModel(connection) };
+  return { User: userModel(connection), Session: sessionModel(connection), Revocation: revocationModel(connection) };
 }
 
 /**
@@ -25,5 +27,6 @@ export async function ensureIndexes(models: Models, log: Logger): Promise<void> 
     // Never created here (FerretDB refused it, or a fresh database).
   });
   await models.Session.createIndexes();
+  await models.Revocation.createIndexes();
   log.debug('indexes ready');
 }

@@ -16,10 +16,7 @@ export interface SessionRecord {
   expiresAt: Date;
   revokedAt: Date | null;
   revokedReason: RevocationReason | null;
-  /**
-   * The revocation call's number in the user's order (src/session-cache.ts
-   * `claim`): streams that see a number skipped read the missing ones by it.
-   */
+  /** The revocation call's number in the user's order (src/session-cache.ts `claim`; its record in models/revocation.ts). */
   revokedSeq: number | null;
 }
 
@@ -44,10 +41,6 @@ const sessionSchema = new Schema<SessionRecord>(
 sessionSchema.index({ sessionId: 1 }, { unique: true });
 // The session list and logoutAll: a user's sessions, newest first.
 sessionSchema.index({ userId: 1, createdAt: -1 });
-// A stream's start: what the user's sessions had revoked since it authenticated.
-sessionSchema.index({ userId: 1, revokedAt: 1 });
-// A stream that missed a message: the revocations of one user by number.
-sessionSchema.index({ userId: 1, revokedSeq: 1 });
 // The purge (src/models/purge.ts): sessions long expired, or long revoked.
 sessionSchema.index({ expiresAt: 1 });
 sessionSchema.index({ revokedAt: 1 });

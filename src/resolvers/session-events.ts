@@ -1,4 +1,5 @@
 import { Repeater, type RepeaterBuffer } from 'graphql-yoga';
+import type { RevocationRecord } from '../models/revocation.js';
 import { op } from '../models/session.js';
 import type { SessionRevokedMessage } from '../pubsub.js';
 import type { Services } from '../services.js';
@@ -49,22 +50,17 @@ function eventsFor(message: SessionRevokedMessage, viewerSessionId: string): { e
   return { events: [...events.slice(0, index), ...events.slice(index + 1), mine], own: true };
 }
 
-/** Groups session records by revocation number into messages, in order. */
+/** Revocation records as the messages that announced them. */
 function toMessages(
   userId: string,
-  records: Array<{ sessionId: string; revokedAt: Date | null; revokedReason: SessionRevokedMessage['reason'] | null; revokedSeq: number | null }>,
+  records: Array<Pick<RevocationRecord, 'seq' | 'sessionIds' | 'reason' | 'revokedAt'>>,
 ): SessionRevokedMessage[] {
-  const bySeq = new Map<number, SessionRevokedMessage>();
-  for (const r of records) {
-    if (r.revokedSeq === null || !r.revokedAt || !r.revokedReason) continue;
-    const message = bySeq.get(r.revokedSeq);
-    if (message) message.sessionIds.push(r.sessionId);
-    else bySeq.set(r.revokedSeq, { userId, seq: r.revokedSeq, sessionIds: [r.sessionId], reason: r.revokedReason, revokedAt: r.revokedAt.toISOString() });
-  }
-  return [...bySeq.values()].sort((a, b) => a.seq - b.seq);
+  return records
+    .map((r) => ({ userId, seq: r.seq, sessionIds: r.sessionIds, reason: r.reason, revokedAt: r.revokedAt.toISOString() }))
+    .sort((a, b) => a.seq - b.seq);
 }
 
-const RECORD_FIELDS = { sessionId: 1, revokedAt: 1, revokedReason: 1, revokedSeq: 1 } as const;
+const RECORD_FIELDS = { _id: 0, seq: 1, sessionIds: 1, reason: 1, revokedAt: 1 } as const;
 
 /**
  * Gap reads in flight on this instance, shared: the streams of one user that
@@ -77,7 +73,7 @@ function readRevocations(services: Services, userId: string, from: number, to: n
   const key = `${userId}:${from}:${to}`;
   let read = reads.get(key);
   if (!read) {
-    read = services.models.Session.find({ userId, revokedSeq: op({ $gte: from, $lte: to }) }, RECORD_FIELDS)
+    read = services.models.Revocation.find({ userId, seq: op({ $gte: from, $lte: to }) }, RECORD_FIELDS)
       .lean()
       .then((records) => toMessages(userId, records))
       .finally(() => reads.delete(key));
@@ -97,8 +93,9 @@ class Sequencer {
   private base = 0;
   private expected = 1;
   private readonly buffer = new Map<number, SessionRevokedMessage>();
-  /** Numbers delivered from the record or passed over: a late message for one delivers what is missing. */
-  private readonly partial = new Map<number, Set<string>>();
+  /** Numbers delivered out of the live order (at or below `base`, or late after a gap read): each once. */
+  private readonly seen = new Set<number>();
+  /** Numbers a gap read did not find: a late announcement of one is still delivered. */
   private readonly passed: Array<[number, number]> = [];
   private gapTimer: NodeJS.Timeout | undefined;
   private reading = false;
@@ -124,7 +121,7 @@ class Sequencer {
   start(base: number, replayed: SessionRevokedMessage[]): void {
     this.base = base;
     this.expected = base + 1;
-    for (const message of replayed) if (message.seq <= base && !this.ended) this.deliverMissing(message);
+    for (const message of replayed) if (message.seq <= base) this.deliverOnce(message);
     const pending = this.pending ?? [];
     this.pending = null;
     for (const message of pending) this.handle(message);
@@ -138,27 +135,22 @@ class Sequencer {
   private handle(message: SessionRevokedMessage): void {
     if (this.ended) return;
     if (message.seq <= this.base) {
-      if (Date.parse(message.revokedAt) >= this.windowStart) this.deliverMissing(message);
+      // Announced late, after this stream started: delivered if revoked after it authenticated.
+      if (Date.parse(message.revokedAt) >= this.windowStart) this.deliverOnce(message);
       return;
     }
     if (message.seq < this.expected) {
-      if (this.partial.has(message.seq) || this.passed.some(([a, b]) => a <= message.seq && message.seq <= b)) {
-        this.deliverMissing(message);
-      }
+      if (this.passed.some(([a, b]) => a <= message.seq && message.seq <= b)) this.deliverOnce(message);
       return;
     }
     if (!this.buffer.has(message.seq)) this.buffer.set(message.seq, message);
     this.drain();
   }
 
-  /** Delivers the sessions of `message` this stream has not had yet under its number. */
-  private deliverMissing(message: SessionRevokedMessage): void {
-    const got = this.partial.get(message.seq) ?? new Set<string>();
-    this.partial.set(message.seq, got);
-    const missing = message.sessionIds.filter((id) => !got.has(id));
-    if (missing.length === 0) return;
-    for (const id of missing) got.add(id);
-    this.deliver(missing.length === message.sessionIds.length ? message : { ...message, sessionIds: missing });
+  private deliverOnce(message: SessionRevokedMessage): void {
+    if (this.seen.has(message.seq)) return;
+    this.seen.add(message.seq);
+    this.deliver(message);
   }
 
   private deliver(message: SessionRevokedMessage): void {
@@ -196,11 +188,7 @@ class Sequencer {
     this.reading = false;
     if (this.ended) return;
     for (const message of found) {
-      if (message.seq >= this.expected && !this.buffer.has(message.seq)) {
-        this.buffer.set(message.seq, message);
-        // Read from the record: possibly only part of it, if its write was under way.
-        this.partial.set(message.seq, new Set(message.sessionIds));
-      }
+      if (message.seq >= this.expected && !this.buffer.has(message.seq)) this.buffer.set(message.seq, message);
     }
     const seqs = [...this.buffer.keys()].filter((seq) => seq <= upTo).sort((a, b) => a - b);
     for (const seq of seqs) {
@@ -262,8 +250,8 @@ export interface StreamOptions {
  * 1. listens (resolves once Redis acknowledged the subscription);
  * 2. reads the user's current revocation number: everything above it will
  *    arrive live, in order (Sequencer);
- * 3. reads from MongoDB, once, what was revoked since `authenticatedAt` up to
- *    that number (the gap between authentication and listening).
+ * 3. reads from MongoDB, once, the revocation records since `authenticatedAt`
+ *    up to that number (the gap between authentication and listening).
  * Live delivery reads MongoDB only on a real gap in the numbers.
  *
  * One cleanup (`finally`) runs however the stream ends: its own revocation,
@@ -354,7 +342,7 @@ async function run(
     const unsubscribe = await services.pubsub.subscribe('sessionRevoked', viewer.userId, (message) => sequencer.receive(message));
     cleanups.push(unsubscribe);
     const base = await services.cache.currentSeq(viewer.userId);
-    const records = await services.models.Session.find(
+    const records = await services.models.Revocation.find(
       { userId: viewer.userId, revokedAt: op({ $gte: new Date(authenticatedAt.getTime() - CLOCK_SKEW_MS) }) },
       RECORD_FIELDS,
     ).lean();

@@ -52,21 +52,29 @@ export async function createSession(
  * oldest, announced like any revocation. One indexed read of the ids past the cap.
  */
 async function enforceSessionCap(services: Services, userId: string): Promise<void> {
-  const { models, config } = services;
-  const surplus = await models.Session.find({ userId, ...activeFilter() }, { sessionId: 1 })
-    .sort({ createdAt: -1, _id: -1 })
-    .skip(config.caps.sessionsPerUser)
-    .lean();
-  if (surplus.length === 0) return;
+  const { models, config, cache } = services;
+  const newestFirst = (skip: number) =>
+    models.Session.find({ userId, ...activeFilter() }, { sessionId: 1 }).sort({ createdAt: -1, _id: -1 }).skip(skip).lean();
+  // The usual case, under the cap: one read that finds nothing.
+  if ((await newestFirst(config.caps.sessionsPerUser)).length === 0) return;
+  // Over it, maybe: sessions revoked a moment ago (not marked in their documents yet) do not count.
+  const active = await newestFirst(0);
+  const revoked = await cache.revokedAmong(active.map((s) => s.sessionId));
+  const surplus = active.filter((s) => !revoked.has(s.sessionId)).slice(config.caps.sessionsPerUser);
   await revokeSessions(services, userId, surplus.map((s) => s.sessionId).reverse(), SESSION_CAP_REASON);
 }
 
-/** The viewer's active sessions, newest first. */
+/**
+ * The viewer's active sessions, newest first. A session revoked a moment ago
+ * may not be marked in its document yet (the marking follows the revocation's
+ * answer): its tombstone already says so, and it is left out.
+ */
 export async function listSessions(services: Services, viewer: Viewer): Promise<SessionView[]> {
   const sessions = await services.models.Session.find({ userId: viewer.userId, ...activeFilter() })
     .sort({ createdAt: -1, _id: -1 })
     .lean();
-  return sessions.map((s) => toSessionView(s, viewer.sessionId));
+  const revoked = await services.cache.revokedAmong(sessions.map((s) => s.sessionId)).catch(() => new Set<string>());
+  return sessions.filter((s) => !revoked.has(s.sessionId)).map((s) => toSessionView(s, viewer.sessionId));
 }
 
 /**
@@ -86,11 +94,12 @@ export const SESSION_CAP_REASON: RevocationReason = 'REVOKED';
  *    tombstones (from here no instance accepts their tokens), numbers the call
  *    in the user's order and records it in the outbox. If Redis is down the call
  *    fails here and nothing changed.
- * 2. The record in MongoDB, the announcement, out of the outbox
- *    (src/revocation-outbox.ts). If MongoDB or Redis fails meanwhile, or this
- *    process dies, the revocation already holds (step 1) and the outbox
- *    sweepers of every instance complete it when the dependency is back: the
- *    call answers success, since retrying could not do more.
+ * 2. Its record in MongoDB (one document), then the announcement; the call
+ *    answers after these. Each session's own document is marked meanwhile, in
+ *    the background (src/revocation-outbox.ts).
+ * If MongoDB or Redis fails after step 1, or this process dies, the revocation
+ * already holds and the outbox sweepers of every instance complete it when the
+ * dependency is back: the call answers success, since retrying could not do more.
  */
 export async function revokeSessions(
   services: Services,
@@ -106,14 +115,19 @@ export async function revokeSessions(
     config.jwtExpiresInSeconds * 1000,
   );
   if (!revocation) return [];
-  await completeRevocation(services, revocation).catch((error: unknown) => {
+  const handOver = (error: unknown): void => {
     log.warn(
       { err: (error as Error).message, userId, seq: revocation.seq },
-      'revocation holds but its record or announcement failed; the outbox sweep completes it',
+      'revocation holds but was not completed; the outbox sweep completes it',
     );
     cache.dueNow(revocation).catch(() => {
       // Redis is what failed: the entry falls due after its grace period anyway.
     });
+  };
+  const { announced, done } = completeRevocation(services, revocation);
+  done.catch(handOver);
+  await announced.catch(() => {
+    // Reported once, through `done`.
   });
   return revocation.sessionIds;
 }
