@@ -41,7 +41,9 @@ interface Instance {
 
 async function startInstance(name: string, env: Record<string, string>): Promise<Instance> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  // BENCH_CPU_PROF=dir writes each instance's CPU profile there (where the time goes).
+  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'src/main.ts'], {
     env: {
       ...process.env,
       ...env,
@@ -135,6 +137,8 @@ interface Stream {
 }
 
 let since = 0;
+/** `devices:N:K:rest` or `:graphql` runs one API only (to see where the time goes). */
+let api: 'rest' | 'graphql' | 'both' = 'both';
 
 function openStream(instance: Instance, kind: 'rest' | 'graphql', token: string): Stream {
   let resolveReady = (): void => {};
@@ -187,7 +191,8 @@ const ms = (n: number): string => `${n.toFixed(0)} ms`;
 /** Opens `count` streams for `tokens[i % tokens.length]`, alternating instance and API. */
 async function openStreams(instances: Instance[], tokens: string[], count: number): Promise<Stream[]> {
   const streams = await inBatches(count, async (i) => {
-    const stream = openStream(instances[i % 2]!, Math.floor(i / 2) % 2 ? 'graphql' : 'rest', tokens[i % tokens.length]!);
+    const kind = api === 'both' ? (Math.floor(i / 2) % 2 ? 'graphql' : 'rest') : api;
+    const stream = openStream(instances[i % 2]!, kind, tokens[i % tokens.length]!);
     await stream.ready;
     return stream;
   });
@@ -200,7 +205,7 @@ async function revokeAndMeasure(label: string, streams: Stream[], revoke: () => 
   since = performance.now();
   await revoke();
   const answer = performance.now() - since;
-  const timeout = sleep(120_000).then(() => NaN);
+  const timeout = sleep(120_000, NaN, { ref: false });
   const told = await Promise.all(streams.map((s) => Promise.race([s.own, timeout])));
   const arrived = told.filter((t) => !Number.isNaN(t)).sort((a, b) => a - b);
   const last = arrived.at(-1) ?? NaN;
@@ -211,7 +216,8 @@ async function revokeAndMeasure(label: string, streams: Stream[], revoke: () => 
 }
 
 async function scenario(spec: string, instances: Instance[], run: string): Promise<void> {
-  const [kind, a = '0', b = '0'] = spec.split(':');
+  const [kind, a = '0', b = '0', only] = spec.split(':');
+  api = only === 'rest' || only === 'graphql' ? only : 'both';
   const first = Number(a);
   const second = Number(b);
   const [one] = instances as [Instance, Instance];

@@ -13,6 +13,7 @@ import { authenticate } from './resolvers/authenticate.js';
 import { readBearerToken, readRequestInfo, wantsEventStream, type ServerContext } from './request-info.js';
 import { schema, type Context } from './schema/index.js';
 import type { Services } from './services.js';
+import { useSharedSubscriptionDelivery } from './subscription-delivery.js';
 
 export type App = ServerAdapter<ServerContext, { handle: Handler }>;
 
@@ -23,7 +24,7 @@ function createGraphQL(services: Services): YogaServerInstance<ServerContext, Co
     graphqlEndpoint: '/graphql',
     landingPage: false,
     // Document limits and the contract's error codes (src/graphql-limits.ts).
-    plugins: graphqlPlugins(config),
+    plugins: [...graphqlPlugins(config), useSharedSubscriptionDelivery()],
     graphiql: { title: 'logout-all', subscriptionsProtocol: 'SSE' },
     maskedErrors: {
       // Never attach stacks or original messages, whatever NODE_ENV says.

@@ -42,6 +42,12 @@ export interface SessionCache {
   revokedAmong(sessionIds: readonly string[]): Promise<Set<string>>;
   /** The caller could not complete it: the sweepers may take it at once. */
   dueNow(revocation: Pick<Revocation, 'userId' | 'seq'>): Promise<void>;
+  /**
+   * The user's revocations claimed and not yet completed (the outbox holds
+   * them from the claim): a stream that misses a number finds it here if its
+   * record is not written yet.
+   */
+  inFlight(userId: string): Promise<Revocation[]>;
   /** Outbox entries whose grace period is over, each leased to this caller for `leaseMs`. */
   takeDue(now: number, leaseMs: number, limit: number): Promise<Revocation[]>;
   ping(): Promise<void>;
@@ -76,8 +82,10 @@ export const ACTIVITY_THROTTLE_MS = 60_000;
 const sessionKey = (sid: string): string => `la:session:${sid}`;
 const activityKey = (sid: string): string => `la:activity:${sid}`;
 const seqKey = (userId: string): string => `la:revseq:${userId}`;
-const OUTBOX = 'la:revoutbox';
-const OUTBOX_DUE = 'la:revoutbox:due';
+/** Per user, seq -> the revocation: what is claimed and not yet completed. */
+const outboxKey = (userId: string): string => `la:revoutbox:${userId}`;
+/** Every user's entries, `userId:seq`, scored by when the sweepers may take them. */
+const OUTBOX_DUE = 'la:revoutbox-due';
 const outboxField = (userId: string, seq: number): string => `${userId}:${seq}`;
 
 // The counter starts from the clock in milliseconds (13 digits, exact in Lua's
@@ -114,27 +122,28 @@ for _, i in ipairs(claimed) do
 end
 local payload = cjson.decode(ARGV[3])
 payload['sessionIds'] = ids
-local field = payload['userId'] .. ':' .. seq
-redis.call('HSET', KEYS[2], field, cjson.encode(payload))
-redis.call('ZADD', KEYS[3], ARGV[2], field)
+redis.call('HSET', KEYS[2], seq, cjson.encode(payload))
+redis.call('PEXPIRE', KEYS[2], ARGV[1])
+redis.call('ZADD', KEYS[3], ARGV[2], payload['userId'] .. ':' .. seq)
 return reply
 `;
 
 const CURRENT_SEQ_SCRIPT = `${INIT_SEQ}
 return redis.call('GET', KEYS[1])`;
 
-/** KEYS: outbox hash, due set. ARGV: now, lease ms, limit. Returns field, payload pairs. */
+/** KEYS: due set. ARGV: now, lease ms, limit. Returns member, payload pairs. */
 const TAKE_DUE_SCRIPT = `
-local fields = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'LIMIT', 0, ARGV[3])
+local members = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[3])
 local out = {}
-for _, f in ipairs(fields) do
-  local v = redis.call('HGET', KEYS[1], f)
+for _, m in ipairs(members) do
+  local sep = string.find(m, ':', 1, true)
+  local v = redis.call('HGET', 'la:revoutbox:' .. string.sub(m, 1, sep - 1), string.sub(m, sep + 1))
   if v then
-    redis.call('ZADD', KEYS[2], tonumber(ARGV[1]) + tonumber(ARGV[2]), f)
-    out[#out + 1] = f
+    redis.call('ZADD', KEYS[1], tonumber(ARGV[1]) + tonumber(ARGV[2]), m)
+    out[#out + 1] = m
     out[#out + 1] = v
   else
-    redis.call('ZREM', KEYS[2], f)
+    redis.call('ZREM', KEYS[1], m)
   end
 end
 return out
@@ -142,9 +151,9 @@ return out
 
 type StoredRevocation = Omit<Revocation, 'seq'>;
 
-function fromOutbox(field: string, value: string): Revocation {
+function fromOutbox(seq: string, value: string): Revocation {
   const stored = JSON.parse(value) as StoredRevocation;
-  return { ...stored, seq: Number(field.slice(field.lastIndexOf(':') + 1)) };
+  return { ...stored, seq: Number(seq) };
 }
 const REVOKED = 'revoked';
 
@@ -201,7 +210,7 @@ export function createRedisSessionCache(redis: Redis): SessionCache {
         CLAIM_SCRIPT,
         3 + sessionIds.length,
         seqKey(userId),
-        OUTBOX,
+        outboxKey(userId),
         OUTBOX_DUE,
         ...sessionIds.map(sessionKey),
         positive(ttlMs),
@@ -218,8 +227,7 @@ export function createRedisSessionCache(redis: Redis): SessionCache {
       return Number(await redis.eval(CURRENT_SEQ_SCRIPT, 1, seqKey(userId), SEQ_TTL_MS));
     },
     async settle({ userId, seq }) {
-      const field = outboxField(userId, seq);
-      await redis.pipeline().hdel(OUTBOX, field).zrem(OUTBOX_DUE, field).exec();
+      await redis.pipeline().hdel(outboxKey(userId), String(seq)).zrem(OUTBOX_DUE, outboxField(userId, seq)).exec();
     },
     async revokedAmong(sessionIds) {
       if (sessionIds.length === 0) return new Set();
@@ -230,10 +238,17 @@ export function createRedisSessionCache(redis: Redis): SessionCache {
       await redis.zadd(OUTBOX_DUE, 'XX', Date.now(), outboxField(userId, seq));
     },
     async takeDue(now, leaseMs, limit) {
-      const flat = (await redis.eval(TAKE_DUE_SCRIPT, 2, OUTBOX, OUTBOX_DUE, now, leaseMs, limit)) as string[];
+      const flat = (await redis.eval(TAKE_DUE_SCRIPT, 1, OUTBOX_DUE, now, leaseMs, limit)) as string[];
       const due: Revocation[] = [];
-      for (let i = 0; i + 1 < flat.length; i += 2) due.push(fromOutbox(flat[i]!, flat[i + 1]!));
+      for (let i = 0; i + 1 < flat.length; i += 2) {
+        const member = flat[i]!;
+        due.push(fromOutbox(member.slice(member.indexOf(':') + 1), flat[i + 1]!));
+      }
       return due;
+    },
+    async inFlight(userId) {
+      const entries = await redis.hgetall(outboxKey(userId));
+      return Object.entries(entries).map(([seq, value]) => fromOutbox(seq, value));
     },
     async ping() {
       await redis.ping();
@@ -286,6 +301,9 @@ export function createMemorySessionCache(now: () => number = Date.now): SessionC
     },
     async settle({ userId, seq }) {
       outbox.delete(outboxField(userId, seq));
+    },
+    async inFlight(userId) {
+      return [...outbox.values()].filter((entry) => entry.revocation.userId === userId).map((entry) => entry.revocation);
     },
     async revokedAmong(sessionIds) {
       return new Set(sessionIds.filter((sid) => read(sessionKey(sid)) === REVOKED));

@@ -42,8 +42,7 @@ describe('MongoDB going away in the middle of a revocation', () => {
     expect(await rest(server, 'POST', '/api/auth/logout', phone.token)).toEqual({ status: 200, body: { success: true } });
     expect((await rest(server, 'GET', '/api/auth/me', phone.token)).status).toBe(401);
     // Not done yet: waiting in the outbox.
-    const pending = (await server.services.redis!.hkeys('la:revoutbox')).filter((field) => field.startsWith(owner.user.id));
-    expect(pending).toHaveLength(1);
+    expect(await server.services.cache.inFlight(owner.user.id)).toMatchObject([{ sessionIds: [phone.session.id], reason: 'LOGOUT' }]);
 
     await ferret.start();
     // Any instance's outbox sweep completes it (the timer would too; this does not wait for it).

@@ -60,6 +60,16 @@ function toMessages(
     .sort((a, b) => a.seq - b.seq);
 }
 
+/**
+ * Records and the outbox's revocations in flight (claimed, record not written
+ * yet), one message per number, in order.
+ */
+function merge(records: SessionRevokedMessage[], inFlight: SessionRevokedMessage[]): SessionRevokedMessage[] {
+  const bySeq = new Map(records.map((m) => [m.seq, m]));
+  for (const message of inFlight) if (!bySeq.has(message.seq)) bySeq.set(message.seq, message);
+  return [...bySeq.values()].sort((a, b) => a.seq - b.seq);
+}
+
 const RECORD_FIELDS = { _id: 0, seq: 1, sessionIds: 1, reason: 1, revokedAt: 1 } as const;
 
 /**
@@ -73,9 +83,11 @@ function readRevocations(services: Services, userId: string, from: number, to: n
   const key = `${userId}:${from}:${to}`;
   let read = reads.get(key);
   if (!read) {
-    read = services.models.Revocation.find({ userId, seq: op({ $gte: from, $lte: to }) }, RECORD_FIELDS)
-      .lean()
-      .then((records) => toMessages(userId, records))
+    read = Promise.all([
+      services.models.Revocation.find({ userId, seq: op({ $gte: from, $lte: to }) }, RECORD_FIELDS).lean(),
+      services.cache.inFlight(userId),
+    ])
+      .then(([records, inFlight]) => merge(toMessages(userId, records), inFlight.filter((r) => r.seq >= from && r.seq <= to)))
       .finally(() => reads.delete(key));
     reads.set(key, read);
   }
@@ -85,7 +97,9 @@ function readRevocations(services: Services, userId: string, from: number, to: n
 /**
  * Puts one user's revocation messages in order for one stream, by their
  * numbers. Out-of-order messages wait in `buffer`; a number still missing
- * after GAP_WAIT_MS is read from MongoDB once (the only read after the start).
+ * after GAP_WAIT_MS is read once, from the records and the outbox (the only
+ * MongoDB read after the start). The outbox holds a revocation from its claim
+ * on, so a number that is neither recorded nor in flight was lost with Redis.
  * Returns from `emit` true once the stream's own revocation was delivered.
  */
 class Sequencer {
@@ -251,7 +265,9 @@ export interface StreamOptions {
  * 2. reads the user's current revocation number: everything above it will
  *    arrive live, in order (Sequencer);
  * 3. reads from MongoDB, once, the revocation records since `authenticatedAt`
- *    up to that number (the gap between authentication and listening).
+ *    up to that number (the gap between authentication and listening), with
+ *    the user's revocations still in flight (claimed, not yet recorded) from
+ *    the Redis outbox.
  * Live delivery reads MongoDB only on a real gap in the numbers.
  *
  * One cleanup (`finally`) runs however the stream ends: its own revocation,
@@ -342,11 +358,13 @@ async function run(
     const unsubscribe = await services.pubsub.subscribe('sessionRevoked', viewer.userId, (message) => sequencer.receive(message));
     cleanups.push(unsubscribe);
     const base = await services.cache.currentSeq(viewer.userId);
-    const records = await services.models.Revocation.find(
-      { userId: viewer.userId, revokedAt: op({ $gte: new Date(authenticatedAt.getTime() - CLOCK_SKEW_MS) }) },
-      RECORD_FIELDS,
-    ).lean();
-    sequencer.start(base, toMessages(viewer.userId, records));
+    const windowStart = authenticatedAt.getTime() - CLOCK_SKEW_MS;
+    const [records, inFlight] = await Promise.all([
+      services.models.Revocation.find({ userId: viewer.userId, revokedAt: op({ $gte: new Date(windowStart) }) }, RECORD_FIELDS).lean(),
+      services.cache.inFlight(viewer.userId),
+    ]);
+    const recent = inFlight.filter((r) => Date.parse(r.revokedAt) >= windowStart);
+    sequencer.start(base, merge(toMessages(viewer.userId, records), recent));
     setup.settle();
     await stop;
   } catch (error) {
