@@ -133,3 +133,41 @@ describe('database work per revocation', () => {
     expect(withOne).toEqual(['find', 'insert', 'update']);
   });
 });
+
+describe('a revocation whose record is slow', () => {
+  const server = useTestServer();
+
+  it('still comes before the viewer\'s own revocation numbered after it', async () => {
+    const owner = await registerUser(server.graphqlUrl);
+    const slow = await loginUser(server.graphqlUrl, { email: owner.email, password: PASSWORD, deviceInfo: 'slow' });
+    const watcher = await loginUser(server.graphqlUrl, { email: owner.email, password: PASSWORD, deviceInfo: 'watcher' });
+    const stream = await restStream(server, watcher.token);
+
+    // The first revocation's record write waits (a slow MongoDB) until the stream has ended.
+    const { Revocation } = server.services.models;
+    const realCreate = Revocation.create.bind(Revocation);
+    let release = (): void => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let first = true;
+    Revocation.create = (async (...args: Parameters<typeof realCreate>) => {
+      if (first) {
+        first = false;
+        await held;
+      }
+      return realCreate(...args);
+    }) as typeof Revocation.create;
+    try {
+      const slowLogout = gql(server.graphqlUrl, LogoutDocument, {}, { token: slow.token });
+      await expect.poll(async () => (await server.services.cache.inFlight(owner.user.id)).length).toBe(1);
+      await ok(server.graphqlUrl, LogoutAllDocument, {}, owner.token);
+      const seen = await restEvents(stream);
+      expect(seen.map((e) => e.sessionId)).toEqual([slow.session.id, owner.session.id, watcher.session.id]);
+      expect(seen[0]).toMatchObject({ reason: 'LOGOUT', current: false });
+      release();
+      expect((await slowLogout).data).toEqual({ logout: true });
+    } finally {
+      release();
+      Revocation.create = realCreate as typeof Revocation.create;
+    }
+  });
+});
