@@ -76,7 +76,9 @@ function mapIterator<T, U>(source: AsyncIterator<T>, map: (value: T) => U | Prom
   return {
     async next() {
       const step = await source.next();
-      return step.done ? { done: true, value: undefined } : { done: false, value: await map(step.value) };
+      if (step.done) return { done: true, value: undefined };
+      const value = map(step.value);
+      return { done: false, value: value instanceof Promise ? await value : value };
     },
     async return() {
       await source.return?.();
@@ -92,6 +94,17 @@ function mapIterator<T, U>(source: AsyncIterator<T>, map: (value: T) => U | Prom
   };
 }
 
+/** A shared-field stream whose batches the SSE writer takes directly, by request. */
+interface BatchSource {
+  batches: AsyncIterator<object[]>;
+  args: ExecutionArgs;
+  key: string;
+}
+const batchSources = new WeakMap<Request, BatchSource>();
+
+const hasBatches = (value: unknown): value is { batches: AsyncIterator<object[]> } =>
+  typeof value === 'object' && value !== null && 'batches' in value;
+
 async function subscribeShared(args: ExecutionArgs): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
   const source = await createSourceEventStream(args);
   if (!isAsyncIterable(source)) return source;
@@ -101,6 +114,8 @@ async function subscribeShared(args: ExecutionArgs): Promise<AsyncIterableIterat
     return mapIterator(iterator, (event) => execute({ ...args, rootValue: event }));
   }
   const key = variantKey(args);
+  const request = (args.contextValue as { request?: Request } | undefined)?.request;
+  if (request && hasBatches(iterator)) batchSources.set(request, { batches: iterator.batches, args, key });
   return mapIterator(iterator, (event) =>
     typeof event === 'object' && event !== null ? executeShared(args, key, event) : execute({ ...args, rootValue: event }),
   );
@@ -123,10 +138,60 @@ function serialize(result: ExecutionResult): string {
   return text;
 }
 
-/** GraphQL over SSE (Yoga's "distinct connections" format), writing what is ready in one chunk. */
-function processEventStream(result: AsyncIterable<ExecutionResult>, fetchAPI: { ReadableStream: typeof ReadableStream; Response: typeof Response }): Response {
-  const encoder = new TextEncoder();
+interface FetchAPI {
+  ReadableStream: typeof ReadableStream;
+  Response: typeof Response;
+}
+
+/**
+ * The results of a shared-field stream, a batch at a time: each event's
+ * result comes from the shared cache, so a batch of a thousand events costs
+ * a thousand lookups and one write. The per-event envelop hooks are skipped
+ * for these results: they carry no errors to mask (plain data fields).
+ * Ending `result` (Yoga's iterator over the same stream) runs its cleanup.
+ */
+function batchResults(source: BatchSource, result: AsyncIterable<ExecutionResult>): AsyncIterator<string> {
+  const outer = result[Symbol.asyncIterator]();
+  const { batches, args, key } = source;
+  return {
+    async next() {
+      const step = await batches.next();
+      if (step.done) {
+        await outer.return?.();
+        return { done: true, value: undefined };
+      }
+      let text = '';
+      for (const event of step.value) {
+        const executed = executeShared(args, key, event);
+        text += `event: next\ndata: ${serialize(executed instanceof Promise ? await executed : executed)}\n\n`;
+      }
+      return { done: false, value: text };
+    },
+    async return() {
+      await Promise.all([batches.return?.(), outer.return?.()]);
+      return { done: true, value: undefined };
+    },
+  };
+}
+
+/** Yoga's iterator of results, as SSE text. */
+function resultTexts(result: AsyncIterable<ExecutionResult>): AsyncIterator<string> {
   const iterator = result[Symbol.asyncIterator]();
+  return {
+    async next() {
+      const step = await iterator.next();
+      return step.done ? { done: true, value: undefined } : { done: false, value: `event: next\ndata: ${serialize(step.value)}\n\n` };
+    },
+    async return() {
+      await iterator.return?.();
+      return { done: true, value: undefined };
+    },
+  };
+}
+
+/** GraphQL over SSE (Yoga's "distinct connections" format), writing what is ready in one chunk. */
+function processEventStream(iterator: AsyncIterator<string>, fetchAPI: FetchAPI): Response {
+  const encoder = new TextEncoder();
   let closed = false;
   let ping: NodeJS.Timeout | undefined;
   const body = new fetchAPI.ReadableStream<Uint8Array>({
@@ -147,7 +212,7 @@ function processEventStream(result: AsyncIterable<ExecutionResult>, fetchAPI: { 
       void (async () => {
         try {
           for (let step = await iterator.next(); !step.done; step = await iterator.next()) {
-            pending += `event: next\ndata: ${serialize(step.value)}\n\n`;
+            pending += step.value;
             if (!scheduled) {
               scheduled = true;
               setImmediate(flush);
@@ -184,7 +249,11 @@ export function useSharedSubscriptionDelivery(): Plugin {
     onResultProcess({ request, result, setResultProcessor }) {
       // Streams only: a refused subscription (an error result) keeps Yoga's answer and its status.
       if (isAsyncIterable(result) && (request.headers.get('accept') ?? '').includes('text/event-stream')) {
-        setResultProcessor((value, fetchAPI) => processEventStream(value as AsyncIterable<ExecutionResult>, fetchAPI), 'text/event-stream');
+        const batched = batchSources.get(request);
+        setResultProcessor((value, fetchAPI) => {
+          const results = value as AsyncIterable<ExecutionResult>;
+          return processEventStream(batched ? batchResults(batched, results) : resultTexts(results), fetchAPI);
+        }, 'text/event-stream');
       }
     },
   };
