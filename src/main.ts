@@ -1,4 +1,4 @@
-import { createHttpServer } from './http/node-server.js';
+import { createHttpServer, drainServer } from './http/node-server.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createApp } from './server.js';
 import { flushLog } from './logger.js';
@@ -23,14 +23,10 @@ async function main(): Promise<void> {
     stopping = true;
     services.log.info({ signal }, 'shutting down');
     void flushLog(services.log);
-    // Open event streams would hold close() forever: give them a moment, then cut them.
-    setTimeout(() => server.closeAllConnections(), 2000).unref();
-    server.close(() => {
-      void services
-        .close()
-        .then(() => flushLog(services.log))
-        .then(() => process.exit(0));
-    });
+    void drainServer(server, services.streams, services.config.shutdownTimeoutMs)
+      .then(() => services.close())
+      .then(() => flushLog(services.log))
+      .then(() => process.exit(0));
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));

@@ -18,6 +18,7 @@ import { withSecurityHeaders } from './http/security-headers.js';
 import { authenticate } from './auth/authenticate.js';
 import { schema, type Context } from './schema/index.js';
 import type { Services } from './services.js';
+import { useSharedSubscriptionDelivery } from './subscription-delivery.js';
 
 export type App = ServerAdapter<ServerContext, { handle: Handler }>;
 
@@ -28,7 +29,7 @@ function createGraphQL(services: Services): YogaServerInstance<ServerContext, Co
     graphqlEndpoint: '/graphql',
     landingPage: false,
     // Document limits and the contract's error codes (src/graphql/limits.ts).
-    plugins: [useIgnoreUnknownParams(), ...graphqlPlugins(config)],
+    plugins: [useIgnoreUnknownParams(), ...graphqlPlugins(config), useSharedSubscriptionDelivery()],
     ...graphiqlOptions(true),
     maskedErrors: {
       // Never attach stacks or original messages, whatever NODE_ENV says.
@@ -54,6 +55,7 @@ function createGraphQL(services: Services): YogaServerInstance<ServerContext, Co
         client: readRequestInfo(request, { req }, config.trustProxy),
         signal: request.signal,
         authenticatedAt,
+        request,
       };
     },
   });

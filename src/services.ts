@@ -12,6 +12,9 @@ import { createMemorySessionCache, createRedisSessionCache, type SessionCache } 
 import { createMemorySessionList, createRedisSessionList, type SessionList } from './auth/session-list.js';
 import { ExpiringMap } from './expiring-map.js';
 import { createTokenKey } from './auth/token.js';
+import { schedulePurge } from './models/purge.js';
+import { scheduleOutboxSweep } from './revocation-outbox.js';
+import { createStreams, type Streams } from './streams.js';
 
 /** Everything a request needs, built once per process (or per test server). */
 export interface Services {
@@ -30,9 +33,16 @@ export interface Services {
   rateLimiter: RateLimiter;
   /** null in the embedded development mode. */
   redis: Redis | null;
+  /** The open event streams: caps across instances, and the ones shutdown ends. */
+  streams: Streams;
+  /** Completes revocations left halfway (src/revocation-outbox.ts); `sweep` runs one pass now. */
+  outbox: { sweep(): Promise<number> };
   startedAt: number;
   close(): Promise<void>;
 }
+
+/** How often each instance looks for revocations left halfway. */
+const OUTBOX_SWEEP_MS = 5000;
 
 /** A start-up failure with a one-line explanation for the operator. */
 export class StartupError extends Error {
@@ -76,8 +86,7 @@ function databaseName(uri: string): string | undefined {
  * `commands` fail fast while disconnected, so a request gets SERVICE_UNAVAILABLE
  * instead of hanging. The `subscriber` queues instead: an UNSUBSCRIBE issued
  * while Redis is down (a stream ending) must wait for the reconnection rather
- * than fail, since graphql-redis-subscriptions leaves that failure unhandled.
- * New subscriptions are refused up front while it is down (src/pubsub.ts).
+ * than fail. New subscriptions are refused up front while it is down (src/pubsub.ts).
  */
 async function connectRedis(url: string, name: string, role: 'commands' | 'subscriber'): Promise<Redis> {
   const redis = new Redis(url, {
@@ -193,7 +202,13 @@ export async function createServices(config: Config, options: ServiceOptions = {
     });
     cleanups.push(() => passwords.close());
     const tokenKey = createTokenKey(config.jwtSecret);
-    return { config, log, tokenKey, connection, models, ...shared, passwords, startedAt: Date.now(), close };
+    const streams = createStreams(shared.redis, config.caps, log);
+    cleanups.push(async () => streams.close());
+    const outbox = scheduleOutboxSweep({ models, cache: shared.cache, pubsub: shared.pubsub, log }, OUTBOX_SWEEP_MS);
+    cleanups.push(async () => outbox.stop());
+    const stopPurge = schedulePurge(models, config.sessionRetentionMs, config.purgeIntervalMs, log);
+    cleanups.push(async () => stopPurge());
+    return { config, log, tokenKey, connection, models, ...shared, passwords, streams, outbox, startedAt: Date.now(), close };
   } catch (error) {
     await close();
     throw error;

@@ -13,6 +13,8 @@ export interface Context {
   signal: AbortSignal;
   /** When the credentials were checked: the subscription replays revocations from here on. */
   authenticatedAt: Date;
+  /** The HTTP request, which Yoga adds to every context (subscriptions check its transport). */
+  request: Request;
 }
 
 export const builder = new SchemaBuilder<{

@@ -1,4 +1,6 @@
+import { badInput } from '../errors.js';
 import { REVOCATION_REASONS } from '../models/session.js';
+import { wantsEventStream } from '../http/request-info.js';
 import { requireViewer } from '../auth/authenticate.js';
 import { sessionRevokedEvents } from '../resolvers/session-events.js';
 import type { SessionRevokedEvent } from '../resolvers/views.js';
@@ -19,8 +21,16 @@ builder.subscriptionField('sessionRevoked', (t) =>
   t.field({
     type: SessionRevokedEventRef,
     description: "Every revocation of the user's sessions, in order, ending after the subscriber's own.",
-    subscribe: (_root, _args, ctx) =>
-      sessionRevokedEvents(ctx.services, requireViewer(ctx.auth), ctx.authenticatedAt, ctx.signal),
+    subscribe: (_root, _args, ctx) => {
+      const viewer = requireViewer(ctx.auth);
+      // Only SSE can carry a stream here: refuse any other transport before a stream exists
+      // (Yoga would otherwise build one and answer 406 without ever reading it).
+      if (!wantsEventStream(ctx.request)) {
+        // A 400 for every client, also those that accept application/json (src/graphql/error-codes.ts).
+        throw badInput('accept', 'Subscriptions are served over SSE only: send Accept: text/event-stream');
+      }
+      return sessionRevokedEvents(ctx.services, viewer, ctx.authenticatedAt, ctx.signal);
+    },
     resolve: (event) => event,
   }),
 );
