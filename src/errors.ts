@@ -38,12 +38,18 @@ export class AppError extends Error {
   readonly field: string | undefined;
   /** Seconds, for RATE_LIMITED. */
   readonly retryAfter: number | undefined;
+  /**
+   * The whole request is refused, not one field: GraphQL answers it with the
+   * code's HTTP status too (as it does any error with a Retry-After).
+   */
+  readonly refusesRequest: boolean;
 
-  constructor(code: ErrorCode, message?: string, options: { field?: string; retryAfter?: number } = {}) {
+  constructor(code: ErrorCode, message?: string, options: { field?: string; retryAfter?: number; refusesRequest?: boolean } = {}) {
     super(message ?? DEFAULT_MESSAGES[code]);
     this.code = code;
     this.field = options.field;
     this.retryAfter = options.retryAfter;
+    this.refusesRequest = options.refusesRequest ?? options.retryAfter !== undefined;
   }
 }
 
