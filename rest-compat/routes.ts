@@ -58,7 +58,7 @@ export const routes: readonly Route[] = [
     method: 'POST',
     path: '/api/auth/logout',
     handle: async (c) => {
-      await logout(c.services, await viewerOf(c));
+      await logout(c.services, await viewerOf(c), requestInfo(c));
       return json(200, { success: true });
     },
   },
@@ -68,7 +68,7 @@ export const routes: readonly Route[] = [
     handle: async (c) => {
       const viewer = await viewerOf(c);
       const body = await readJsonObject(c.request);
-      const result = await logoutAll(c.services, viewer, { exceptCurrent: body.exceptCurrent });
+      const result = await logoutAll(c.services, viewer, { exceptCurrent: body.exceptCurrent }, requestInfo(c));
       return json(200, { success: true, ...toJson('LogoutAllPayload', result) });
     },
   },
@@ -84,7 +84,7 @@ export const routes: readonly Route[] = [
     method: 'DELETE',
     path: '/api/auth/sessions/:id',
     handle: async (c) => {
-      await revokeSession(c.services, await viewerOf(c), c.params.id);
+      await revokeSession(c.services, await viewerOf(c), c.params.id, requestInfo(c));
       return json(200, { success: true });
     },
   },

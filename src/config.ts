@@ -23,6 +23,8 @@ export interface Config {
   rateLimit: { windowMs: number; perAccount: number; perIp: number };
   /** Take the client address from X-Forwarded-For (only behind a proxy that sets it). */
   trustProxy: boolean;
+  /** How long security timeline entries are kept, in seconds. */
+  securityEventsRetentionSeconds: number;
   logLevel: string;
 }
 
@@ -172,6 +174,14 @@ export function loadConfig(env: Env = process.env): Config {
     else if (!/^(0|false|no)$/i.test(trustRaw)) problems.push(`TRUST_PROXY: must be true or false (got "${trustRaw}")`);
   }
 
+  let securityEventsRetentionSeconds = 90 * 86400;
+  const retentionRaw = get('SECURITY_EVENTS_RETENTION');
+  if (retentionRaw !== undefined) {
+    const parsed = parseDurationSeconds(retentionRaw);
+    if (parsed === null) problems.push(`SECURITY_EVENTS_RETENTION: must be a duration such as 90d, 12h or 3600 (got "${retentionRaw}")`);
+    else securityEventsRetentionSeconds = parsed;
+  }
+
   const logLevel = get('LOG_LEVEL') ?? (nodeEnv === 'test' ? 'silent' : 'info');
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
     problems.push(`LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent (got "${logLevel}")`);
@@ -192,6 +202,7 @@ export function loadConfig(env: Env = process.env): Config {
     sseHeartbeatMs,
     rateLimit,
     trustProxy,
+    securityEventsRetentionSeconds,
     logLevel,
   };
 }

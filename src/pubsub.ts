@@ -17,12 +17,31 @@ export interface SessionRevokedMessage {
 }
 
 /**
+ * A new session of `userId` (sign-in or registration), for the user's other
+ * streams. The session's public fields, dates as ISO strings (JSON).
+ */
+export interface SessionCreatedMessage {
+  userId: string;
+  session: {
+    id: string;
+    deviceInfo: string;
+    ipAddress: string;
+    userAgent: string;
+    lastActivity: string;
+    createdAt: string;
+    expiresAt: string;
+  };
+}
+
+/**
  * Every topic, keyed by what subscribers filter on, with its payload type.
  * The only place a channel name is made.
  */
 export interface Topics {
   /** Key: the user id; every instance serving that user's streams listens. */
   sessionRevoked: SessionRevokedMessage;
+  /** Key: the user id, as for sessionRevoked. */
+  sessionCreated: SessionCreatedMessage;
 }
 export type Topic = keyof Topics;
 

@@ -1,15 +1,17 @@
 import type { Connection } from 'mongoose';
 import type { Logger } from '../logger.js';
+import { securityEventModel, type SecurityEventModel } from './security-event.js';
 import { sessionModel, type SessionModel } from './session.js';
 import { userModel, type UserModel } from './user.js';
 
 export interface Models {
   User: UserModel;
   Session: SessionModel;
+  SecurityEvent: SecurityEventModel;
 }
 
 export function createModels(connection: Connection): Models {
-  return { User: userModel(connection), Session: sessionModel(connection) };
+  return { User: userModel(connection), Session: sessionModel(connection), SecurityEvent: securityEventModel(connection) };
 }
 
 // Expired and revoked sessions are kept this long for the record, then MongoDB drops them.
@@ -23,6 +25,7 @@ const SESSION_RETENTION_SECONDS = 30 * 86400;
 export async function ensureIndexes(models: Models, log: Logger): Promise<void> {
   await models.User.createIndexes();
   await models.Session.createIndexes();
+  await models.SecurityEvent.createIndexes();
   try {
     await models.Session.collection.createIndex(
       { expiresAt: 1 },

@@ -4,6 +4,8 @@ import { limitAttempt } from '../rate-limit.js';
 import type { Services } from '../services.js';
 import { describeUserAgent } from '../device.js';
 import { validateLoginInput, validateRegisterInput } from '../validation.js';
+import { noteRefusedSignIn, isThrottled } from './security-events.js';
+import { confirmSignIn } from './session-created.js';
 import { createSession } from './sessions.js';
 import { toUserView, type AuthPayload, type RequestInfo } from './views.js';
 
@@ -22,6 +24,7 @@ export async function register(services: Services, rawInput: unknown, request: R
   });
   const deviceInfo = input.deviceInfo ?? describeUserAgent(request.userAgent);
   const { token, session } = await createSession(services, user._id, request, deviceInfo);
+  await confirmSignIn(services, user, session, deviceInfo, request);
   return { token, user: toUserView(user), session };
 }
 
@@ -29,14 +32,23 @@ export async function register(services: Services, rawInput: unknown, request: R
 export async function login(services: Services, rawInput: unknown, request: RequestInfo): Promise<AuthPayload> {
   const input = validateLoginInput(rawInput);
   const { models, config } = services;
+  const deviceInfo = input.deviceInfo ?? describeUserAgent(request.userAgent);
+  const refused = { email: input.email, request, deviceInfo };
   // Counted before the password is checked: a refused attempt costs no bcrypt time.
-  await limitAttempt(services.rateLimiter, config.rateLimit, { action: 'login', email: input.email, ip: request.ipAddress });
+  await limitAttempt(services.rateLimiter, config.rateLimit, { action: 'login', email: input.email, ip: request.ipAddress }).catch(
+    (error: unknown) => {
+      if (isThrottled(error)) noteRefusedSignIn(services, { ...refused, type: 'SIGN_IN_THROTTLED' });
+      throw error;
+    },
+  );
   const user = await models.User.findOne({ email: input.email }).select('+password').lean();
   // Always pay for one bcrypt comparison, so timing does not reveal whether the account exists.
   const hash = user?.password ?? (await dummyHash(config.bcryptRounds));
   const matches = await verifyPassword(input.password, hash);
-  if (!user || !matches) throw new AppError('INVALID_CREDENTIALS');
-  const deviceInfo = input.deviceInfo ?? describeUserAgent(request.userAgent);
+  if (user && !matches) noteRefusedSignIn(services, { ...refused, type: 'FAILED_SIGN_IN' });
+  // An account being deleted signs in no more.
+  if (!user || !matches || user.deletingAt) throw new AppError('INVALID_CREDENTIALS');
   const { token, session } = await createSession(services, user._id, request, deviceInfo);
+  await confirmSignIn(services, user, session, deviceInfo, request);
   return { token, user: toUserView(user), session };
 }

@@ -5,6 +5,6 @@ import { toUserView, type UserView, type Viewer } from './views.js';
 export async function me(services: Services, viewer: Viewer): Promise<UserView> {
   const user = await services.models.User.findById(viewer.userId).lean();
   // A deleted account's tokens are as good as revoked.
-  if (!user) throw unauthenticated();
+  if (!user || user.deletingAt) throw unauthenticated();
   return toUserView(user);
 }

@@ -5,6 +5,7 @@ import type { Services } from '../services.js';
 import { signToken } from '../token.js';
 import { validateOptionalBoolean, validateSessionId } from '../validation.js';
 import type { Types } from 'mongoose';
+import { recordViewerEvent } from './security-events.js';
 import {
   toSessionView,
   type LogoutAllPayload,
@@ -100,8 +101,9 @@ export async function revokeSessions(
   return revoked;
 }
 
-export async function logout(services: Services, viewer: Viewer): Promise<boolean> {
+export async function logout(services: Services, viewer: Viewer, request: RequestInfo): Promise<boolean> {
   await revokeSessions(services, viewer.userId, [viewer.sessionId], 'LOGOUT');
+  await recordViewerEvent(services, viewer, request, 'SIGNED_OUT');
   return true;
 }
 
@@ -109,6 +111,7 @@ export async function logoutAll(
   services: Services,
   viewer: Viewer,
   args: { exceptCurrent?: unknown },
+  request: RequestInfo,
 ): Promise<LogoutAllPayload> {
   const exceptCurrent = validateOptionalBoolean(args.exceptCurrent, 'exceptCurrent') ?? false;
   const active = await services.models.Session.find(
@@ -119,11 +122,12 @@ export async function logoutAll(
     .lean();
   const targets = active.map((s) => s.sessionId).filter((id) => !(exceptCurrent && id === viewer.sessionId));
   const revokedSessionIds = await revokeSessions(services, viewer.userId, targets, 'LOGOUT_ALL');
+  await recordViewerEvent(services, viewer, request, 'SIGNED_OUT_EVERYWHERE');
   return { revokedCount: revokedSessionIds.length, revokedSessionIds };
 }
 
 /** Revokes one of the viewer's own active sessions; any other id is NOT_FOUND, whoever owns it. */
-export async function revokeSession(services: Services, viewer: Viewer, id: unknown): Promise<boolean> {
+export async function revokeSession(services: Services, viewer: Viewer, id: unknown, request: RequestInfo): Promise<boolean> {
   const sessionId = validateSessionId(id);
   // Ownership first: revokeSessions writes cache tombstones before MongoDB, and
   // must never be handed another user's session id.
@@ -135,5 +139,6 @@ export async function revokeSession(services: Services, viewer: Viewer, id: unkn
   if (!owned) throw notFound('No active session with this id');
   const revoked = await revokeSessions(services, viewer.userId, [sessionId], 'REVOKED');
   if (revoked.length === 0) throw notFound('No active session with this id');
+  await recordViewerEvent(services, viewer, request, 'SESSION_REVOKED', sessionId);
   return true;
 }
