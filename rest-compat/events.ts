@@ -1,4 +1,5 @@
 import { authenticate, requireViewer } from '../src/resolvers/authenticate.js';
+import { sessionCreatedEvents } from '../src/resolvers/session-created.js';
 import { sessionRevokedEvents } from '../src/resolvers/session-events.js';
 import { readBearerToken } from '../src/request-info.js';
 import type { Services } from '../src/services.js';
@@ -13,7 +14,7 @@ const frame = (id: number, event: string, data: unknown): Uint8Array =>
 const PING = encoder.encode(': ping\n\n');
 
 /**
- * `GET /api/auth/events`: the `sessionRevoked` subscription as plain SSE, for
+ * `GET /api/auth/events`: the `sessionRevoked` and `sessionCreated` subscriptions as plain SSE, for
  * EventSource and `curl -N`. The stream is the one GraphQL serves
  * (sessionRevokedEvents), so it has the same no-gap guarantee and the same end.
  *
@@ -34,6 +35,8 @@ export async function streamSessionEvents(services: Services, request: Request):
   // Resolves once the broker acknowledged the subscription: from here on nothing is missed.
   // It ends by itself on the viewer's own revocation, session expiry, or the client leaving.
   const events = await sessionRevokedEvents(services, viewer, authenticatedAt, request.signal);
+  // New sign-ins on the account, from the same instant (it ends by itself when the viewer's session does).
+  const created = sessionCreatedEvents(services, viewer, authenticatedAt, request.signal);
 
   let open = true;
   let heartbeat: NodeJS.Timeout | undefined;
@@ -43,6 +46,7 @@ export async function streamSessionEvents(services: Services, request: Request):
     open = false;
     clearInterval(heartbeat);
     void events.return();
+    void created.return();
     return true;
   };
   const body = new ReadableStream<Uint8Array>({
@@ -58,6 +62,9 @@ export async function streamSessionEvents(services: Services, request: Request):
         for await (const event of events) send(frame(nextId++, 'session-revoked', toJson('SessionRevokedEvent', event)));
         if (finish()) controller.close();
       })();
+      void (async () => {
+        for await (const session of created) send(frame(nextId++, 'session-created', toJson('Session', session)));
+      })().catch((error: unknown) => services.log.warn({ err: (error as Error).message }, 'session-created events stopped'));
     },
     // The client went away: the stream is already cancelled, so only clean up.
     cancel() {

@@ -74,6 +74,7 @@ const EVENTS_DESCRIPTION = `Server-Sent Events. A bad or revoked token gets a 40
 - \`event: connected\`, first, once the server is listening: data \`{"sessionId", "userId"}\` (schema \`ConnectedEvent\`).
 - \`event: session-revoked\` for each revocation of any of the user's sessions, in order: data as \`SessionRevokedEvent\`.
   After one with \`"current": true\` the server ends the stream.
+- \`event: session-created\` for each new sign-in on the user's account but the listener's own: data as \`Session\`.
 - Every event has an \`id:\`, a counter per connection starting at 1.
 - A comment line \`: ping\` every \`SSE_HEARTBEAT_MS\` (default 15000).
 
@@ -207,15 +208,82 @@ export function openApiDocument(): Json {
       '/api/auth/events': {
         get: {
           operationId: 'events',
-          summary: 'Revocations of the user\'s sessions, as Server-Sent Events',
+          summary: 'Revocations and new sign-ins of the user\'s sessions, as Server-Sent Events',
           description: EVENTS_DESCRIPTION,
           security: [{ bearer: [] }, { queryToken: [] }],
           responses: {
             '200': {
               description: 'An event stream.',
               content: { 'text/event-stream': { schema: { type: 'string' } } },
-              'x-sse-events': { connected: ref('ConnectedEvent'), 'session-revoked': ref('SessionRevokedEvent') },
+              'x-sse-events': {
+                connected: ref('ConnectedEvent'),
+                'session-revoked': ref('SessionRevokedEvent'),
+                'session-created': ref('Session'),
+              },
             },
+            ...AUTH_ERRORS,
+          },
+        },
+      },
+      '/api/auth/password': {
+        post: {
+          operationId: 'changePassword',
+          summary: 'Set a new password and sign every other device out',
+          description:
+            'The current password is checked as a sign-in is (a wrong one is `INVALID_CREDENTIALS` and counts toward the limits); ' +
+            'the new one follows the register rules and must differ. Every other session is revoked (reason `PASSWORD_CHANGED`) ' +
+            'before the answer; the caller stays signed in.',
+          security: bearer,
+          requestBody: body(
+            {
+              type: 'object',
+              required: ['currentPassword', 'newPassword'],
+              properties: { currentPassword: { type: 'string' }, newPassword: { type: 'string', minLength: 8, maxLength: 128 } },
+            },
+            true,
+          ),
+          responses: {
+            '200': ok('The other sessions were revoked.', ref('ChangePasswordPayload')),
+            ...BODY_ERRORS,
+            '401': errorResponse(401, 'No valid token (`UNAUTHENTICATED`), or a wrong current password (`INVALID_CREDENTIALS`).'),
+            '429': errorResponse(429, 'Too many attempts (`RATE_LIMITED`).'),
+            ...COMMON_ERRORS,
+          },
+        },
+      },
+      '/api/auth/account': {
+        delete: {
+          operationId: 'deleteAccount',
+          summary: 'Delete the account',
+          description:
+            'Checks the password, revokes every session (listeners get `session-revoked` with reason `ACCOUNT_DELETED`), then deletes ' +
+            'the user, its sessions and its security events. The email can register again.',
+          security: bearer,
+          requestBody: body({ type: 'object', required: ['password'], properties: { password: { type: 'string' } } }, true),
+          responses: {
+            '204': { description: 'Deleted.' },
+            ...BODY_ERRORS,
+            '401': errorResponse(401, 'No valid token (`UNAUTHENTICATED`), or a wrong password (`INVALID_CREDENTIALS`).'),
+            '429': errorResponse(429, 'Too many attempts (`RATE_LIMITED`).'),
+            ...COMMON_ERRORS,
+          },
+        },
+      },
+      '/api/auth/security-events': {
+        get: {
+          operationId: 'securityEvents',
+          summary: 'The caller\'s security timeline, newest first',
+          description:
+            'Sign-ins, sign-outs, revocations, password changes, failed and throttled sign-ins of the caller\'s own account, ' +
+            'kept for `SECURITY_EVENTS_RETENTION`. Failed and throttled sign-ins are recorded at most once per account per 15 minutes.',
+          security: bearer,
+          parameters: [
+            { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 } },
+            { name: 'cursor', in: 'query', required: false, schema: { type: 'string' }, description: '`nextCursor` of the previous page.' },
+          ],
+          responses: {
+            '200': ok('One page.', ref('SecurityEventConnection')),
+            '400': errorResponse(400, '`limit` outside 1..100, or a cursor this list did not give (`BAD_USER_INPUT`).'),
             ...AUTH_ERRORS,
           },
         },
@@ -240,6 +308,9 @@ export function openApiDocument(): Json {
         AuthPayload: jsonSchemaOf('AuthPayload'),
         LogoutAllPayload: jsonSchemaOf('LogoutAllPayload'),
         SessionRevokedEvent: jsonSchemaOf('SessionRevokedEvent'),
+        ChangePasswordPayload: jsonSchemaOf('ChangePasswordPayload'),
+        SecurityEvent: jsonSchemaOf('SecurityEvent'),
+        SecurityEventConnection: jsonSchemaOf('SecurityEventConnection'),
         RegisterInput: jsonSchemaOf('RegisterInput'),
         LoginInput: jsonSchemaOf('LoginInput'),
         ConnectedEvent: {

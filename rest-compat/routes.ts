@@ -1,6 +1,8 @@
+import { changePassword, deleteAccount } from '../src/resolvers/account.js';
 import { login, register } from '../src/resolvers/auth.js';
 import { authenticate, requireViewer } from '../src/resolvers/authenticate.js';
 import { me } from '../src/resolvers/me.js';
+import { listSecurityEvents } from '../src/resolvers/security-events.js';
 import { listSessions, logout, logoutAll, revokeSession } from '../src/resolvers/sessions.js';
 import type { Viewer } from '../src/resolvers/views.js';
 import { readBearerToken, readRequestInfo, type ServerContext } from '../src/request-info.js';
@@ -97,6 +99,41 @@ export const routes: readonly Route[] = [
     method: 'GET',
     path: '/api/auth/events',
     handle: (c) => streamSessionEvents(c.services, c.request),
+  },
+  {
+    method: 'POST',
+    path: '/api/auth/password',
+    handle: async (c) => {
+      const viewer = await viewerOf(c);
+      const body = await readJsonObject(c.request);
+      const result = await changePassword(c.services, viewer, body, requestInfo(c));
+      return json(200, toJson('ChangePasswordPayload', result));
+    },
+  },
+  {
+    method: 'DELETE',
+    path: '/api/auth/account',
+    handle: async (c) => {
+      const viewer = await viewerOf(c);
+      await deleteAccount(c.services, viewer, await readJsonObject(c.request), requestInfo(c));
+      return new Response(null, { status: 204, headers: { 'cache-control': 'no-store' } });
+    },
+  },
+  {
+    method: 'GET',
+    path: '/api/auth/security-events',
+    handle: async (c) => {
+      const viewer = await viewerOf(c);
+      const query = new URL(c.request.url).searchParams;
+      const limit = query.get('limit') ?? undefined;
+      const page = {
+        // Digits become a number for the resolver's range check; anything else it refuses as it is.
+        first: limit !== undefined && /^\d{1,4}$/.test(limit) ? Number(limit) : limit,
+        after: query.get('cursor') ?? undefined,
+      };
+      const result = await listSecurityEvents(c.services, viewer, page, { first: 'limit', after: 'cursor' });
+      return json(200, toJson('SecurityEventConnection', result));
+    },
   },
   {
     method: 'GET',

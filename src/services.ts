@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import mongoose, { type Connection } from 'mongoose';
 import type { Config } from './config.js';
+import { startHousekeeping } from './housekeeping.js';
 import { createLogger, type Logger } from './logger.js';
 import { createModels, ensureIndexes, type Models } from './models/index.js';
 import { createMemoryPubSub, createRedisPubSub, type PubSub } from './pubsub.js';
@@ -156,7 +157,9 @@ export async function createServices(config: Config, options: ServiceOptions = {
     }
     cleanups.push(() => pubsub.close());
 
-    return { config, log, connection, models, cache, pubsub, rateLimiter, redis, startedAt: Date.now(), close };
+    const services: Services = { config, log, connection, models, cache, pubsub, rateLimiter, redis, startedAt: Date.now(), close };
+    cleanups.push(await startHousekeeping(services));
+    return services;
   } catch (error) {
     await close();
     throw error;
