@@ -141,7 +141,8 @@ export function sessionCreatedEvents(
       if (!own || !isActive(own)) {
         stop();
       } else {
-        for (const session of created) deliver(fromRecord(session));
+        // A session older than the viewer's own is no news to it.
+        for (const session of created) if (session.createdAt >= own.createdAt) deliver(fromRecord(session));
         for (const message of backlog) deliver(fromMessage(message));
         const remaining = viewer.expiresAt.getTime() - Date.now();
         if (remaining < MAX_TIMER_MS) timer = setTimeout(() => stop(), Math.max(0, remaining));
