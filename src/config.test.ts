@@ -23,6 +23,7 @@ describe('loadConfig()', () => {
       bcryptRounds: 10,
       corsOrigins: ['*'],
       sseHeartbeatMs: 15000,
+      securityEventsRetentionSeconds: 90 * 86400,
       jwtSecretGenerated: true,
     });
     expect(config.jwtSecret.length).toBeGreaterThanOrEqual(32);
@@ -49,6 +50,7 @@ describe('loadConfig()', () => {
       BCRYPT_ROUNDS: '99',
       CORS_ORIGINS: 'ftp://x',
       SSE_HEARTBEAT_MS: '-1',
+      SECURITY_EVENTS_RETENTION: 'forever',
       NODE_ENV: 'staging',
     });
     expect(lines.map((l) => l.split(':')[0])).toEqual([
@@ -60,6 +62,7 @@ describe('loadConfig()', () => {
       'BCRYPT_ROUNDS',
       'CORS_ORIGINS',
       'SSE_HEARTBEAT_MS',
+      'SECURITY_EVENTS_RETENTION',
     ]);
   });
 
@@ -73,8 +76,10 @@ describe('loadConfig()', () => {
       REDIS_URL: 'redis://redis:6379',
       SERVER_ID: 'api-1',
       CORS_ORIGINS: 'https://app.example.com, https://admin.example.com/',
+      SECURITY_EVENTS_RETENTION: '30d',
     });
     expect(config).toMatchObject({
+      securityEventsRetentionSeconds: 30 * 86400,
       port: 8080,
       jwtExpiresInSeconds: 43200,
       serverId: 'api-1',
