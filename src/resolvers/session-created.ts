@@ -8,8 +8,6 @@ import { recordSecurityEvent } from './security-events.js';
 import { revokeSessions } from './sessions.js';
 import type { RequestInfo, SessionView, Viewer } from './views.js';
 
-/** As for revocations: instance clocks differ a little, so replay reaches this far back. */
-const CLOCK_SKEW_MS = 1000;
 // setTimeout's limit; a longer session simply is not cut by the timer.
 const MAX_TIMER_MS = 2_147_483_647;
 
@@ -96,7 +94,11 @@ const fromRecord = (s: SessionRecord): SessionView => ({
  * No gap, as for revocations: listen first, then replay from MongoDB the
  * sessions created since `authenticatedAt` and check that the viewer's own is
  * still active; live messages wait behind that read, and the session id
- * de-duplicates.
+ * de-duplicates. Unlike revocations, the replay does not reach back a second
+ * for clock skew: a device that opens its stream just after others signed in
+ * would be told of sign-ins it did not wait for, and a missed notice costs
+ * less than a missed revocation (the timeline has every sign-in). Instance
+ * clocks are assumed to agree as NTP keeps them.
  */
 export function sessionCreatedEvents(
   services: Services,
@@ -133,7 +135,7 @@ export function sessionCreatedEvents(
         services.models.Session.findOne({ sessionId: viewer.sessionId }).lean(),
         services.models.Session.find({
           userId: viewer.userId,
-          createdAt: op({ $gte: new Date(authenticatedAt.getTime() - CLOCK_SKEW_MS) }),
+          createdAt: op({ $gte: authenticatedAt }),
         })
           .sort({ createdAt: 1, _id: 1 })
           .lean(),
@@ -141,8 +143,7 @@ export function sessionCreatedEvents(
       if (!own || !isActive(own)) {
         stop();
       } else {
-        // A session older than the viewer's own is no news to it.
-        for (const session of created) if (session.createdAt >= own.createdAt) deliver(fromRecord(session));
+        for (const session of created) deliver(fromRecord(session));
         for (const message of backlog) deliver(fromMessage(message));
         const remaining = viewer.expiresAt.getTime() - Date.now();
         if (remaining < MAX_TIMER_MS) timer = setTimeout(() => stop(), Math.max(0, remaining));
