@@ -1,8 +1,9 @@
-import { authenticate, requireViewer } from '../src/resolvers/authenticate.js';
+import { authenticate, requireViewer } from '../src/auth/authenticate.js';
 import { sessionCreatedEvents } from '../src/resolvers/session-created.js';
 import { sessionRevokedEvents } from '../src/resolvers/session-events.js';
-import { readBearerToken } from '../src/request-info.js';
+import { readBearerToken } from '../src/http/request-info.js';
 import type { Services } from '../src/services.js';
+// Deliberate: REST bodies are shaped from the GraphQL types (one field list for both APIs, API.md).
 import { toJson } from './shapes.js';
 
 const encoder = new TextEncoder();

@@ -1,16 +1,33 @@
 import { changePassword, deleteAccount } from '../src/resolvers/account.js';
 import { login, register } from '../src/resolvers/auth.js';
-import { authenticate, requireViewer } from '../src/resolvers/authenticate.js';
+import { authenticate, requireViewer } from '../src/auth/authenticate.js';
 import { me } from '../src/resolvers/me.js';
 import { listSecurityEvents } from '../src/resolvers/security-events.js';
 import { listSessions, logout, logoutAll, revokeSession } from '../src/resolvers/sessions.js';
-import type { Viewer } from '../src/resolvers/views.js';
-import { readBearerToken, readRequestInfo, type ServerContext } from '../src/request-info.js';
+import type { Viewer } from '../src/auth/viewer.js';
+import type { ServerContext } from '../src/http/handler.js';
+import { readBearerToken, readRequestInfo } from '../src/http/request-info.js';
+import { json } from '../src/http/responses.js';
 import type { Services } from '../src/services.js';
 import { streamSessionEvents } from './events.js';
-import { json, readJsonObject } from './http.js';
-import { openApiDocument } from './openapi.js';
-import { toJson } from './shapes.js';
+import { readJsonObject } from './http.js';
+import {
+  AUTH_ERRORS,
+  bearer,
+  body,
+  BODY_ERRORS,
+  COMMON_ERRORS,
+  errorDoc,
+  EVENTS_DESCRIPTION,
+  INPUT_RULES,
+  ok,
+  openApiDocument,
+  propertiesOf,
+  ref,
+  SUCCESS,
+} from './openapi.js';
+// Deliberate: REST bodies are shaped from the GraphQL types (one field list for both APIs, API.md).
+import { jsonSchemaOf, toJson, type Json } from './shapes.js';
 
 export type Method = 'GET' | 'POST' | 'DELETE';
 
@@ -26,6 +43,8 @@ export interface Route {
   method: Method;
   /** `/api/auth/sessions/:id`: literal segments and `:name` parameters. */
   path: string;
+  /** Its operation in GET /api/openapi.json, which is built from this table. */
+  doc: Json;
   handle: (c: RouteContext) => Promise<Response> | Response;
 }
 
@@ -47,18 +66,53 @@ export const routes: readonly Route[] = [
   {
     method: 'POST',
     path: '/api/auth/register',
+    doc: {
+    operationId: 'register',
+    summary: 'Create an account and its first session',
+    description: INPUT_RULES,
+    security: [],
+    requestBody: body(ref('RegisterInput'), true),
+    responses: {
+      '201': ok('The new account, its first session and that session\'s token.', ref('AuthPayload')),
+      ...BODY_ERRORS,
+      '409': errorDoc(409, 'The email is already in use (`EMAIL_TAKEN`).'),
+      '429': errorDoc(429, 'Too many attempts (`RATE_LIMITED`).'),
+      ...COMMON_ERRORS,
+    },
+  },
     handle: async (c) =>
       json(201, toJson('AuthPayload', await register(c.services, await readJsonObject(c.request), requestInfo(c)))),
   },
   {
     method: 'POST',
     path: '/api/auth/login',
+    doc: {
+    operationId: 'login',
+    summary: 'Open a new session',
+    description: 'Wrong email and wrong password get the same answer. ' + INPUT_RULES,
+    security: [],
+    requestBody: body(ref('LoginInput'), true),
+    responses: {
+      '200': ok('The new session and its token.', ref('AuthPayload')),
+      ...BODY_ERRORS,
+      '401': errorDoc(401, 'Wrong email or password (`INVALID_CREDENTIALS`).'),
+      '429': errorDoc(429, 'Too many attempts (`RATE_LIMITED`).'),
+      ...COMMON_ERRORS,
+    },
+  },
     handle: async (c) =>
       json(200, toJson('AuthPayload', await login(c.services, await readJsonObject(c.request), requestInfo(c)))),
   },
   {
     method: 'POST',
     path: '/api/auth/logout',
+    doc: {
+    operationId: 'logout',
+    summary: 'Revoke the caller\'s session',
+    description: 'The user\'s other event listeners get `session-revoked` with reason `LOGOUT`.',
+    security: bearer,
+    responses: { '200': ok('Signed out.', SUCCESS), ...AUTH_ERRORS },
+  },
     handle: async (c) => {
       await logout(c.services, await viewerOf(c), requestInfo(c));
       return json(200, { success: true });
@@ -67,6 +121,26 @@ export const routes: readonly Route[] = [
   {
     method: 'POST',
     path: '/api/auth/logout-all',
+    doc: {
+    operationId: 'logoutAll',
+    summary: 'Revoke every session of the user',
+    description: 'Each listener gets `session-revoked` with reason `LOGOUT_ALL`; `exceptCurrent: true` keeps the caller signed in.',
+    security: bearer,
+    requestBody: body(
+      { type: 'object', properties: { exceptCurrent: { type: 'boolean', default: false } } },
+      false,
+    ),
+    responses: {
+      '200': ok('What was revoked.', {
+        type: 'object',
+        required: ['success', 'revokedCount', 'revokedSessionIds'],
+        additionalProperties: false,
+        properties: { success: { const: true }, ...propertiesOf(jsonSchemaOf('LogoutAllPayload')) },
+      }),
+      ...BODY_ERRORS,
+      ...AUTH_ERRORS,
+    },
+  },
     handle: async (c) => {
       const viewer = await viewerOf(c);
       const body = await readJsonObject(c.request);
@@ -77,6 +151,20 @@ export const routes: readonly Route[] = [
   {
     method: 'GET',
     path: '/api/auth/sessions',
+    doc: {
+    operationId: 'listSessions',
+    summary: 'The caller\'s active sessions, newest first',
+    security: bearer,
+    responses: {
+      '200': ok('Active sessions; `current` marks the caller\'s.', {
+        type: 'object',
+        required: ['sessions'],
+        additionalProperties: false,
+        properties: { sessions: { type: 'array', items: ref('Session') } },
+      }),
+      ...AUTH_ERRORS,
+    },
+  },
     handle: async (c) => {
       const sessions = await listSessions(c.services, await viewerOf(c));
       return json(200, { sessions: sessions.map((s) => toJson('Session', s)) });
@@ -85,6 +173,19 @@ export const routes: readonly Route[] = [
   {
     method: 'DELETE',
     path: '/api/auth/sessions/:id',
+    doc: {
+    operationId: 'revokeSession',
+    summary: 'Revoke one of the caller\'s own sessions',
+    description: 'Listeners get `session-revoked` with reason `REVOKED`.',
+    security: bearer,
+    parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }],
+    responses: {
+      '200': ok('Revoked.', SUCCESS),
+      '400': errorDoc(400, 'Not a session id (`BAD_USER_INPUT`).'),
+      '404': errorDoc(404, 'Not an active session of the caller, whoever owns it (`NOT_FOUND`).'),
+      ...AUTH_ERRORS,
+    },
+  },
     handle: async (c) => {
       await revokeSession(c.services, await viewerOf(c), c.params.id, requestInfo(c));
       return json(200, { success: true });
@@ -93,16 +194,72 @@ export const routes: readonly Route[] = [
   {
     method: 'GET',
     path: '/api/auth/me',
+    doc: {
+    operationId: 'me',
+    summary: 'The signed-in user',
+    security: bearer,
+    responses: {
+      '200': ok('The user.', {
+        type: 'object',
+        required: ['user'],
+        additionalProperties: false,
+        properties: { user: ref('User') },
+      }),
+      ...AUTH_ERRORS,
+    },
+  },
     handle: async (c) => json(200, { user: toJson('User', await me(c.services, await viewerOf(c))) }),
   },
   {
     method: 'GET',
     path: '/api/auth/events',
+    doc: {
+    operationId: 'events',
+    summary: 'Revocations and new sign-ins of the user\'s sessions, as Server-Sent Events',
+    description: EVENTS_DESCRIPTION,
+    security: [{ bearer: [] }, { queryToken: [] }],
+    responses: {
+      '200': {
+        description: 'An event stream.',
+        content: { 'text/event-stream': { schema: { type: 'string' } } },
+        'x-sse-events': {
+          connected: ref('ConnectedEvent'),
+          'session-revoked': ref('SessionRevokedEvent'),
+          'session-created': ref('Session'),
+        },
+      },
+      ...AUTH_ERRORS,
+    },
+  },
     handle: (c) => streamSessionEvents(c.services, c.request),
   },
   {
     method: 'POST',
     path: '/api/auth/password',
+    doc: {
+      operationId: 'changePassword',
+      summary: 'Set a new password and sign every other device out',
+      description:
+        'The current password is checked as a sign-in is (a wrong one is `INVALID_CREDENTIALS` and counts toward the limits); ' +
+        'the new one follows the register rules and must differ. Every other session is revoked (reason `PASSWORD_CHANGED`) ' +
+        'before the answer; the caller stays signed in.',
+      security: bearer,
+      requestBody: body(
+        {
+          type: 'object',
+          required: ['currentPassword', 'newPassword'],
+          properties: { currentPassword: { type: 'string' }, newPassword: { type: 'string', minLength: 8, maxLength: 128 } },
+        },
+        true,
+      ),
+      responses: {
+        '200': ok('The other sessions were revoked.', ref('ChangePasswordPayload')),
+        ...BODY_ERRORS,
+        '401': errorDoc(401, 'No valid token (`UNAUTHENTICATED`), or a wrong current password (`INVALID_CREDENTIALS`).'),
+        '429': errorDoc(429, 'Too many attempts (`RATE_LIMITED`).'),
+        ...COMMON_ERRORS,
+      },
+    },
     handle: async (c) => {
       const viewer = await viewerOf(c);
       const body = await readJsonObject(c.request);
@@ -113,6 +270,22 @@ export const routes: readonly Route[] = [
   {
     method: 'DELETE',
     path: '/api/auth/account',
+    doc: {
+      operationId: 'deleteAccount',
+      summary: 'Delete the account',
+      description:
+        'Checks the password, revokes every session (listeners get `session-revoked` with reason `ACCOUNT_DELETED`), then deletes ' +
+        'the user, its sessions and its security events. The email can register again.',
+      security: bearer,
+      requestBody: body({ type: 'object', required: ['password'], properties: { password: { type: 'string' } } }, true),
+      responses: {
+        '204': { description: 'Deleted.' },
+        ...BODY_ERRORS,
+        '401': errorDoc(401, 'No valid token (`UNAUTHENTICATED`), or a wrong password (`INVALID_CREDENTIALS`).'),
+        '429': errorDoc(429, 'Too many attempts (`RATE_LIMITED`).'),
+        ...COMMON_ERRORS,
+      },
+    },
     handle: async (c) => {
       const viewer = await viewerOf(c);
       await deleteAccount(c.services, viewer, await readJsonObject(c.request), requestInfo(c));
@@ -122,6 +295,23 @@ export const routes: readonly Route[] = [
   {
     method: 'GET',
     path: '/api/auth/security-events',
+    doc: {
+      operationId: 'securityEvents',
+      summary: 'The caller\'s security timeline, newest first',
+      description:
+        'Sign-ins, sign-outs, revocations, password changes, failed and throttled sign-ins of the caller\'s own account, ' +
+        'kept for `SECURITY_EVENTS_RETENTION`. Failed and throttled sign-ins are recorded at most once per account per 15 minutes.',
+      security: bearer,
+      parameters: [
+        { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 } },
+        { name: 'cursor', in: 'query', required: false, schema: { type: 'string' }, description: '`nextCursor` of the previous page.' },
+      ],
+      responses: {
+        '200': ok('One page.', ref('SecurityEventConnection')),
+        '400': errorDoc(400, '`limit` outside 1..100, or a cursor this list did not give (`BAD_USER_INPUT`).'),
+        ...AUTH_ERRORS,
+      },
+    },
     handle: async (c) => {
       const viewer = await viewerOf(c);
       const query = new URL(c.request.url).searchParams;
@@ -138,6 +328,12 @@ export const routes: readonly Route[] = [
   {
     method: 'GET',
     path: '/api/openapi.json',
-    handle: () => json(200, openApiDocument(), { 'cache-control': 'public, max-age=300' }),
+    doc: {
+    operationId: 'openApi',
+    summary: 'This document',
+    security: [],
+    responses: { '200': ok('OpenAPI 3.1.', { type: 'object', required: ['openapi', 'paths'] }) },
+  },
+    handle: () => json(200, openApiDocument(routes), { 'cache-control': 'public, max-age=300' }),
   },
 ];

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { errorResponse } from '../rest-compat/http.js';
+import { errorResponse } from '../src/http/responses.js';
 import { AppError } from '../src/errors.js';
 import { createLogger } from '../src/logger.js';
 import { ok } from './support/client.js';

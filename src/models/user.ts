@@ -1,4 +1,4 @@
-import { Schema, type Connection, type HydratedDocument, type Model, type Types } from 'mongoose';
+import { Schema, type Connection, type Model, type Types } from 'mongoose';
 
 export interface UserRecord {
   _id: Types.ObjectId;
@@ -17,7 +17,6 @@ export interface UserRecord {
 }
 
 export type UserModel = Model<UserRecord>;
-export type UserDocument = HydratedDocument<UserRecord>;
 
 const userSchema = new Schema<UserRecord>(
   {

@@ -1,13 +1,13 @@
 import { AppError, badInput, unauthenticated } from '../errors.js';
 import type { UserRecord } from '../models/user.js';
 import { activeFilter, op, type RevocationReason } from '../models/session.js';
-import { hashPassword, verifyPassword } from '../password.js';
-import { limitAttempt } from '../rate-limit.js';
+import { hashPassword, verifyPassword } from '../auth/password.js';
+import { limitAttempt } from '../auth/rate-limit.js';
 import type { Services } from '../services.js';
-import { validateCurrentPassword, validatePassword } from '../validation.js';
+import { validateCurrentPassword, validatePassword } from '../auth/validation.js';
 import { isThrottled, recordViewerEvent } from './security-events.js';
 import { revokeSessions } from './sessions.js';
-import type { RequestInfo, Viewer } from './views.js';
+import type { RequestInfo, Viewer } from '../auth/viewer.js';
 
 export interface ChangePasswordPayload {
   revokedCount: number;

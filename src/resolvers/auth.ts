@@ -1,13 +1,14 @@
 import { AppError } from '../errors.js';
-import { dummyHash, hashPassword, verifyPassword } from '../password.js';
-import { limitAttempt } from '../rate-limit.js';
+import { dummyHash, hashPassword, verifyPassword } from '../auth/password.js';
+import { limitAttempt } from '../auth/rate-limit.js';
 import type { Services } from '../services.js';
-import { describeUserAgent } from '../device.js';
-import { validateLoginInput, validateRegisterInput } from '../validation.js';
+import { describeUserAgent } from '../auth/device.js';
+import { validateLoginInput, validateRegisterInput } from '../auth/validation.js';
 import { noteRefusedSignIn, isThrottled } from './security-events.js';
 import { confirmSignIn } from './session-created.js';
 import { createSession } from './sessions.js';
-import { toUserView, type AuthPayload, type RequestInfo } from './views.js';
+import type { RequestInfo } from '../auth/viewer.js';
+import { toUserView, type AuthPayload } from './views.js';
 
 const isDuplicateKey = (error: unknown): boolean =>
   typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;

@@ -1,11 +1,11 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { Types } from 'mongoose';
-import { describeUserAgent } from '../device.js';
+import { describeUserAgent } from '../auth/device.js';
 import { AppError, badInput } from '../errors.js';
 import type { SecurityEventRecord, SecurityEventType } from '../models/security-event.js';
 import { op } from '../models/session.js';
 import type { Services } from '../services.js';
-import type { RequestInfo, Viewer } from './views.js';
+import type { RequestInfo, Viewer } from '../auth/viewer.js';
 
 /** One entry of the timeline as both APIs show it. */
 export interface SecurityEventView {

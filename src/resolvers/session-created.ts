@@ -6,7 +6,8 @@ import type { SessionCreatedMessage } from '../pubsub.js';
 import type { Services } from '../services.js';
 import { recordSecurityEvent } from './security-events.js';
 import { revokeSessions } from './sessions.js';
-import type { RequestInfo, SessionView, Viewer } from './views.js';
+import type { RequestInfo, Viewer } from '../auth/viewer.js';
+import type { SessionView } from './views.js';
 
 // setTimeout's limit; a longer session simply is not cut by the timer.
 const MAX_TIMER_MS = 2_147_483_647;

@@ -1,5 +1,5 @@
 import { changePassword, deleteAccount, type ChangePasswordPayload } from '../resolvers/account.js';
-import { requireViewer } from '../resolvers/authenticate.js';
+import { requireViewer } from '../auth/authenticate.js';
 import { builder } from './builder.js';
 
 const ChangePasswordPayloadRef = builder.objectRef<ChangePasswordPayload>('ChangePasswordPayload').implement({

@@ -1,6 +1,6 @@
 import SchemaBuilder from '@pothos/core';
-import type { Auth } from '../resolvers/authenticate.js';
-import type { RequestInfo } from '../resolvers/views.js';
+import type { Auth } from '../auth/authenticate.js';
+import type { RequestInfo } from '../auth/viewer.js';
 import type { Services } from '../services.js';
 
 /** Built once per request by the server: credentials are read and checked there, never in resolvers. */

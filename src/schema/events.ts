@@ -1,5 +1,5 @@
 import { REVOCATION_REASONS } from '../models/session.js';
-import { requireViewer } from '../resolvers/authenticate.js';
+import { requireViewer } from '../auth/authenticate.js';
 import { sessionRevokedEvents } from '../resolvers/session-events.js';
 import type { SessionRevokedEvent } from '../resolvers/views.js';
 import { builder } from './builder.js';

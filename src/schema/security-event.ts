@@ -1,5 +1,5 @@
 import { SECURITY_EVENT_TYPES } from '../models/security-event.js';
-import { requireViewer } from '../resolvers/authenticate.js';
+import { requireViewer } from '../auth/authenticate.js';
 import { listSecurityEvents, type SecurityEventConnection, type SecurityEventView } from '../resolvers/security-events.js';
 import { builder } from './builder.js';
 

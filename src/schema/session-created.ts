@@ -1,4 +1,4 @@
-import { requireViewer } from '../resolvers/authenticate.js';
+import { requireViewer } from '../auth/authenticate.js';
 import { sessionCreatedEvents } from '../resolvers/session-created.js';
 import type { SessionView } from '../resolvers/views.js';
 import { builder } from './builder.js';

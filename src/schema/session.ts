@@ -1,4 +1,4 @@
-import { requireViewer } from '../resolvers/authenticate.js';
+import { requireViewer } from '../auth/authenticate.js';
 import { listSessions, logout, logoutAll, revokeSession } from '../resolvers/sessions.js';
 import type { LogoutAllPayload, SessionView } from '../resolvers/views.js';
 import { builder } from './builder.js';

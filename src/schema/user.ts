@@ -1,5 +1,5 @@
 import { me } from '../resolvers/me.js';
-import { requireViewer } from '../resolvers/authenticate.js';
+import { requireViewer } from '../auth/authenticate.js';
 import type { UserView } from '../resolvers/views.js';
 import { builder } from './builder.js';
 

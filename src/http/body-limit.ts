@@ -1,4 +1,4 @@
-import { AppError } from './errors.js';
+import { AppError } from '../errors.js';
 
 /**
  * Request bodies over this are refused with 413 before anything parses them.

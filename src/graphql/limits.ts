@@ -5,8 +5,8 @@ import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesPlugin } from '@escape.tech/graphql-armor-max-directives';
 import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
 import type { Plugin } from 'graphql-yoga';
-import type { Config } from './config.js';
-import { useContractErrorCodes } from './graphql-error-codes.js';
+import type { Config } from '../config.js';
+import { useContractErrorCodes } from './error-codes.js';
 
 /**
  * Bounds on what one GraphQL document may ask for. Our deepest real operation

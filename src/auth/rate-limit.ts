@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
-import { AppError } from './errors.js';
-import { ExpiringMap } from './expiring-map.js';
-import type { Logger } from './logger.js';
+import { AppError, wholeSecondsUp } from '../errors.js';
+import { ExpiringMap } from '../expiring-map.js';
+import type { Logger } from '../logger.js';
 
 export interface RateLimitDecision {
   allowed: boolean;
@@ -16,7 +16,7 @@ export interface RateLimiter {
 
 const decide = (count: number, limit: number, ttlMs: number): RateLimitDecision => ({
   allowed: count <= limit,
-  retryAfterSeconds: Math.max(1, Math.ceil(ttlMs / 1000)),
+  retryAfterSeconds: wholeSecondsUp(ttlMs / 1000),
 });
 
 export function createMemoryRateLimiter(now: () => number = Date.now): RateLimiter {

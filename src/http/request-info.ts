@@ -1,14 +1,5 @@
-import type { IncomingMessage } from 'node:http';
-import type { RequestInfo } from './resolvers/views.js';
-
-/**
- * What the HTTP server hands each request besides the Request itself: Node's
- * adapter passes `req`; other runtimes (Bun) pass `clientIp`.
- */
-export interface ServerContext {
-  req?: IncomingMessage;
-  clientIp?: string;
-}
+import type { RequestInfo } from '../auth/viewer.js';
+import type { ServerContext } from './handler.js';
 
 /** Reads `Authorization: Bearer <token>`; SSE requests may use `?token=` since EventSource cannot set headers. */
 export function readBearerToken(request: Request, options: { allowQueryToken: boolean }): string | null {
@@ -42,7 +33,7 @@ export function readClientIp(request: Request, server: ServerContext, trustProxy
     const forwarded = request.headers.get('x-forwarded-for')?.split(',')[0]?.trim();
     if (forwarded) return stripIpv4Mapped(forwarded).slice(0, 64);
   }
-  const peer = server.req?.socket?.remoteAddress ?? server.clientIp;
+  const peer = server.req?.socket?.remoteAddress;
   return peer ? stripIpv4Mapped(peer) : 'unknown';
 }
 

@@ -1,4 +1,4 @@
-import { badInput } from './errors.js';
+import { badInput } from '../errors.js';
 
 /**
  * The input rules of API.md, in the one place both APIs call. Every check
