@@ -2,6 +2,7 @@ import { RedisPubSub } from 'graphql-redis-subscriptions';
 import type { Redis } from 'ioredis';
 import { EventEmitter } from 'node:events';
 import type { RevocationReason } from './models/session.js';
+import type { SessionView } from './resolvers/views.js';
 
 /**
  * Sessions of `userId` were revoked by one call (one for logout and
@@ -22,16 +23,11 @@ export interface SessionRevokedMessage {
  */
 export interface SessionCreatedMessage {
   userId: string;
-  session: {
-    id: string;
-    deviceInfo: string;
-    ipAddress: string;
-    userAgent: string;
-    lastActivity: string;
-    createdAt: string;
-    expiresAt: string;
-  };
+  session: AsJson<Omit<SessionView, 'current'>>;
 }
+
+/** An object as it travels through JSON: dates become ISO strings. */
+type AsJson<T> = { [K in keyof T]: T[K] extends Date ? string : T[K] };
 
 /**
  * Every topic, keyed by what subscribers filter on, with its payload type.

@@ -1,13 +1,13 @@
 import { Repeater } from 'graphql-yoga';
 import type { Types } from 'mongoose';
 import { AppError, toAppError } from '../errors.js';
-import { isActive, op, type SessionRecord } from '../models/session.js';
+import { isActive, op } from '../models/session.js';
 import type { SessionCreatedMessage } from '../pubsub.js';
 import type { Services } from '../services.js';
 import { recordSecurityEvent } from './security-events.js';
 import { revokeSessions } from './sessions.js';
 import type { RequestInfo, Viewer } from '../auth/viewer.js';
-import type { SessionView } from './views.js';
+import { toSessionView, type SessionView } from './views.js';
 
 // setTimeout's limit; a longer session simply is not cut by the timer.
 const MAX_TIMER_MS = 2_147_483_647;
@@ -65,24 +65,10 @@ export async function confirmSignIn(
 }
 
 const fromMessage = ({ session: s }: SessionCreatedMessage): SessionView => ({
-  id: s.id,
-  deviceInfo: s.deviceInfo,
-  ipAddress: s.ipAddress,
-  userAgent: s.userAgent,
+  ...s,
   lastActivity: new Date(s.lastActivity),
   createdAt: new Date(s.createdAt),
   expiresAt: new Date(s.expiresAt),
-  current: false,
-});
-
-const fromRecord = (s: SessionRecord): SessionView => ({
-  id: s.sessionId,
-  deviceInfo: s.deviceInfo,
-  ipAddress: s.ipAddress,
-  userAgent: s.userAgent,
-  lastActivity: s.lastActivity,
-  createdAt: s.createdAt,
-  expiresAt: s.expiresAt,
   current: false,
 });
 
@@ -144,7 +130,7 @@ export function sessionCreatedEvents(
       if (!own || !isActive(own)) {
         stop();
       } else {
-        for (const session of created) deliver(fromRecord(session));
+        for (const session of created) deliver(toSessionView(session, viewer.sessionId));
         for (const message of backlog) deliver(fromMessage(message));
         const remaining = viewer.expiresAt.getTime() - Date.now();
         if (remaining < MAX_TIMER_MS) timer = setTimeout(() => stop(), Math.max(0, remaining));
