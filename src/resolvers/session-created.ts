@@ -138,8 +138,8 @@ export function sessionCreatedEvents(
       backlog = null;
     } catch (error) {
       const known = toAppError(error);
-      stop(known instanceof AppError ? known : new AppError('INTERNAL_SERVER_ERROR'));
-      if (!(known instanceof AppError)) services.log.error({ err: (error as Error).message }, 'sessionCreated stream failed');
+      if (!known) services.log.error({ err: (error as Error).message }, 'sessionCreated stream failed');
+      stop(known ?? new AppError('INTERNAL_SERVER_ERROR'));
     }
     await stop;
     clearTimeout(timer);
