@@ -101,6 +101,9 @@ export async function finishDeletion(services: Services, userId: string): Promis
   await models.SecurityEvent.deleteMany({ userId });
   await models.Session.deleteMany({ userId });
   await models.User.deleteOne({ _id: userId, deletingAt: op({ $exists: true }) });
+  // A refused sign-in is recorded in the background (security-events.ts): one
+  // that looked the user up before it was deleted may have landed meanwhile.
+  await models.SecurityEvent.deleteMany({ userId });
 }
 
 /**
