@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { authenticate } from '../src/auth/authenticate.js';
 import { finishPendingDeletions } from '../src/resolvers/account.js';
+import { confirmSignIn } from '../src/resolvers/session-created.js';
+import { createSession } from '../src/resolvers/sessions.js';
 import {
   errorCodes,
   gql,
@@ -227,6 +230,26 @@ describe('account security across two instances (GraphQL)', () => {
       expect(await finishPendingDeletions(three.services, { graceMs: 0 })).toBe(0);
     } finally {
       await three.close();
+    }
+  });
+
+  it('a sign-in that checked the password just before it changed, or before the account went, is revoked at once', async () => {
+    const request = { ipAddress: '127.0.0.1', userAgent: 'racer' };
+    const { models } = one.services;
+    for (const change of ['password', 'deletion'] as const) {
+      const owner = await registerUser(one.graphqlUrl);
+      // The racing sign-in has verified the password against this hash...
+      const checked = (await models.User.findById(owner.user.id).select('+password').lean())!;
+      if (change === 'password') {
+        await ok(two.graphqlUrl, ChangePasswordDocument, { currentPassword: PASSWORD, newPassword: NEW_PASSWORD }, owner.token);
+      } else {
+        await ok(two.graphqlUrl, DeleteAccountDocument, { password: PASSWORD }, owner.token);
+      }
+      // ...and only now opens its session, after the change read the sessions to revoke.
+      const { token, session } = await createSession(one.services, checked._id, request, 'racer');
+      await expect(confirmSignIn(one.services, checked, session, 'racer', request)).rejects.toMatchObject({ code: 'INVALID_CREDENTIALS' });
+      // Its token is refused by the session check itself on both instances (not only because the user is gone).
+      for (const instance of [one, two]) expect((await authenticate(instance.services, token)).viewer, change).toBeNull();
     }
   });
 
