@@ -34,6 +34,8 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** Take the client address from X-Forwarded-For (only behind a proxy that sets it). */
   trustProxy: boolean;
+  /** How long security timeline entries are kept, in seconds. */
+  securityEventsRetentionSeconds: number;
   logLevel: string;
 }
 
@@ -147,6 +149,7 @@ interface Values {
   purgeIntervalMs: number;
   shutdownTimeoutMs: number;
   trustProxy: boolean;
+  securityEventsRetentionSeconds: number;
   logLevel: string;
   serverId: string;
 }
@@ -206,6 +209,11 @@ const SETTINGS: { [K in keyof Values]: Setting<Values[K]> } = {
     parse: (raw) =>
       /^(1|true|yes)$/i.test(raw) ? true : /^(0|false|no)$/i.test(raw) ? false : new Invalid(`must be true or false (got "${raw}")`),
     default: () => false,
+  },
+  securityEventsRetentionSeconds: {
+    name: 'SECURITY_EVENTS_RETENTION',
+    parse: duration('90d, 12h or 3600'),
+    default: () => 90 * 86400,
   },
   logLevel: {
     name: 'LOG_LEVEL',

@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import mongoose, { type Connection } from 'mongoose';
 import type { Config } from './config.js';
 import { startEmbeddedMongo } from './embedded-mongo.js';
+import { startHousekeeping } from './housekeeping.js';
 import { createLogger, type Logger } from './logger.js';
 import { createModels, ensureIndexes, type Models } from './models/index.js';
 import { createPasswordHasher, type PasswordHasher } from './auth/password-pool.js';
@@ -208,7 +209,21 @@ export async function createServices(config: Config, options: ServiceOptions = {
     cleanups.push(async () => outbox.stop());
     const stopPurge = schedulePurge(models, config.sessionRetentionMs, config.purgeIntervalMs, log);
     cleanups.push(async () => stopPurge());
-    return { config, log, tokenKey, connection, models, ...shared, passwords, streams, outbox, startedAt: Date.now(), close };
+    const services: Services = {
+      config,
+      log,
+      tokenKey,
+      connection,
+      models,
+      ...shared,
+      passwords,
+      streams,
+      outbox,
+      startedAt: Date.now(),
+      close,
+    };
+    cleanups.push(await startHousekeeping(services));
+    return services;
   } catch (error) {
     await close();
     throw error;

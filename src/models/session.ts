@@ -1,6 +1,6 @@
 import mongoose, { Schema, type Connection, type Model, type Types } from 'mongoose';
 
-export const REVOCATION_REASONS = ['LOGOUT', 'LOGOUT_ALL', 'REVOKED'] as const;
+export const REVOCATION_REASONS = ['LOGOUT', 'LOGOUT_ALL', 'REVOKED', 'PASSWORD_CHANGED', 'ACCOUNT_DELETED', 'SESSION_LIMIT'] as const;
 export type RevocationReason = (typeof REVOCATION_REASONS)[number];
 
 export interface SessionRecord {

@@ -3,6 +3,8 @@ import { limitAttempt } from '../auth/rate-limit.js';
 import type { Services } from '../services.js';
 import { describeUserAgent } from '../auth/device.js';
 import { validateLoginInput, validateRegisterInput } from '../auth/validation.js';
+import { noteRefusedSignIn, isThrottled } from './security-events.js';
+import { confirmSignIn } from './session-created.js';
 import { createSession } from './sessions.js';
 import type { RequestInfo } from '../auth/viewer.js';
 import { toUserView, type AuthPayload } from './views.js';
@@ -24,6 +26,7 @@ export async function register(services: Services, rawInput: unknown, request: R
   const deviceInfo = input.deviceInfo ?? describeUserAgent(request.userAgent);
   const view = toUserView(user);
   const { token, session } = await createSession(services, view, request, deviceInfo);
+  await confirmSignIn(services, user, session, deviceInfo, request);
   return { token, user: view, session };
 }
 
@@ -32,14 +35,23 @@ export async function login(services: Services, rawInput: unknown, request: Requ
   const input = validateLoginInput(rawInput);
   const { models, config } = services;
   services.passwords.checkCapacity();
+  const deviceInfo = input.deviceInfo ?? describeUserAgent(request.userAgent);
+  const refused = { email: input.email, request, deviceInfo };
   // Counted before the password is checked: a refused attempt costs no bcrypt time.
-  await limitAttempt(services.rateLimiter, config.rateLimit, { action: 'login', email: input.email, ip: request.ipAddress });
+  await limitAttempt(services.rateLimiter, config.rateLimit, { action: 'login', email: input.email, ip: request.ipAddress }).catch(
+    (error: unknown) => {
+      if (isThrottled(error)) noteRefusedSignIn(services, { ...refused, type: 'SIGN_IN_THROTTLED' });
+      throw error;
+    },
+  );
   const user = await models.User.findOne({ email: input.email }).select('+password').lean();
   // Always pays for one bcrypt comparison (a dummy hash for an unknown email), so timing does not reveal whether the account exists.
   const matches = await services.passwords.verify(input.password, user?.password ?? null);
-  if (!user || !matches) throw new AppError('INVALID_CREDENTIALS');
-  const deviceInfo = input.deviceInfo ?? describeUserAgent(request.userAgent);
+  if (user && !matches) noteRefusedSignIn(services, { ...refused, type: 'FAILED_SIGN_IN' });
+  // An account being deleted signs in no more.
+  if (!user || !matches || user.deletingAt) throw new AppError('INVALID_CREDENTIALS');
   const view = toUserView(user);
   const { token, session } = await createSession(services, view, request, deviceInfo);
+  await confirmSignIn(services, user, session, deviceInfo, request);
   return { token, user: view, session };
 }

@@ -35,7 +35,7 @@ builder.queryField('sessions', (t) =>
 builder.mutationField('logout', (t) =>
   t.boolean({
     description: "Revokes the caller's session.",
-    resolve: (_root, _args, ctx) => logout(ctx.services, requireViewer(ctx.auth)),
+    resolve: (_root, _args, ctx) => logout(ctx.services, requireViewer(ctx.auth), ctx.client),
   }),
 );
 
@@ -44,7 +44,7 @@ builder.mutationField('logoutAll', (t) =>
     type: LogoutAllPayloadRef,
     description: "Revokes all the caller's sessions, or all but the current one.",
     args: { exceptCurrent: t.arg.boolean({ defaultValue: false }) },
-    resolve: (_root, args, ctx) => logoutAll(ctx.services, requireViewer(ctx.auth), args),
+    resolve: (_root, args, ctx) => logoutAll(ctx.services, requireViewer(ctx.auth), args, ctx.client),
   }),
 );
 
@@ -52,6 +52,6 @@ builder.mutationField('revokeSession', (t) =>
   t.boolean({
     description: "Revokes one of the caller's own sessions; any other id is NOT_FOUND.",
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, args, ctx) => revokeSession(ctx.services, requireViewer(ctx.auth), args.id),
+    resolve: (_root, args, ctx) => revokeSession(ctx.services, requireViewer(ctx.auth), args.id, ctx.client),
   }),
 );
