@@ -1,6 +1,6 @@
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { PASSWORD, registerUser, uniqueEmail } from './support/client.js';
+import { loginUser, PASSWORD, registerUser, uniqueEmail } from './support/client.js';
 import { artifactPath, useChromium } from './support/browser.js';
 import { useTestServer } from './support/server.js';
 
@@ -96,5 +96,24 @@ describe('the device page (/devices) in Chromium', () => {
     await phone.locator('#sessions tr', { hasText: 'this device' }).locator('button').click();
     await signedOutWith(phone, 'You signed out on this device');
     expect(await phone.evaluate(() => localStorage.getItem('logout-all.token'))).toBeNull();
+  });
+
+  it("tells of a new sign-in elsewhere at once, and shows the account's recent activity", async () => {
+    const account = await registerUser(server.graphqlUrl, { name: 'Grace', email: uniqueEmail('grace'), deviceInfo: 'API client' });
+    const phone = await device();
+    await signIn(phone, account.email, 'Phone');
+    await listening(phone);
+    // Its sessionCreated subscription is answered: every later sign-in reaches it.
+    await phone.locator('#sign-in-alert[data-live=true]').waitFor({ state: 'attached' });
+
+    await loginUser(server.graphqlUrl, { email: account.email, password: PASSWORD, deviceInfo: 'Tablet' });
+    await phone.locator('#sign-in-alert', { hasText: 'New sign-in: Tablet from 127.0.0.1' }).waitFor();
+    await phone.locator('#sessions tr', { hasText: 'Tablet' }).waitFor();
+    // Newest first: the tablet's sign-in, the phone's, the first one's.
+    await phone.locator('#activity li').nth(2).waitFor();
+    const activity = await phone.locator('#activity li').evaluateAll((items) => items.map((li) => li.getAttribute('data-type')));
+    expect(activity).toEqual(['SIGNED_IN', 'SIGNED_IN', 'SIGNED_IN']);
+    expect(await phone.locator('#activity li').first().textContent()).toContain('Signed in (Tablet, 127.0.0.1)');
+    await phone.screenshot({ path: artifactPath('devices-activity.png') });
   });
 });
