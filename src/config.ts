@@ -19,8 +19,8 @@ export interface Config {
   /** `['*']` allows any origin. */
   corsOrigins: string[];
   sseHeartbeatMs: number;
-  /** Login and registration attempts allowed per window, per account and per client address. */
-  rateLimit: { windowMs: number; perAccount: number; perIp: number };
+  /** Sign-in throttling (src/rate-limit.ts): failures per window by account+address, account, address. */
+  rateLimit: { windowMs: number; perAccountAddress: number; perAccount: number; perIp: number };
   /** Take the client address from X-Forwarded-For (only behind a proxy that sets it). */
   trustProxy: boolean;
   logLevel: string;
@@ -147,7 +147,7 @@ export function loadConfig(env: Env = process.env): Config {
     else sseHeartbeatMs = parsed;
   }
 
-  const rateLimit = { windowMs: 15 * 60_000, perAccount: 10, perIp: 100 };
+  const rateLimit = { windowMs: 15 * 60_000, perAccountAddress: 5, perAccount: 20, perIp: 100 };
   const windowRaw = get('RATE_LIMIT_WINDOW');
   if (windowRaw !== undefined) {
     const parsed = parseDurationSeconds(windowRaw);
@@ -155,6 +155,7 @@ export function loadConfig(env: Env = process.env): Config {
     else rateLimit.windowMs = parsed * 1000;
   }
   for (const [name, field] of [
+    ['RATE_LIMIT_PER_ACCOUNT_ADDRESS', 'perAccountAddress'],
     ['RATE_LIMIT_PER_ACCOUNT', 'perAccount'],
     ['RATE_LIMIT_PER_IP', 'perIp'],
   ] as const) {

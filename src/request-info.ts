@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { RequestInfo } from './resolvers/views.js';
+import { MAX_LENGTH, truncateCodePoints } from './validation.js';
 
 /**
  * What the HTTP server hands each request besides the Request itself: Node's
@@ -49,6 +50,6 @@ export function readClientIp(request: Request, server: ServerContext, trustProxy
 export function readRequestInfo(request: Request, server: ServerContext, trustProxy: boolean): RequestInfo {
   return {
     ipAddress: readClientIp(request, server, trustProxy),
-    userAgent: (request.headers.get('user-agent') ?? '').slice(0, 1000),
+    userAgent: truncateCodePoints(request.headers.get('user-agent') ?? '', MAX_LENGTH.userAgent),
   };
 }

@@ -4,7 +4,7 @@ import type { Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { createModels, ensureIndexes, type Models } from './models/index.js';
 import { createMemoryPubSub, createRedisPubSub, type PubSub } from './pubsub.js';
-import { createMemoryRateLimiter, createRedisRateLimiter, type RateLimiter } from './rate-limit.js';
+import { createSignInLimiter, type SignInLimiter } from './rate-limit.js';
 import { createMemorySessionCache, createRedisSessionCache, type SessionCache } from './session-cache.js';
 
 /** Everything a request needs, built once per process (or per test server). */
@@ -15,7 +15,8 @@ export interface Services {
   models: Models;
   cache: SessionCache;
   pubsub: PubSub;
-  rateLimiter: RateLimiter;
+  /** Sign-in and registration throttling (src/rate-limit.ts). */
+  signInLimiter: SignInLimiter;
   /** null in the embedded development mode. */
   redis: Redis | null;
   startedAt: number;
@@ -132,7 +133,6 @@ export async function createServices(config: Config, options: ServiceOptions = {
     let redis: Redis | null = null;
     let cache: SessionCache;
     let pubsub: PubSub;
-    let rateLimiter: RateLimiter;
     if (config.redisUrl !== undefined) {
       const commands = await connectRedis(config.redisUrl, `logout-all:${config.serverId}`, 'commands');
       cleanups.push(async () => void commands.disconnect());
@@ -147,16 +147,15 @@ export async function createServices(config: Config, options: ServiceOptions = {
       redis = commands;
       cache = createRedisSessionCache(commands);
       pubsub = createRedisPubSub(commands, subscriber);
-      rateLimiter = createRedisRateLimiter(commands, log);
     } else {
       log.warn('REDIS_URL not set: in-process pub/sub and session cache (one instance only)');
       cache = createMemorySessionCache();
       pubsub = createMemoryPubSub();
-      rateLimiter = createMemoryRateLimiter();
     }
     cleanups.push(() => pubsub.close());
+    const signInLimiter = createSignInLimiter(config.rateLimit, redis);
 
-    return { config, log, connection, models, cache, pubsub, rateLimiter, redis, startedAt: Date.now(), close };
+    return { config, log, connection, models, cache, pubsub, signInLimiter, redis, startedAt: Date.now(), close };
   } catch (error) {
     await close();
     throw error;

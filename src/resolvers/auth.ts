@@ -1,6 +1,5 @@
 import { AppError } from '../errors.js';
 import { dummyHash, hashPassword, verifyPassword } from '../password.js';
-import { limitAttempt } from '../rate-limit.js';
 import type { Services } from '../services.js';
 import { describeUserAgent } from '../device.js';
 import { validateLoginInput, validateRegisterInput } from '../validation.js';
@@ -14,28 +13,42 @@ const isDuplicateKey = (error: unknown): boolean =>
 export async function register(services: Services, rawInput: unknown, request: RequestInfo): Promise<AuthPayload> {
   const input = validateRegisterInput(rawInput);
   const { models, config } = services;
-  await limitAttempt(services.rateLimiter, config.rateLimit, { action: 'register', email: input.email, ip: request.ipAddress });
+  await services.signInLimiter.checkRegistration(request.ipAddress);
   const password = await hashPassword(input.password, config.bcryptRounds);
   const user = await models.User.create({ email: input.email, password, name: input.name }).catch((error: unknown) => {
     // The unique index decides, so two racing registrations cannot both win.
     throw isDuplicateKey(error) ? new AppError('EMAIL_TAKEN') : error;
   });
   const deviceInfo = input.deviceInfo ?? describeUserAgent(request.userAgent);
-  const { token, session } = await createSession(services, user._id, request, deviceInfo);
-  return { token, user: toUserView(user), session };
+  try {
+    const { token, session } = await createSession(services, user._id, request, deviceInfo);
+    return { token, user: toUserView(user), session };
+  } catch (error) {
+    // All or nothing: without transactions (FerretDB has none) the account is
+    // removed again, so the retry registers instead of meeting EMAIL_TAKEN.
+    await models.User.deleteOne({ _id: user._id }).catch((cleanup: unknown) =>
+      services.log.error({ err: (cleanup as Error).message, userId: user._id.toHexString() }, 'register: could not remove the half-made account'),
+    );
+    throw error;
+  }
 }
 
 /** Checks the password and opens a new session. Unknown email and wrong password look the same. */
 export async function login(services: Services, rawInput: unknown, request: RequestInfo): Promise<AuthPayload> {
   const input = validateLoginInput(rawInput);
   const { models, config } = services;
-  // Counted before the password is checked: a refused attempt costs no bcrypt time.
-  await limitAttempt(services.rateLimiter, config.rateLimit, { action: 'login', email: input.email, ip: request.ipAddress });
+  const attempt = { email: input.email, ip: request.ipAddress };
+  // Checked before the password: a refused attempt costs no bcrypt time.
+  await services.signInLimiter.checkSignIn(attempt);
   const user = await models.User.findOne({ email: input.email }).select('+password').lean();
   // Always pay for one bcrypt comparison, so timing does not reveal whether the account exists.
   const hash = user?.password ?? (await dummyHash(config.bcryptRounds));
   const matches = await verifyPassword(input.password, hash);
-  if (!user || !matches) throw new AppError('INVALID_CREDENTIALS');
+  if (!user || !matches) {
+    await services.signInLimiter.recordFailure(attempt);
+    throw new AppError('INVALID_CREDENTIALS');
+  }
+  await services.signInLimiter.recordSuccess(attempt);
   const deviceInfo = input.deviceInfo ?? describeUserAgent(request.userAgent);
   const { token, session } = await createSession(services, user._id, request, deviceInfo);
   return { token, user: toUserView(user), session };
