@@ -1,6 +1,5 @@
-import { authenticate, requireViewer } from '../src/resolvers/authenticate.js';
 import { sessionRevokedEvents } from '../src/resolvers/session-events.js';
-import { readBearerToken } from '../src/request-info.js';
+import type { Viewer } from '../src/resolvers/views.js';
 import type { Services } from '../src/services.js';
 import { toJson } from './shapes.js';
 
@@ -25,12 +24,12 @@ const PING = encoder.encode(': ping\n\n');
  * from `Last-Event-ID`: a reconnecting client is a new subscriber, and if its
  * own session was revoked meanwhile the reconnection is refused with 401.
  */
-export async function streamSessionEvents(services: Services, request: Request): Promise<Response> {
-  // Taken before the session check, as for the subscription: revocations from this instant are replayed.
-  const authenticatedAt = new Date();
-  // `?token=` as well as the header: a browser EventSource cannot set headers.
-  const token = readBearerToken(request, { allowQueryToken: true });
-  const viewer = requireViewer(await authenticate(services, token));
+export async function streamSessionEvents(
+  services: Services,
+  request: Request,
+  viewer: Viewer,
+  authenticatedAt: Date,
+): Promise<Response> {
   // Resolves once the broker acknowledged the subscription: from here on nothing is missed.
   // It ends by itself on the viewer's own revocation, session expiry, or the client leaving.
   const events = await sessionRevokedEvents(services, viewer, authenticatedAt, request.signal);

@@ -1,4 +1,5 @@
-import { AppError, badInput, ERROR_STATUS, toAppError } from '../src/errors.js';
+import { AppError, badInput, toAppError, unsupportedMediaType } from '../src/errors.js';
+import { isJsonContentType } from '../src/content-type.js';
 import type { Logger } from '../src/logger.js';
 
 /** A JSON response; every REST answer, success or error, goes through here. */
@@ -21,7 +22,7 @@ export function errorResponse(error: unknown, log: Logger): Response {
     log.error({ err: error instanceof Error ? error.stack : String(error) }, 'unexpected error in REST route');
     return errorResponse(new AppError('INTERNAL_SERVER_ERROR'), log);
   }
-  const status = ERROR_STATUS[known.code];
+  const status = known.status;
   const headers: Record<string, string> = {};
   // RFC 9110: a 401 names the scheme that would work.
   if (status === 401) headers['www-authenticate'] = 'Bearer realm="logout-all"';
@@ -29,22 +30,20 @@ export function errorResponse(error: unknown, log: Logger): Response {
   return json(status, { error: { code: known.code, message: known.message } }, headers);
 }
 
-const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
  * The request body as a JSON object. The size limit is already enforced by
  * the app (src/server.ts) before any route runs. No body at all is `{}`, so
- * that a missing field gets the validator's own "is required" message; the
- * Content-Type is not checked, as the original server did not insist on it.
+ * that a missing field gets the validator's own "is required" message.
+ * A body must be declared `application/json` (else 415): HTML forms can send
+ * `text/plain` and form types cross-site without a preflight, JSON they cannot.
  */
 export async function readJsonObject(request: Request): Promise<Record<string, unknown>> {
   const bytes = new Uint8Array(await request.arrayBuffer());
-  let text: string;
-  try {
-    text = UTF8.decode(bytes);
-  } catch {
-    throw badInput('body', 'request body must be UTF-8 encoded JSON');
-  }
+  const declared = request.headers.has('content-type');
+  if ((declared || bytes.byteLength > 0) && !isJsonContentType(request)) throw unsupportedMediaType();
+  // Already checked to be UTF-8, with the size, for both APIs (src/body-limit.ts).
+  const text = new TextDecoder().decode(bytes);
   if (text.trim() === '') return {};
   let value: unknown;
   try {

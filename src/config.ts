@@ -23,6 +23,10 @@ export interface Config {
   rateLimit: { windowMs: number; perAccountAddress: number; perAccount: number; perIp: number };
   /** Take the client address from X-Forwarded-For (only behind a proxy that sets it). */
   trustProxy: boolean;
+  /** Serve GraphiQL at /graphql in a browser (default: on outside production). */
+  graphiql: boolean;
+  /** Answer schema introspection (`__schema`, `__type`) (default: on outside production). */
+  introspection: boolean;
   logLevel: string;
 }
 
@@ -166,12 +170,17 @@ export function loadConfig(env: Env = process.env): Config {
     else rateLimit[field] = parsed;
   }
 
-  let trustProxy = false;
-  const trustRaw = get('TRUST_PROXY');
-  if (trustRaw !== undefined) {
-    if (/^(1|true|yes)$/i.test(trustRaw)) trustProxy = true;
-    else if (!/^(0|false|no)$/i.test(trustRaw)) problems.push(`TRUST_PROXY: must be true or false (got "${trustRaw}")`);
-  }
+  const boolean = (name: string, fallback: boolean): boolean => {
+    const raw = get(name);
+    if (raw === undefined) return fallback;
+    if (/^(1|true|yes)$/i.test(raw)) return true;
+    if (!/^(0|false|no)$/i.test(raw)) problems.push(`${name}: must be true or false (got "${raw}")`);
+    return false;
+  };
+  const trustProxy = boolean('TRUST_PROXY', false);
+  // Both map the API for a visitor: on for developers, off in production unless the operator says so.
+  const graphiql = boolean('GRAPHIQL', !production);
+  const introspection = boolean('INTROSPECTION', !production);
 
   const logLevel = get('LOG_LEVEL') ?? (nodeEnv === 'test' ? 'silent' : 'info');
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
@@ -193,6 +202,8 @@ export function loadConfig(env: Env = process.env): Config {
     sseHeartbeatMs,
     rateLimit,
     trustProxy,
+    graphiql,
+    introspection,
     logLevel,
   };
 }

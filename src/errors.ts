@@ -36,23 +36,28 @@ export class AppError extends GraphQLError {
   readonly code: ErrorCode;
   /** Seconds, for RATE_LIMITED. */
   readonly retryAfter: number | undefined;
+  /** The HTTP status, when it is more precise than the code's (415 for a BAD_USER_INPUT media type). */
+  readonly #status: number | undefined;
 
-  constructor(code: ErrorCode, message?: string, options: { field?: string; retryAfter?: number } = {}) {
+  constructor(code: ErrorCode, message?: string, options: { field?: string; retryAfter?: number; status?: number } = {}) {
     const extensions: Record<string, unknown> = { code };
     if (options.field !== undefined) extensions.field = options.field;
     if (options.retryAfter !== undefined) {
       extensions.retryAfter = options.retryAfter;
       // Yoga turns `extensions.http` into the response's status and headers (and strips it from the body).
       extensions.http = { status: ERROR_STATUS[code], headers: { 'Retry-After': String(options.retryAfter) } };
+    } else if (options.status !== undefined) {
+      extensions.http = { status: options.status };
     }
     super(message ?? DEFAULT_MESSAGES[code], { extensions });
     // `name` stays 'GraphQLError': Yoga's masking recognises client errors by it.
     this.code = code;
     this.retryAfter = options.retryAfter;
+    this.#status = options.status;
   }
 
   get status(): number {
-    return ERROR_STATUS[this.code];
+    return this.#status ?? ERROR_STATUS[this.code];
   }
 }
 
@@ -61,6 +66,12 @@ export const badInput = (field: string, message: string): AppError =>
 export const unauthenticated = (): AppError => new AppError('UNAUTHENTICATED');
 export const notFound = (message?: string): AppError => new AppError('NOT_FOUND', message);
 export const serviceUnavailable = (): AppError => new AppError('SERVICE_UNAVAILABLE');
+/**
+ * A body that is not JSON. API.md's closed set has no code for it, so it is
+ * the closest one, BAD_USER_INPUT, with HTTP's precise status, 415.
+ */
+export const unsupportedMediaType = (): AppError =>
+  new AppError('BAD_USER_INPUT', 'The request body must be sent as application/json', { field: 'content-type', status: 415 });
 
 /** Driver errors that mean "the dependency is unreachable", not "the request is wrong". */
 export function isUnavailableError(error: unknown): boolean {

@@ -11,24 +11,6 @@ export interface ServerContext {
   clientIp?: string;
 }
 
-/** Reads `Authorization: Bearer <token>`; SSE requests may use `?token=` since EventSource cannot set headers. */
-export function readBearerToken(request: Request, options: { allowQueryToken: boolean }): string | null {
-  const header = request.headers.get('authorization');
-  if (header !== null) {
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    return match?.[1] ?? null;
-  }
-  if (options.allowQueryToken) {
-    const token = new URL(request.url).searchParams.get('token');
-    return token && token.length > 0 ? token : null;
-  }
-  return null;
-}
-
-export function wantsEventStream(request: Request): boolean {
-  return (request.headers.get('accept') ?? '').includes('text/event-stream');
-}
-
 function stripIpv4Mapped(address: string): string {
   return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
 }

@@ -4,13 +4,14 @@ import { errorResponse, json } from '../rest-compat/http.js';
 import { createRestHandler } from '../rest-compat/index.js';
 import { withBodyLimit } from './body-limit.js';
 import { withCors } from './cors.js';
-import { AppError, notFound } from './errors.js';
+import { isJsonContentType } from './content-type.js';
+import { AppError, notFound, unsupportedMediaType } from './errors.js';
 import { maskUnexpectedError } from './graphql-error-codes.js';
 import { graphqlPlugins } from './graphql-limits.js';
 import { checkHealth } from './health.js';
 import { withRequestLog, withSecurityHeaders, type Handler } from './http-hygiene.js';
-import { authenticate } from './resolvers/authenticate.js';
-import { readBearerToken, readRequestInfo, wantsEventStream, type ServerContext } from './request-info.js';
+import { authenticateRequest } from './credentials.js';
+import { readRequestInfo, type ServerContext } from './request-info.js';
 import { schema, type Context } from './schema/index.js';
 import type { Services } from './services.js';
 
@@ -24,7 +25,7 @@ function createGraphQL(services: Services): YogaServerInstance<ServerContext, Co
     landingPage: false,
     // Document limits and the contract's error codes (src/graphql-limits.ts).
     plugins: graphqlPlugins(config),
-    graphiql: { title: 'logout-all', subscriptionsProtocol: 'SSE' },
+    graphiql: config.graphiql ? { title: 'logout-all', subscriptionsProtocol: 'SSE' } : false,
     maskedErrors: {
       // Never attach stacks or original messages, whatever NODE_ENV says.
       isDev: false,
@@ -39,15 +40,14 @@ function createGraphQL(services: Services): YogaServerInstance<ServerContext, Co
       error: (...args: unknown[]) => log.error({ args: args.map((a) => (a instanceof Error ? a.stack : String(a))) }, 'yoga'),
     },
     context: async ({ request, req, clientIp }): Promise<Context> => {
-      // Taken before the session check: the subscription replays revocations from this instant.
-      const authenticatedAt = new Date();
-      const token = readBearerToken(request, { allowQueryToken: wantsEventStream(request) });
+      const auth = await authenticateRequest(services, request);
       return {
         services,
-        auth: await authenticate(services, token),
+        auth,
+        viewer: auth.request.viewer,
+        subscriber: auth.stream.viewer,
         client: readRequestInfo(request, { req, clientIp }, config.trustProxy),
         signal: request.signal,
-        authenticatedAt,
       };
     },
   });
@@ -81,7 +81,12 @@ export function createApp(services: Services): App {
       response.headers.set('connection', 'close');
       return response;
     }
-    return graphql ? yoga.fetch(limited, serverContext) : rest(limited, serverContext);
+    if (!graphql) return rest(limited, serverContext);
+    // CSRF: a POST must be JSON, which no cross-site form can send without a
+    // preflight. (Yoga's CSRF-prevention plugin would also refuse the GET an
+    // EventSource makes for a subscription, which cannot add headers.)
+    if (request.method === 'POST' && !isJsonContentType(limited)) return graphqlError(unsupportedMediaType());
+    return yoga.fetch(limited, serverContext);
   };
 
   const handler = withRequestLog(withSecurityHeaders(withCors(route, config.corsOrigins), config), log);

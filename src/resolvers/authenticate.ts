@@ -1,4 +1,4 @@
-import { type AppError, isUnavailableError, serviceUnavailable, unauthenticated } from '../errors.js';
+import { type AppError, isUnavailableError, serviceUnavailable } from '../errors.js';
 import { isActive } from '../models/session.js';
 import type { Services } from '../services.js';
 import { verifyToken } from '../token.js';
@@ -62,10 +62,4 @@ function touch(services: Services, sessionId: string): void {
   services.models.Session.updateOne({ sessionId, revokedAt: null }, { $set: { lastActivity: new Date() } })
     .exec()
     .catch((error: unknown) => services.log.warn({ err: (error as Error).message }, 'lastActivity write failed'));
-}
-
-/** For fields and routes that need a signed-in caller: the viewer, or the reason there is none. */
-export function requireViewer(auth: Auth): Viewer {
-  if (auth.viewer) return auth.viewer;
-  throw auth.error ?? unauthenticated();
 }

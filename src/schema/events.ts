@@ -1,5 +1,4 @@
 import { REVOCATION_REASONS } from '../models/session.js';
-import { requireViewer } from '../resolvers/authenticate.js';
 import { sessionRevokedEvents } from '../resolvers/session-events.js';
 import type { SessionRevokedEvent } from '../resolvers/views.js';
 import { builder } from './builder.js';
@@ -16,11 +15,11 @@ const SessionRevokedEventRef = builder.objectRef<SessionRevokedEvent>('SessionRe
 });
 
 builder.subscriptionField('sessionRevoked', (t) =>
-  t.field({
+  t.withAuth({ subscriber: true }).field({
     type: SessionRevokedEventRef,
     description: "Every revocation of the user's sessions, in order, ending after the subscriber's own.",
     subscribe: (_root, _args, ctx) =>
-      sessionRevokedEvents(ctx.services, requireViewer(ctx.auth), ctx.authenticatedAt, ctx.signal),
+      sessionRevokedEvents(ctx.services, ctx.subscriber, ctx.auth.authenticatedAt, ctx.signal),
     resolve: (event) => event,
   }),
 );
