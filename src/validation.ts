@@ -27,7 +27,7 @@ const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/;
 // display as something else ("gpj.exe" shown as "exe.jpg"). Plain RTL text needs none of them.
 const BIDI_CONTROLS = /[\u202a-\u202e\u2066-\u2069]/;
 // Characters that print as nothing: a value made only of them (and spaces) is empty to a reader.
-const INVISIBLE = /[\s\u200b-\u200f\u2060-\u2064\u180e\ufeff\u00ad\u034f\u061c]/gu;
+const INVISIBLE = /[\s\u200b-\u200f\u2060-\u2064\u180e\ufeff\u00ad\u061c]/gu;
 // A surrogate half without its other half: a JS string can hold one, UTF-8 cannot encode it.
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 // Deliberately simple: one @, no spaces, a dot in the domain. Deliverability is the mail server's call.
