@@ -42,9 +42,13 @@ export async function authenticate(services: Services, token: string | null): Pr
   }
 
   try {
-    const session = await models.Session.findOne({ sessionId: claims.sessionId }).lean();
+    // The account too: a session whose account is gone counts as revoked.
+    const [session, account] = await Promise.all([
+      models.Session.findOne({ sessionId: claims.sessionId }).lean(),
+      models.User.exists({ _id: claims.userId }),
+    ]);
     const ttlMs = claims.expiresAt.getTime() - Date.now();
-    if (!session || session.userId.toHexString() !== claims.userId || !isActive(session)) {
+    if (!session || !account || session.userId.toHexString() !== claims.userId || !isActive(session)) {
       await cache.fill(claims.sessionId, { state: 'revoked' }, ttlMs).catch(() => {});
       return ANONYMOUS;
     }
