@@ -11,9 +11,8 @@ import { jsonSchemaOf, type Json, type JsonSchema } from './shapes.js';
 const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
 const jsonContent = (schema: JsonSchema): Json => ({ 'application/json': { schema } });
 
-/** The error body for one status: only the codes ERROR_STATUS maps to it. */
-function errorResponse(status: number, description: string): Json {
-  const codes = (Object.keys(ERROR_STATUS) as ErrorCode[]).filter((code) => ERROR_STATUS[code] === status);
+/** The error body for one status: the codes ERROR_STATUS maps to it, unless the status is more precise than the code's. */
+function errorResponse(status: number, description: string, codes = (Object.keys(ERROR_STATUS) as ErrorCode[]).filter((code) => ERROR_STATUS[code] === status)): Json {
   const headers: { [name: string]: Json } = {};
   if (status === 401) headers['WWW-Authenticate'] = { schema: { type: 'string' }, description: '`Bearer realm="logout-all"`' };
   if (status === 429) headers['Retry-After'] = { schema: { type: 'integer' }, description: 'Seconds to wait before trying again.' };
@@ -56,6 +55,7 @@ const AUTH_ERRORS = {
 const BODY_ERRORS = {
   '400': errorResponse(400, 'A missing or invalid field, a wrong type, or malformed JSON (`BAD_USER_INPUT`).'),
   '413': errorResponse(413, 'Body over 100 kB (`PAYLOAD_TOO_LARGE`).'),
+  '415': errorResponse(415, 'A body not sent as `application/json` (`BAD_USER_INPUT`).', ['BAD_USER_INPUT']),
 };
 
 const bearer = [{ bearer: [] }];
@@ -77,7 +77,7 @@ const EVENTS_DESCRIPTION = `Server-Sent Events. A bad or revoked token gets a 40
 - Every event has an \`id:\`, a counter per connection starting at 1.
 - A comment line \`: ping\` every \`SSE_HEARTBEAT_MS\` (default 15000).
 
-The token may come from \`Authorization: Bearer\` or \`?token=\` (a browser EventSource cannot set headers).`;
+The token may come from \`Authorization: Bearer\` or \`?token=\` (a browser EventSource cannot set headers); this is the only route that takes \`?token=\`.`;
 
 /** Built once per process: it depends only on the code. */
 let document: Json | undefined;

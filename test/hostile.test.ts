@@ -129,12 +129,12 @@ describe('hostile requests get their contract code and a 4xx', () => {
   });
 
   it('invalid UTF-8 in a body is BAD_USER_INPUT on both APIs', async () => {
-    const bad = (json: string): Uint8Array => {
+    const bad = (json: string): Uint8Array<ArrayBuffer> => {
       const [before, after] = json.split('BAD') as [string, string];
-      return Buffer.concat([Buffer.from(before), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from(after)]);
+      return new Uint8Array(Buffer.concat([Buffer.from(before), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from(after)]));
     };
     const input = `{"name": "BAD", "email": "utf8.${randomUUID()}@example.com", "password": "${PASSWORD}"}`;
-    const post = (url: string, body: Uint8Array) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const post = (url: string, body: Uint8Array<ArrayBuffer>) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
     const restAnswer = await post(`${server.url}/api/auth/register`, bad(input));
     expect(restAnswer.status).toBe(400);
     expect(await restAnswer.json()).toEqual({ error: { code: 'BAD_USER_INPUT', message: 'request body must be UTF-8 encoded JSON' } });
