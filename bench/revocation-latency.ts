@@ -16,7 +16,7 @@
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { createClient } from 'graphql-sse';
-import { createHttpServer } from '../src/http-hygiene.js';
+import { createHttpServer } from '../src/http/node-server.js';
 import { login, register } from '../src/resolvers/auth.js';
 import { createApp } from '../src/server.js';
 import { isEvent, openEventStream } from '../test/support/sse.js';

@@ -15,11 +15,11 @@
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { isActive } from '../src/models/session.js';
-import { authenticate } from '../src/resolvers/authenticate.js';
+import { authenticate } from '../src/auth/authenticate.js';
 import { register } from '../src/resolvers/auth.js';
-import { createHttpServer } from '../src/http-hygiene.js';
+import { createHttpServer } from '../src/http/node-server.js';
 import { createApp } from '../src/server.js';
-import { verifyToken } from '../src/token.js';
+import { verifyToken } from '../src/auth/token.js';
 import { benchServices } from './support.js';
 
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 2000);

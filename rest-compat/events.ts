@@ -1,6 +1,7 @@
+import type { Viewer } from '../src/auth/viewer.js';
 import { sessionRevokedEvents } from '../src/resolvers/session-events.js';
-import type { Viewer } from '../src/resolvers/views.js';
 import type { Services } from '../src/services.js';
+// Deliberate: REST bodies are shaped from the GraphQL types (one field list for both APIs, API.md).
 import { toJson } from './shapes.js';
 
 const encoder = new TextEncoder();

@@ -1,7 +1,7 @@
 import { notFound } from '../src/errors.js';
-import type { ServerContext } from '../src/request-info.js';
+import type { ServerContext } from '../src/http/handler.js';
 import type { Services } from '../src/services.js';
-import { errorResponse } from './http.js';
+import { errorResponse } from '../src/http/responses.js';
 import { routes, type Route } from './routes.js';
 
 export { routes } from './routes.js';

@@ -1,14 +1,31 @@
 import { login, register } from '../src/resolvers/auth.js';
-import { authenticateRequest, requireViewer, type Transport } from '../src/credentials.js';
+import { authenticateRequest, requireViewer, type Transport } from '../src/auth/credentials.js';
 import { me } from '../src/resolvers/me.js';
 import { listSessions, logout, logoutAll, revokeSession } from '../src/resolvers/sessions.js';
-import type { Viewer } from '../src/resolvers/views.js';
-import { readRequestInfo, type ServerContext } from '../src/request-info.js';
+import type { Viewer } from '../src/auth/viewer.js';
+import type { ServerContext } from '../src/http/handler.js';
+import { readRequestInfo } from '../src/http/request-info.js';
+import { json } from '../src/http/responses.js';
 import type { Services } from '../src/services.js';
 import { streamSessionEvents } from './events.js';
-import { json, readJsonObject } from './http.js';
-import { openApiDocument } from './openapi.js';
-import { toJson } from './shapes.js';
+import { readJsonObject } from './http.js';
+import {
+  AUTH_ERRORS,
+  bearer,
+  body,
+  BODY_ERRORS,
+  COMMON_ERRORS,
+  errorDoc,
+  EVENTS_DESCRIPTION,
+  INPUT_RULES,
+  ok,
+  openApiDocument,
+  propertiesOf,
+  ref,
+  SUCCESS,
+} from './openapi.js';
+// Deliberate: REST bodies are shaped from the GraphQL types (one field list for both APIs, API.md).
+import { jsonSchemaOf, toJson, type Json } from './shapes.js';
 
 export type Method = 'GET' | 'POST' | 'DELETE';
 
@@ -24,6 +41,8 @@ export interface Route {
   method: Method;
   /** `/api/auth/sessions/:id`: literal segments and `:name` parameters. */
   path: string;
+  /** Its operation in GET /api/openapi.json, which is built from this table. */
+  doc: Json;
   handle: (c: RouteContext) => Promise<Response> | Response;
 }
 
@@ -55,18 +74,53 @@ export const routes: readonly Route[] = [
   {
     method: 'POST',
     path: '/api/auth/register',
+    doc: {
+    operationId: 'register',
+    summary: 'Create an account and its first session',
+    description: INPUT_RULES,
+    security: [],
+    requestBody: body(ref('RegisterInput'), true),
+    responses: {
+      '201': ok('The new account, its first session and that session\'s token.', ref('AuthPayload')),
+      ...BODY_ERRORS,
+      '409': errorDoc(409, 'The email is already in use (`EMAIL_TAKEN`).'),
+      '429': errorDoc(429, 'Too many attempts (`RATE_LIMITED`).'),
+      ...COMMON_ERRORS,
+    },
+  },
     handle: async (c) =>
       json(201, toJson('AuthPayload', await register(c.services, await readJsonObject(c.request), requestInfo(c)))),
   },
   {
     method: 'POST',
     path: '/api/auth/login',
+    doc: {
+    operationId: 'login',
+    summary: 'Open a new session',
+    description: 'Wrong email and wrong password get the same answer. ' + INPUT_RULES,
+    security: [],
+    requestBody: body(ref('LoginInput'), true),
+    responses: {
+      '200': ok('The new session and its token.', ref('AuthPayload')),
+      ...BODY_ERRORS,
+      '401': errorDoc(401, 'Wrong email or password (`INVALID_CREDENTIALS`).'),
+      '429': errorDoc(429, 'Too many attempts (`RATE_LIMITED`).'),
+      ...COMMON_ERRORS,
+    },
+  },
     handle: async (c) =>
       json(200, toJson('AuthPayload', await login(c.services, await readJsonObject(c.request), requestInfo(c)))),
   },
   {
     method: 'POST',
     path: '/api/auth/logout',
+    doc: {
+    operationId: 'logout',
+    summary: 'Revoke the caller\'s session',
+    description: 'The user\'s other event listeners get `session-revoked` with reason `LOGOUT`.',
+    security: bearer,
+    responses: { '200': ok('Signed out.', SUCCESS), ...AUTH_ERRORS },
+  },
     handle: authenticated('request', async (c, viewer) => {
       await logout(c.services, viewer);
       return json(200, { success: true });
@@ -75,6 +129,26 @@ export const routes: readonly Route[] = [
   {
     method: 'POST',
     path: '/api/auth/logout-all',
+    doc: {
+    operationId: 'logoutAll',
+    summary: 'Revoke every session of the user',
+    description: 'Each listener gets `session-revoked` with reason `LOGOUT_ALL`; `exceptCurrent: true` keeps the caller signed in.',
+    security: bearer,
+    requestBody: body(
+      { type: 'object', properties: { exceptCurrent: { type: 'boolean', default: false } } },
+      false,
+    ),
+    responses: {
+      '200': ok('What was revoked.', {
+        type: 'object',
+        required: ['success', 'revokedCount', 'revokedSessionIds'],
+        additionalProperties: false,
+        properties: { success: { const: true }, ...propertiesOf(jsonSchemaOf('LogoutAllPayload')) },
+      }),
+      ...BODY_ERRORS,
+      ...AUTH_ERRORS,
+    },
+  },
     handle: authenticated('request', async (c, viewer) => {
       const body = await readJsonObject(c.request);
       const result = await logoutAll(c.services, viewer, { exceptCurrent: body.exceptCurrent });
@@ -84,6 +158,20 @@ export const routes: readonly Route[] = [
   {
     method: 'GET',
     path: '/api/auth/sessions',
+    doc: {
+    operationId: 'listSessions',
+    summary: 'The caller\'s active sessions, newest first',
+    security: bearer,
+    responses: {
+      '200': ok('Active sessions; `current` marks the caller\'s.', {
+        type: 'object',
+        required: ['sessions'],
+        additionalProperties: false,
+        properties: { sessions: { type: 'array', items: ref('Session') } },
+      }),
+      ...AUTH_ERRORS,
+    },
+  },
     handle: authenticated('request', async (c, viewer) => {
       const sessions = await listSessions(c.services, viewer);
       return json(200, { sessions: sessions.map((s) => toJson('Session', s)) });
@@ -92,6 +180,19 @@ export const routes: readonly Route[] = [
   {
     method: 'DELETE',
     path: '/api/auth/sessions/:id',
+    doc: {
+    operationId: 'revokeSession',
+    summary: 'Revoke one of the caller\'s own sessions',
+    description: 'Listeners get `session-revoked` with reason `REVOKED`.',
+    security: bearer,
+    parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }],
+    responses: {
+      '200': ok('Revoked.', SUCCESS),
+      '400': errorDoc(400, 'Not a session id (`BAD_USER_INPUT`).'),
+      '404': errorDoc(404, 'Not an active session of the caller, whoever owns it (`NOT_FOUND`).'),
+      ...AUTH_ERRORS,
+    },
+  },
     handle: authenticated('request', async (c, viewer) => {
       await revokeSession(c.services, viewer, c.params.id);
       return json(200, { success: true });
@@ -100,16 +201,50 @@ export const routes: readonly Route[] = [
   {
     method: 'GET',
     path: '/api/auth/me',
+    doc: {
+    operationId: 'me',
+    summary: 'The signed-in user',
+    security: bearer,
+    responses: {
+      '200': ok('The user.', {
+        type: 'object',
+        required: ['user'],
+        additionalProperties: false,
+        properties: { user: ref('User') },
+      }),
+      ...AUTH_ERRORS,
+    },
+  },
     handle: authenticated('request', async (c, viewer) => json(200, { user: toJson('User', await me(c.services, viewer)) })),
   },
   {
     method: 'GET',
     path: '/api/auth/events',
+    doc: {
+    operationId: 'events',
+    summary: 'Revocations of the user\'s sessions, as Server-Sent Events',
+    description: EVENTS_DESCRIPTION,
+    security: [{ bearer: [] }, { queryToken: [] }],
+    responses: {
+      '200': {
+        description: 'An event stream.',
+        content: { 'text/event-stream': { schema: { type: 'string' } } },
+        'x-sse-events': { connected: ref('ConnectedEvent'), 'session-revoked': ref('SessionRevokedEvent') },
+      },
+      ...AUTH_ERRORS,
+    },
+  },
     handle: authenticated('stream', (c, viewer, authenticatedAt) => streamSessionEvents(c.services, c.request, viewer, authenticatedAt)),
   },
   {
     method: 'GET',
     path: '/api/openapi.json',
-    handle: () => json(200, openApiDocument(), { 'cache-control': 'public, max-age=300' }),
+    doc: {
+    operationId: 'openApi',
+    summary: 'This document',
+    security: [],
+    responses: { '200': ok('OpenAPI 3.1.', { type: 'object', required: ['openapi', 'paths'] }) },
+  },
+    handle: () => json(200, openApiDocument(routes), { 'cache-control': 'public, max-age=300' }),
   },
 ];

@@ -40,7 +40,7 @@ function serialize(type: GraphQLOutputType, value: unknown, path: string): Json 
     if (!Array.isArray(value)) throw new Error(`REST shape: ${path} is not a list`);
     return value.map((item, i) => serialize(type.ofType, item, `${path}[${i}]`));
   }
-  // Scalars and enums go through the same serializers GraphQL uses (DateTime → ISO string).
+  // Scalars and enums go through the same serializers GraphQL uses (DateTime → a Date, which JSON writes as its ISO string).
   if (isScalarType(type) || isEnumType(type)) return type.serialize(value) as Json;
   if (isObjectType(type)) {
     const source = value as Record<string, unknown>;

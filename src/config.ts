@@ -19,7 +19,7 @@ export interface Config {
   /** `['*']` allows any origin. */
   corsOrigins: string[];
   sseHeartbeatMs: number;
-  /** Sign-in throttling (src/rate-limit.ts): failures per window by account+address, account, address. */
+  /** Sign-in throttling (src/auth/rate-limit.ts): failures per window by account+address, account, address. */
   rateLimit: { windowMs: number; perAccountAddress: number; perAccount: number; perIp: number };
   /** Take the client address from X-Forwarded-For (only behind a proxy that sets it). */
   trustProxy: boolean;
@@ -65,145 +65,175 @@ function isUrlWithScheme(value: string, schemes: string[]): boolean {
   }
 }
 
+/** What is wrong with a variable's text, reported as "NAME: reason". */
+class Invalid {
+  constructor(readonly reason: string) {}
+}
+
+/** What a setting's parse and default may depend on. */
+interface Mode {
+  nodeEnv: Config['nodeEnv'];
+  production: boolean;
+}
+
+/** One environment variable: how to read it, what it is when unset, and whether production insists on it. */
+interface Setting<T> {
+  name: string;
+  parse: (raw: string, mode: Mode) => T | Invalid;
+  default: (mode: Mode) => T;
+  /** The problem reported when it is unset in production; absent: optional everywhere. */
+  requiredInProduction?: string;
+}
+
+const integer =
+  (min: number, max: number, unit = '') =>
+  (raw: string): number | Invalid =>
+    parseInteger(raw, min, max) ?? new Invalid(`must be a whole number${unit} from ${min} to ${max} (got "${raw}")`);
+
+const duration =
+  (examples: string) =>
+  (raw: string): number | Invalid =>
+    parseDurationSeconds(raw) ?? new Invalid(`must be a duration such as ${examples} (got "${raw}")`);
+
+const url =
+  (schemes: string[], reason: string) =>
+  (raw: string): string | Invalid =>
+    isUrlWithScheme(raw, schemes) ? raw : new Invalid(reason);
+
+const oneOf =
+  <T extends string>(values: readonly T[], list: string) =>
+  (raw: string): T | Invalid =>
+    (values as readonly string[]).includes(raw) ? (raw as T) : new Invalid(`must be ${list} (got "${raw}")`);
+
+const boolean = (raw: string): boolean | Invalid =>
+  /^(1|true|yes)$/i.test(raw) ? true : /^(0|false|no)$/i.test(raw) ? false : new Invalid(`must be true or false (got "${raw}")`);
+
+const NODE_ENV: Setting<Config['nodeEnv']> = {
+  name: 'NODE_ENV',
+  parse: oneOf(['development', 'production', 'test'], 'development, production or test'),
+  default: () => 'development',
+};
+
+/** The settings read after NODE_ENV, in the order their problems are reported. */
+interface Values {
+  port: number;
+  jwtSecret: string | undefined;
+  jwtExpiresInSeconds: number;
+  mongodbUri: string | undefined;
+  redisUrl: string | undefined;
+  bcryptRounds: number;
+  corsOrigins: string[];
+  sseHeartbeatMs: number;
+  rateLimitWindowMs: number;
+  rateLimitPerAccountAddress: number;
+  rateLimitPerAccount: number;
+  rateLimitPerIp: number;
+  trustProxy: boolean;
+  graphiql: boolean;
+  introspection: boolean;
+  logLevel: string;
+  serverId: string;
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** The configuration table of API.md, one row per variable. */
+const SETTINGS: { [K in keyof Values]: Setting<Values[K]> } = {
+  port: { name: 'PORT', parse: integer(0, 65535), default: () => 3001 },
+  jwtSecret: {
+    name: 'JWT_SECRET',
+    parse: (raw, { production }) =>
+      production && raw.length < 32 ? new Invalid(`must be at least 32 characters in production (got ${raw.length})`) : raw,
+    // Unset outside production: a random secret for this process (loadConfig generates it).
+    default: () => undefined,
+    requiredInProduction: 'required in production (at least 32 characters)',
+  },
+  jwtExpiresInSeconds: { name: 'JWT_EXPIRES_IN', parse: duration('7d, 12h, 30m or 3600'), default: () => 7 * 86400 },
+  mongodbUri: {
+    name: 'MONGODB_URI',
+    parse: url(['mongodb:', 'mongodb+srv:'], 'must be a mongodb:// or mongodb+srv:// URI'),
+    default: () => undefined,
+    requiredInProduction: 'required in production',
+  },
+  redisUrl: {
+    name: 'REDIS_URL',
+    parse: url(['redis:', 'rediss:'], 'must be a redis:// or rediss:// URL'),
+    default: () => undefined,
+    requiredInProduction: 'required in production',
+  },
+  // Below 4 bcrypt refuses; above 15 a login takes seconds and invites denial of service.
+  bcryptRounds: { name: 'BCRYPT_ROUNDS', parse: integer(4, 15), default: () => 10 },
+  corsOrigins: {
+    name: 'CORS_ORIGINS',
+    parse: (raw) => {
+      const origins = raw.split(',').map((o) => o.trim()).filter(Boolean);
+      const bad = origins.filter((o) => o !== '*' && !isUrlWithScheme(o, ['http:', 'https:']));
+      if (bad.length > 0) return new Invalid(`each origin must be * or an http(s) URL (bad: ${bad.join(', ')})`);
+      return origins.map((o) => (o === '*' ? o : new URL(o).origin));
+    },
+    default: ({ production }) => (production ? [] : ['*']),
+  },
+  sseHeartbeatMs: { name: 'SSE_HEARTBEAT_MS', parse: integer(10, 3_600_000, ' of milliseconds'), default: () => 15000 },
+  rateLimitWindowMs: {
+    name: 'RATE_LIMIT_WINDOW',
+    parse: (raw) => {
+      const seconds = duration('15m or 900')(raw);
+      return seconds instanceof Invalid ? seconds : seconds * 1000;
+    },
+    default: () => 15 * 60_000,
+  },
+  rateLimitPerAccountAddress: { name: 'RATE_LIMIT_PER_ACCOUNT_ADDRESS', parse: integer(1, 1_000_000), default: () => 5 },
+  rateLimitPerAccount: { name: 'RATE_LIMIT_PER_ACCOUNT', parse: integer(1, 1_000_000), default: () => 20 },
+  rateLimitPerIp: { name: 'RATE_LIMIT_PER_IP', parse: integer(1, 1_000_000), default: () => 100 },
+  trustProxy: { name: 'TRUST_PROXY', parse: boolean, default: () => false },
+  // Both map the API for a visitor: on for developers, off in production unless the operator says so.
+  graphiql: { name: 'GRAPHIQL', parse: boolean, default: ({ production }) => !production },
+  introspection: { name: 'INTROSPECTION', parse: boolean, default: ({ production }) => !production },
+  logLevel: {
+    name: 'LOG_LEVEL',
+    parse: oneOf(LOG_LEVELS, `one of ${LOG_LEVELS.join(', ')}`),
+    default: ({ nodeEnv }) => (nodeEnv === 'test' ? 'silent' : 'info'),
+  },
+  serverId: { name: 'SERVER_ID', parse: (raw) => raw, default: () => hostname() },
+};
+
+/** One variable's value; a problem is recorded and the default stands in, so every problem is found in one pass. */
+function read<T>(setting: Setting<T>, env: Env, mode: Mode, problems: string[]): T {
+  const raw = env[setting.name]?.trim();
+  if (!raw) {
+    if (mode.production && setting.requiredInProduction) problems.push(`${setting.name}: ${setting.requiredInProduction}`);
+    return setting.default(mode);
+  }
+  const parsed = setting.parse(raw, mode);
+  if (!(parsed instanceof Invalid)) return parsed;
+  problems.push(`${setting.name}: ${parsed.reason}`);
+  return setting.default(mode);
+}
+
 /**
  * Reads the configuration table of API.md. Collects every problem before
  * failing so that one start-up shows all of them, one line per variable.
  */
 export function loadConfig(env: Env = process.env): Config {
   const problems: string[] = [];
-  const get = (name: string): string | undefined => {
-    const v = env[name];
-    return v === undefined || v.trim() === '' ? undefined : v.trim();
-  };
-
-  const nodeEnvRaw = get('NODE_ENV') ?? 'development';
-  let nodeEnv: Config['nodeEnv'] = 'development';
-  if (nodeEnvRaw === 'development' || nodeEnvRaw === 'production' || nodeEnvRaw === 'test') {
-    nodeEnv = nodeEnvRaw;
-  } else {
-    problems.push(`NODE_ENV: must be development, production or test (got "${nodeEnvRaw}")`);
+  const nodeEnv = read(NODE_ENV, env, { nodeEnv: 'development', production: false }, problems);
+  const mode: Mode = { nodeEnv, production: nodeEnv === 'production' };
+  const values = {} as Record<keyof Values, unknown>;
+  for (const key of Object.keys(SETTINGS) as Array<keyof Values>) {
+    values[key] = read<unknown>(SETTINGS[key], env, mode, problems);
   }
-  const production = nodeEnv === 'production';
-
-  let port = 3001;
-  const portRaw = get('PORT');
-  if (portRaw !== undefined) {
-    const parsed = parseInteger(portRaw, 0, 65535);
-    if (parsed === null) problems.push(`PORT: must be a whole number from 0 to 65535 (got "${portRaw}")`);
-    else port = parsed;
-  }
-
-  let jwtSecret = get('JWT_SECRET');
-  let jwtSecretGenerated = false;
-  if (jwtSecret === undefined) {
-    if (production) problems.push('JWT_SECRET: required in production (at least 32 characters)');
-    jwtSecret = randomBytes(48).toString('base64url');
-    jwtSecretGenerated = true;
-  } else if (production && jwtSecret.length < 32) {
-    problems.push(`JWT_SECRET: must be at least 32 characters in production (got ${jwtSecret.length})`);
-  }
-
-  let jwtExpiresInSeconds = 7 * 86400;
-  const expiresRaw = get('JWT_EXPIRES_IN');
-  if (expiresRaw !== undefined) {
-    const parsed = parseDurationSeconds(expiresRaw);
-    if (parsed === null) problems.push(`JWT_EXPIRES_IN: must be a duration such as 7d, 12h, 30m or 3600 (got "${expiresRaw}")`);
-    else jwtExpiresInSeconds = parsed;
-  }
-
-  const mongodbUri = get('MONGODB_URI');
-  if (mongodbUri !== undefined && !isUrlWithScheme(mongodbUri, ['mongodb:', 'mongodb+srv:'])) {
-    problems.push('MONGODB_URI: must be a mongodb:// or mongodb+srv:// URI');
-  } else if (mongodbUri === undefined && production) {
-    problems.push('MONGODB_URI: required in production');
-  }
-
-  const redisUrl = get('REDIS_URL');
-  if (redisUrl !== undefined && !isUrlWithScheme(redisUrl, ['redis:', 'rediss:'])) {
-    problems.push('REDIS_URL: must be a redis:// or rediss:// URL');
-  } else if (redisUrl === undefined && production) {
-    problems.push('REDIS_URL: required in production');
-  }
-
-  let bcryptRounds = 10;
-  const roundsRaw = get('BCRYPT_ROUNDS');
-  if (roundsRaw !== undefined) {
-    // Below 4 bcrypt refuses; above 15 a login takes seconds and invites denial of service.
-    const parsed = parseInteger(roundsRaw, 4, 15);
-    if (parsed === null) problems.push(`BCRYPT_ROUNDS: must be a whole number from 4 to 15 (got "${roundsRaw}")`);
-    else bcryptRounds = parsed;
-  }
-
-  let corsOrigins = production ? [] : ['*'];
-  const corsRaw = get('CORS_ORIGINS');
-  if (corsRaw !== undefined) {
-    const origins = corsRaw.split(',').map((o) => o.trim()).filter(Boolean);
-    const bad = origins.filter((o) => o !== '*' && !isUrlWithScheme(o, ['http:', 'https:']));
-    if (bad.length > 0) problems.push(`CORS_ORIGINS: each origin must be * or an http(s) URL (bad: ${bad.join(', ')})`);
-    else corsOrigins = origins.map((o) => (o === '*' ? o : new URL(o).origin));
-  }
-
-  let sseHeartbeatMs = 15000;
-  const heartbeatRaw = get('SSE_HEARTBEAT_MS');
-  if (heartbeatRaw !== undefined) {
-    const parsed = parseInteger(heartbeatRaw, 10, 3_600_000);
-    if (parsed === null) problems.push(`SSE_HEARTBEAT_MS: must be a whole number of milliseconds from 10 to 3600000 (got "${heartbeatRaw}")`);
-    else sseHeartbeatMs = parsed;
-  }
-
-  const rateLimit = { windowMs: 15 * 60_000, perAccountAddress: 5, perAccount: 20, perIp: 100 };
-  const windowRaw = get('RATE_LIMIT_WINDOW');
-  if (windowRaw !== undefined) {
-    const parsed = parseDurationSeconds(windowRaw);
-    if (parsed === null) problems.push(`RATE_LIMIT_WINDOW: must be a duration such as 15m or 900 (got "${windowRaw}")`);
-    else rateLimit.windowMs = parsed * 1000;
-  }
-  for (const [name, field] of [
-    ['RATE_LIMIT_PER_ACCOUNT_ADDRESS', 'perAccountAddress'],
-    ['RATE_LIMIT_PER_ACCOUNT', 'perAccount'],
-    ['RATE_LIMIT_PER_IP', 'perIp'],
-  ] as const) {
-    const raw = get(name);
-    if (raw === undefined) continue;
-    const parsed = parseInteger(raw, 1, 1_000_000);
-    if (parsed === null) problems.push(`${name}: must be a whole number from 1 to 1000000 (got "${raw}")`);
-    else rateLimit[field] = parsed;
-  }
-
-  const boolean = (name: string, fallback: boolean): boolean => {
-    const raw = get(name);
-    if (raw === undefined) return fallback;
-    if (/^(1|true|yes)$/i.test(raw)) return true;
-    if (!/^(0|false|no)$/i.test(raw)) problems.push(`${name}: must be true or false (got "${raw}")`);
-    return false;
-  };
-  const trustProxy = boolean('TRUST_PROXY', false);
-  // Both map the API for a visitor: on for developers, off in production unless the operator says so.
-  const graphiql = boolean('GRAPHIQL', !production);
-  const introspection = boolean('INTROSPECTION', !production);
-
-  const logLevel = get('LOG_LEVEL') ?? (nodeEnv === 'test' ? 'silent' : 'info');
-  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
-    problems.push(`LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent (got "${logLevel}")`);
-  }
-
+  const { jwtSecret, rateLimitWindowMs, rateLimitPerAccountAddress, rateLimitPerAccount, rateLimitPerIp, ...rest } = values as Values;
   if (problems.length > 0) throw new ConfigError(problems);
   return {
-    port,
+    ...rest,
     nodeEnv,
-    jwtSecret,
-    jwtSecretGenerated,
-    jwtExpiresInSeconds,
-    mongodbUri,
-    redisUrl,
-    serverId: get('SERVER_ID') ?? hostname(),
-    bcryptRounds,
-    corsOrigins,
-    sseHeartbeatMs,
-    rateLimit,
-    trustProxy,
-    graphiql,
-    introspection,
-    logLevel,
+    jwtSecret: jwtSecret ?? randomBytes(48).toString('base64url'),
+    jwtSecretGenerated: jwtSecret === undefined,
+    rateLimit: {
+      windowMs: rateLimitWindowMs,
+      perAccountAddress: rateLimitPerAccountAddress,
+      perAccount: rateLimitPerAccount,
+      perIp: rateLimitPerIp,
+    },
   };
 }

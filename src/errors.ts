@@ -1,5 +1,3 @@
-import { GraphQLError } from 'graphql';
-
 /** The closed set of error codes of API.md, each with the HTTP status REST answers. */
 export const ERROR_STATUS = {
   BAD_USER_INPUT: 400,
@@ -28,36 +26,27 @@ const DEFAULT_MESSAGES: Record<ErrorCode, string> = {
 };
 
 /**
- * An error a client is meant to see. It is a GraphQLError so that Yoga's
- * masking lets it through with `extensions.code`; anything else thrown is
- * masked as INTERNAL_SERVER_ERROR.
+ * An error a client is meant to see./**
+ * An error a client is meant to see, as a plain value with its contract code.
+ * It knows nothing of GraphQL or HTTP: src/graphql/error-codes.ts turns it into
+ * a GraphQLError, and `httpErrorOf` below into a status and headers.
  */
-export class AppError extends GraphQLError {
+export class AppError extends Error {
+  override readonly name = 'AppError';
   readonly code: ErrorCode;
+  /** The input field at fault, for BAD_USER_INPUT. */
+  readonly field: string | undefined;
   /** Seconds, for RATE_LIMITED. */
   readonly retryAfter: number | undefined;
-  /** The HTTP status, when it is more precise than the code's (415 for a BAD_USER_INPUT media type). */
-  readonly #status: number | undefined;
+  /** The HTTP status, where HTTP has a more precise one than the code's (415 for a BAD_USER_INPUT media type). */
+  readonly status: number | undefined;
 
   constructor(code: ErrorCode, message?: string, options: { field?: string; retryAfter?: number; status?: number } = {}) {
-    const extensions: Record<string, unknown> = { code };
-    if (options.field !== undefined) extensions.field = options.field;
-    if (options.retryAfter !== undefined) {
-      extensions.retryAfter = options.retryAfter;
-      // Yoga turns `extensions.http` into the response's status and headers (and strips it from the body).
-      extensions.http = { status: ERROR_STATUS[code], headers: { 'Retry-After': String(options.retryAfter) } };
-    } else if (options.status !== undefined) {
-      extensions.http = { status: options.status };
-    }
-    super(message ?? DEFAULT_MESSAGES[code], { extensions });
-    // `name` stays 'GraphQLError': Yoga's masking recognises client errors by it.
+    super(message ?? DEFAULT_MESSAGES[code]);
     this.code = code;
+    this.field = options.field;
     this.retryAfter = options.retryAfter;
-    this.#status = options.status;
-  }
-
-  get status(): number {
-    return this.#status ?? ERROR_STATUS[this.code];
+    this.status = options.status;
   }
 }
 
@@ -88,9 +77,41 @@ export function isUnavailableError(error: unknown): boolean {
   );
 }
 
-/** Turns unreachable dependencies into SERVICE_UNAVAILABLE and leaves everything else alone. */
-export function toAppError(error: unknown): unknown {
+/**
+ * The error a client may see, or null for one it must not (a bug: logged and
+ * masked). The one place that decides "dependency unreachable → SERVICE_UNAVAILABLE".
+ */
+export function toAppError(error: unknown): AppError | null {
   if (error instanceof AppError) return error;
   if (isUnavailableError(error)) return serviceUnavailable();
-  return error;
+  return null;
+}
+
+/** The one rounding rule for "retry after": whole seconds, rounded up, at least one. */
+export function wholeSecondsUp(seconds: number): number {
+  return Math.max(1, Math.ceil(seconds));
+}
+
+/** What an error is over HTTP: the contract's code and message, a status and the headers that go with it. */
+export interface HttpError {
+  status: number;
+  code: ErrorCode;
+  message: string;
+  headers: Record<string, string>;
+}
+
+/**
+ * The one error → HTTP mapping, for REST bodies, GraphQL request errors and
+ * Yoga's `extensions.http` alike (the model is Hono's HTTPException.getResponse()).
+ * An unreachable dependency is SERVICE_UNAVAILABLE; anything else that is not an
+ * AppError is INTERNAL_SERVER_ERROR, with nothing of the original leaking out.
+ */
+export function httpErrorOf(error: unknown): HttpError {
+  const app = toAppError(error) ?? new AppError('INTERNAL_SERVER_ERROR');
+  const status = app.status ?? ERROR_STATUS[app.code];
+  const headers: Record<string, string> = {};
+  // RFC 9110: a 401 names the scheme that would work.
+  if (status === 401) headers['www-authenticate'] = 'Bearer realm="logout-all"';
+  if (app.retryAfter !== undefined) headers['retry-after'] = String(wholeSecondsUp(app.retryAfter));
+  return { status, code: app.code, message: app.message, headers };
 }

@@ -1,4 +1,4 @@
-import { createHttpServer } from './http-hygiene.js';
+import { createHttpServer } from './http/node-server.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createApp } from './server.js';
 import { createServices, StartupError } from './services.js';

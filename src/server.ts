@@ -1,17 +1,19 @@
 import { createServerAdapter, type ServerAdapter } from '@whatwg-node/server';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
-import { errorResponse, json } from '../rest-compat/http.js';
 import { createRestHandler } from '../rest-compat/index.js';
-import { withBodyLimit } from './body-limit.js';
-import { withCors } from './cors.js';
-import { isJsonContentType } from './content-type.js';
-import { AppError, notFound, unsupportedMediaType } from './errors.js';
-import { maskUnexpectedError } from './graphql-error-codes.js';
-import { graphqlPlugins } from './graphql-limits.js';
-import { checkHealth } from './health.js';
-import { withRequestLog, withSecurityHeaders, type Handler } from './http-hygiene.js';
-import { authenticateRequest } from './credentials.js';
-import { readRequestInfo, type ServerContext } from './request-info.js';
+import { authenticateRequest } from './auth/credentials.js';
+import { withBodyLimit } from './http/body-limit.js';
+import { isJsonContentType } from './http/content-type.js';
+import { withCors } from './http/cors.js';
+import { httpErrorOf, notFound, unsupportedMediaType } from './errors.js';
+import { maskUnexpectedError } from './graphql/error-codes.js';
+import { graphqlPlugins } from './graphql/limits.js';
+import { checkHealth } from './http/health.js';
+import type { Handler, ServerContext } from './http/handler.js';
+import { readRequestInfo } from './http/request-info.js';
+import { withRequestLog } from './http/request-log.js';
+import { errorResponse, json } from './http/responses.js';
+import { withSecurityHeaders } from './http/security-headers.js';
 import { schema, type Context } from './schema/index.js';
 import type { Services } from './services.js';
 
@@ -23,7 +25,7 @@ function createGraphQL(services: Services): YogaServerInstance<ServerContext, Co
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
-    // Document limits and the contract's error codes (src/graphql-limits.ts).
+    // Document limits and the contract's error codes (src/graphql/limits.ts).
     plugins: graphqlPlugins(config),
     graphiql: config.graphiql ? { title: 'logout-all', subscriptionsProtocol: 'SSE' } : false,
     maskedErrors: {
@@ -31,7 +33,7 @@ function createGraphQL(services: Services): YogaServerInstance<ServerContext, Co
       isDev: false,
       maskError: maskUnexpectedError,
     },
-    // CORS is answered for every path at once (src/cors.ts).
+    // CORS is answered for every path at once (src/http/cors.ts).
     cors: false,
     logging: {
       debug: (...args: unknown[]) => log.debug({ args: args.map(String) }, 'yoga'),
@@ -39,14 +41,14 @@ function createGraphQL(services: Services): YogaServerInstance<ServerContext, Co
       warn: (...args: unknown[]) => log.warn({ args: args.map(String) }, 'yoga'),
       error: (...args: unknown[]) => log.error({ args: args.map((a) => (a instanceof Error ? a.stack : String(a))) }, 'yoga'),
     },
-    context: async ({ request, req, clientIp }): Promise<Context> => {
+    context: async ({ request, req }): Promise<Context> => {
       const auth = await authenticateRequest(services, request);
       return {
         services,
         auth,
         viewer: auth.request.viewer,
         subscriber: auth.stream.viewer,
-        client: readRequestInfo(request, { req, clientIp }, config.trustProxy),
+        client: readRequestInfo(request, { req }, config.trustProxy),
         signal: request.signal,
       };
     },
@@ -95,6 +97,6 @@ export function createApp(services: Services): App {
 
 /** A request-level failure in GraphQL's shape (`errors` with the contract's code). */
 function graphqlError(error: unknown): Response {
-  const known = error instanceof AppError ? error : new AppError('INTERNAL_SERVER_ERROR');
-  return json(known.status, { errors: [{ message: known.message, extensions: { code: known.code } }] });
+  const { status, code, message, headers } = httpErrorOf(error);
+  return json(status, { errors: [{ message, extensions: { code } }] }, headers);
 }

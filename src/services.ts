@@ -4,8 +4,8 @@ import type { Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { createModels, ensureIndexes, type Models } from './models/index.js';
 import { createMemoryPubSub, createRedisPubSub, type PubSub } from './pubsub.js';
-import { createSignInLimiter, type SignInLimiter } from './rate-limit.js';
-import { createMemorySessionCache, createRedisSessionCache, type SessionCache } from './session-cache.js';
+import { createSignInLimiter, type SignInLimiter } from './auth/rate-limit.js';
+import { createMemorySessionCache, createRedisSessionCache, type SessionCache } from './auth/session-cache.js';
 
 /** Everything a request needs, built once per process (or per test server). */
 export interface Services {
@@ -15,7 +15,7 @@ export interface Services {
   models: Models;
   cache: SessionCache;
   pubsub: PubSub;
-  /** Sign-in and registration throttling (src/rate-limit.ts). */
+  /** Sign-in and registration throttling (src/auth/rate-limit.ts). */
   signInLimiter: SignInLimiter;
   /** null in the embedded development mode. */
   redis: Redis | null;
@@ -97,65 +97,83 @@ async function connectRedis(url: string, name: string, role: 'commands' | 'subsc
   return redis;
 }
 
+/** Undoes what start-up did so far, last step first; every step registers its own undo. */
+type Cleanups = Array<() => Promise<void>>;
+
+/** MongoDB (embedded when MONGODB_URI is unset), connected and indexed. */
+async function openDatabase(
+  config: Config,
+  options: ServiceOptions,
+  log: Logger,
+  cleanups: Cleanups,
+): Promise<Pick<Services, 'connection' | 'models'>> {
+  let uri = config.mongodbUri;
+  if (uri === undefined) {
+    const embedded = await startEmbeddedMongo(log);
+    cleanups.push(embedded.stop);
+    uri = embedded.uri;
+  }
+  const connection = mongoose.createConnection(uri, {
+    dbName: databaseName(uri),
+    serverSelectionTimeoutMS: 5000,
+    autoIndex: false,
+    autoCreate: false,
+    monitorCommands: options.monitorCommands ?? false,
+  });
+  cleanups.push(async () => void (await connection.close()));
+  try {
+    await connection.asPromise();
+  } catch (error) {
+    throw new StartupError(`MONGODB_URI: cannot connect (${error instanceof Error ? error.message : String(error)})`);
+  }
+  const models = createModels(connection);
+  await ensureIndexes(models, log);
+  return { connection, models };
+}
+
+type SharedState = Pick<Services, 'redis' | 'cache' | 'pubsub' | 'signInLimiter'>;
+
+/** Session cache, pub/sub and rate limits shared by every instance through Redis. */
+async function openRedisState(url: string, config: Config, log: Logger, cleanups: Cleanups): Promise<SharedState> {
+  const commands = await connectRedis(url, `logout-all:${config.serverId}`, 'commands');
+  cleanups.push(async () => void commands.disconnect());
+  const subscriber = await connectRedis(url, `logout-all:${config.serverId}:sub`, 'subscriber');
+  cleanups.push(async () => {
+    // QUIT lets UNSUBSCRIBEs already sent get their replies (a dropped one would
+    // be an unhandled rejection in graphql-redis-subscriptions); bounded, as Redis may be down.
+    const quit = subscriber.quit().catch(() => undefined);
+    await Promise.race([quit, new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
+    subscriber.disconnect();
+  });
+  return {
+    redis: commands,
+    cache: createRedisSessionCache(commands),
+    pubsub: createRedisPubSub(commands, subscriber),
+    signInLimiter: createSignInLimiter(config.rateLimit, commands),
+  };
+}
+
+/** The same, in this process only: development with one instance. */
+function inProcessState(config: Config, log: Logger): SharedState {
+  log.warn('REDIS_URL not set: in-process pub/sub and session cache (one instance only)');
+  return { redis: null, cache: createMemorySessionCache(), pubsub: createMemoryPubSub(), signInLimiter: createSignInLimiter(config.rateLimit, null) };
+}
+
 export async function createServices(config: Config, options: ServiceOptions = {}): Promise<Services> {
   const log = options.logger ?? createLogger({ level: config.logLevel, serverId: config.serverId });
   if (config.jwtSecretGenerated) {
     log.warn('JWT_SECRET not set: using a random secret for this process; tokens stop working on restart');
   }
-  const cleanups: Array<() => Promise<void>> = [];
+  const cleanups: Cleanups = [];
   const close = async (): Promise<void> => {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
   };
 
   try {
-    let uri = config.mongodbUri;
-    if (uri === undefined) {
-      const embedded = await startEmbeddedMongo(log);
-      cleanups.push(embedded.stop);
-      uri = embedded.uri;
-    }
-    const connection = mongoose.createConnection(uri, {
-      dbName: databaseName(uri),
-      serverSelectionTimeoutMS: 5000,
-      autoIndex: false,
-      autoCreate: false,
-      monitorCommands: options.monitorCommands ?? false,
-    });
-    cleanups.push(async () => void (await connection.close()));
-    try {
-      await connection.asPromise();
-    } catch (error) {
-      throw new StartupError(`MONGODB_URI: cannot connect (${error instanceof Error ? error.message : String(error)})`);
-    }
-    const models = createModels(connection);
-    await ensureIndexes(models, log);
-
-    let redis: Redis | null = null;
-    let cache: SessionCache;
-    let pubsub: PubSub;
-    if (config.redisUrl !== undefined) {
-      const commands = await connectRedis(config.redisUrl, `logout-all:${config.serverId}`, 'commands');
-      cleanups.push(async () => void commands.disconnect());
-      const subscriber = await connectRedis(config.redisUrl, `logout-all:${config.serverId}:sub`, 'subscriber');
-      cleanups.push(async () => {
-        // QUIT lets UNSUBSCRIBEs already sent get their replies (a dropped one would
-        // be an unhandled rejection in graphql-redis-subscriptions); bounded, as Redis may be down.
-        const quit = subscriber.quit().catch(() => undefined);
-        await Promise.race([quit, new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
-        subscriber.disconnect();
-      });
-      redis = commands;
-      cache = createRedisSessionCache(commands);
-      pubsub = createRedisPubSub(commands, subscriber);
-    } else {
-      log.warn('REDIS_URL not set: in-process pub/sub and session cache (one instance only)');
-      cache = createMemorySessionCache();
-      pubsub = createMemoryPubSub();
-    }
-    cleanups.push(() => pubsub.close());
-    const signInLimiter = createSignInLimiter(config.rateLimit, redis);
-
-    return { config, log, connection, models, cache, pubsub, signInLimiter, redis, startedAt: Date.now(), close };
+    const { connection, models } = await openDatabase(config, options, log, cleanups);
+    const shared = config.redisUrl !== undefined ? await openRedisState(config.redisUrl, config, log, cleanups) : inProcessState(config, log);
+    cleanups.push(() => shared.pubsub.close());
+    return { config, log, connection, models, ...shared, startedAt: Date.now(), close };
   } catch (error) {
     await close();
     throw error;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { CommandStartedEvent } from 'mongodb';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { GRAPHQL_LIMITS } from '../src/graphql-limits.js';
+import { GRAPHQL_LIMITS } from '../src/graphql/limits.js';
 import { badTokens } from './support/bad-tokens.js';
 import { PASSWORD, registerUser, type AuthPayload } from './support/client.js';
 import { useTestServer } from './support/server.js';

@@ -1,6 +1,6 @@
 import { print } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { MAX_BODY_BYTES } from '../src/body-limit.js';
+import { MAX_BODY_BYTES } from '../src/http/body-limit.js';
 import { registerUser } from './support/client.js';
 import { waitForSubscribers } from './support/events.js';
 import { SessionRevokedDocument } from './support/operations.js';

@@ -1,5 +1,5 @@
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { routes } from '../rest-compat/index.js';
 import { useTestServer } from './support/server.js';
 import { isEvent, openEventStream } from './support/sse.js';
 
@@ -9,57 +9,28 @@ type Schema = { [key: string]: Json };
 const isObject = (value: unknown): value is { [key: string]: Json } =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-function typeOf(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'array';
-  if (typeof value === 'number') return Number.isInteger(value) ? 'integer' : 'number';
-  return typeof value;
-}
-
 const FORMATS: Record<string, RegExp> = {
   'date-time': /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/,
   uuid: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i,
 };
 
+// OpenAPI 3.1 schemas are JSON Schema 2020-12. Not strict: the document carries OpenAPI's own keywords.
+const ajv = new Ajv2020({ allErrors: true, strict: false });
+for (const [name, pattern] of Object.entries(FORMATS)) ajv.addFormat(name, pattern);
+
 /**
- * The JSON Schema subset the document uses ($ref, type, properties, required,
- * additionalProperties, items, enum, const, format), checked by hand so that no
- * validator is needed. Returns one line per violation.
+ * Checks a value against a schema of the document (its `$ref`s point into
+ * `#/components`). Returns one line per violation, `path: message`.
  */
-function validate(document: Schema, schema: Json, value: unknown, path = '$'): string[] {
-  if (!isObject(schema)) return [`${path}: schema is not an object`];
-  if (typeof schema.$ref === 'string') {
-    const target = resolve(document, schema.$ref);
-    if (target === undefined) return [`${path}: unresolved ${schema.$ref}`];
-    return validate(document, target, value, path);
-  }
-  const errors: string[] = [];
-  const actual = typeOf(value);
-  if (schema.type !== undefined) {
-    const allowed = Array.isArray(schema.type) ? schema.type : [schema.type];
-    const ok = allowed.some((t) => t === actual || (t === 'number' && actual === 'integer'));
-    if (!ok) return [`${path}: expected ${allowed.join('|')}, got ${actual}`];
-  }
-  if (Array.isArray(schema.enum) && !schema.enum.includes(value as Json)) errors.push(`${path}: ${JSON.stringify(value)} not in enum`);
-  if (schema.const !== undefined && schema.const !== value) errors.push(`${path}: expected ${JSON.stringify(schema.const)}`);
-  if (typeof schema.format === 'string' && typeof value === 'string') {
-    if (!FORMATS[schema.format]?.test(value)) errors.push(`${path}: not a ${schema.format}: ${value}`);
-  }
-  if (isObject(value)) {
-    const properties = isObject(schema.properties) ? schema.properties : {};
-    if (Array.isArray(schema.required)) {
-      for (const key of schema.required) if (typeof key === 'string' && !(key in value)) errors.push(`${path}.${key}: missing`);
-    }
-    for (const [key, item] of Object.entries(value)) {
-      const propertySchema = properties[key];
-      if (propertySchema !== undefined) errors.push(...validate(document, propertySchema, item, `${path}.${key}`));
-      else if (schema.additionalProperties === false) errors.push(`${path}.${key}: not documented`);
-    }
-  }
-  if (Array.isArray(value) && schema.items !== undefined) {
-    value.forEach((item, i) => errors.push(...validate(document, schema.items!, item, `${path}[${i}]`)));
-  }
-  return errors;
+function validate(document: Schema, schema: Json, value: unknown): string[] {
+  if (!isObject(schema)) return ['$: schema is not an object'];
+  const check = ajv.compile({ ...schema, components: document.components });
+  if (check(value)) return [];
+  return (check.errors ?? []).map((error) => {
+    const extra = error.keyword === 'additionalProperties' ? `/${String(error.params.additionalProperty)}` : '';
+    const missing = error.keyword === 'required' ? `/${String(error.params.missingProperty)}` : '';
+    return `${error.instancePath}${extra}${missing}: ${error.keyword}`;
+  });
 }
 
 /** What a local `$ref` (`#/components/schemas/User`) points at. */
@@ -98,13 +69,9 @@ describe('GET /api/openapi.json', () => {
     return op;
   };
 
-  it('is OpenAPI 3.1 and describes exactly the routes the router serves', () => {
+  // The paths are built from the router's own table (rest-compat/openapi.ts), so they cannot drift from it.
+  it('is OpenAPI 3.1 and every $ref resolves', () => {
     expect(document.openapi).toBe('3.1.0');
-    const documented = Object.entries(document.paths as Schema).flatMap(([path, item]) =>
-      Object.keys(isObject(item) ? item : {}).map((method) => `${method.toUpperCase()} ${path}`),
-    );
-    const served = routes.map((route) => `${route.method} ${toOpenApiPath(route.path)}`);
-    expect(documented.sort()).toEqual(served.sort());
     for (const ref of refs(document)) expect(resolve(document, ref), ref).toBeDefined();
   });
 
@@ -217,9 +184,9 @@ describe('GET /api/openapi.json', () => {
 
   it('the checker itself refuses a drifted shape', () => {
     const session = { $ref: '#/components/schemas/Session' };
-    expect(validate(document, session, { id: 'x' })).toContain('$.deviceInfo: missing');
+    expect(validate(document, session, { id: 'x' })).toContain('/deviceInfo: required');
     expect(validate(document, { $ref: '#/components/schemas/User' }, {
       id: '1', email: 'a@b.co', name: 'A', createdAt: '2026-01-01T00:00:00.000Z', updatedAt: 'yesterday', extra: 1,
-    })).toEqual(['$.updatedAt: not a date-time: yesterday', '$.extra: not documented']);
+    }).sort()).toEqual(['/extra: additionalProperties', '/updatedAt: format']);
   });
 });

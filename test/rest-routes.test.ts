@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { errorResponse } from '../rest-compat/http.js';
+import { errorResponse } from '../src/http/responses.js';
 import { AppError } from '../src/errors.js';
 import { createLogger } from '../src/logger.js';
 import { ok } from './support/client.js';
@@ -50,6 +50,8 @@ async function api(
   const headers: Record<string, string> = { ...options.headers };
   if (options.token) headers.authorization = `Bearer ${options.token}`;
   let body: string | undefined = options.raw;
+  // A raw body is malformed JSON declared as JSON (a body of another type is 415: test/hostile.test.ts).
+  if (options.raw !== undefined) headers['content-type'] ??= 'application/json';
   if (options.json !== undefined) {
     headers['content-type'] = 'application/json';
     body = JSON.stringify(options.json);

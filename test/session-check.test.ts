@@ -1,6 +1,6 @@
 import type { CommandStartedEvent } from 'mongodb';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { authenticate } from '../src/resolvers/authenticate.js';
+import { authenticate } from '../src/auth/authenticate.js';
 import { errorCodes, loginUser, ok, PASSWORD, registerUser } from './support/client.js';
 import { MeDocument, RevokeSessionDocument, SessionsDocument } from './support/operations.js';
 import { useTestServer } from './support/server.js';
@@ -50,9 +50,13 @@ describe('the per-request session check', () => {
     await expect.poll(() => [...commands].sort()).toEqual(['find', 'update']);
     // ...and the answer is cached again.
     expect(await mongoCommandsDuring(() => typenameRequest(user.token))).toEqual([]);
-    // That write moved lastActivity forward.
-    const { sessions } = await ok(server.graphqlUrl, SessionsDocument, {}, user.token);
-    expect(Date.parse(sessions[0]!.lastActivity)).toBeGreaterThan(Date.parse(sessions[0]!.createdAt));
+    // That write moves lastActivity forward. The poll above saw it start, not finish: wait for it to land.
+    await expect
+      .poll(async () => {
+        const { sessions } = await ok(server.graphqlUrl, SessionsDocument, {}, user.token);
+        return Date.parse(sessions[0]!.lastActivity) - Date.parse(sessions[0]!.createdAt);
+      })
+      .toBeGreaterThan(0);
   });
 
   it('after FLUSHALL keeps active sessions signed in and revoked ones out', async () => {

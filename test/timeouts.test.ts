@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHttpServer, type HttpTimeouts } from '../src/http-hygiene.js';
+import { createHttpServer, type HttpTimeouts } from '../src/http/node-server.js';
 
 /**
  * The server's header and body timeouts hold to within the connection sweep

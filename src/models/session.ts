@@ -1,5 +1,5 @@
 import mongoose, { Schema, type Connection, type Model, type Types } from 'mongoose';
-import { MAX_LENGTH, maxCodePoints } from '../validation.js';
+import { MAX_LENGTH, maxCodePoints } from '../auth/validation.js';
 
 export const REVOCATION_REASONS = ['LOGOUT', 'LOGOUT_ALL', 'REVOKED'] as const;
 export type RevocationReason = (typeof REVOCATION_REASONS)[number];

@@ -1,5 +1,5 @@
-import { Schema, type Connection, type HydratedDocument, type Model, type Types } from 'mongoose';
-import { MAX_LENGTH, maxCodePoints } from '../validation.js';
+import { Schema, type Connection, type Model, type Types } from 'mongoose';
+import { MAX_LENGTH, maxCodePoints } from '../auth/validation.js';
 
 export interface UserRecord {
   _id: Types.ObjectId;
@@ -12,7 +12,6 @@ export interface UserRecord {
 }
 
 export type UserModel = Model<UserRecord>;
-export type UserDocument = HydratedDocument<UserRecord>;
 
 const userSchema = new Schema<UserRecord>(
   {

@@ -1,10 +1,11 @@
 import { AppError } from '../errors.js';
-import { dummyHash, hashPassword, verifyPassword } from '../password.js';
+import { dummyHash, hashPassword, verifyPassword } from '../auth/password.js';
 import type { Services } from '../services.js';
-import { describeUserAgent } from '../device.js';
-import { validateLoginInput, validateRegisterInput } from '../validation.js';
+import { describeUserAgent } from '../auth/device.js';
+import { validateLoginInput, validateRegisterInput } from '../auth/validation.js';
 import { createSession } from './sessions.js';
-import { toUserView, type AuthPayload, type RequestInfo } from './views.js';
+import type { RequestInfo } from '../auth/viewer.js';
+import { toUserView, type AuthPayload } from './views.js';
 
 const isDuplicateKey = (error: unknown): boolean =>
   typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;

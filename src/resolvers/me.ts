@@ -1,6 +1,7 @@
 import { unauthenticated } from '../errors.js';
 import type { Services } from '../services.js';
-import { toUserView, type UserView, type Viewer } from './views.js';
+import type { Viewer } from '../auth/viewer.js';
+import { toUserView, type UserView } from './views.js';
 
 export async function me(services: Services, viewer: Viewer): Promise<UserView> {
   const user = await services.models.User.findById(viewer.userId).lean();

@@ -2,7 +2,8 @@ import { EventQueue } from '../event-queue.js';
 import { op } from '../models/session.js';
 import type { SessionRevokedMessage } from '../pubsub.js';
 import type { Services } from '../services.js';
-import type { SessionRevokedEvent, Viewer } from './views.js';
+import type { Viewer } from '../auth/viewer.js';
+import type { SessionRevokedEvent } from './views.js';
 
 /**
  * Revocations stamped up to this long before the subscriber authenticated are

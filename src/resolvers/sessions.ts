@@ -2,16 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { notFound } from '../errors.js';
 import { activeFilter, op, type RevocationReason } from '../models/session.js';
 import type { Services } from '../services.js';
-import { signToken } from '../token.js';
-import { validateOptionalBoolean, validateSessionId } from '../validation.js';
+import { signToken } from '../auth/token.js';
+import { validateOptionalBoolean, validateSessionId } from '../auth/validation.js';
 import type { Types } from 'mongoose';
-import {
-  toSessionView,
-  type LogoutAllPayload,
-  type RequestInfo,
-  type SessionView,
-  type Viewer,
-} from './views.js';
+import type { RequestInfo, Viewer } from '../auth/viewer.js';
+import { toSessionView, type LogoutAllPayload, type SessionView } from './views.js';
 
 /** Opens a session for a user who just proved who they are, and signs its token. */
 export async function createSession(

@@ -39,19 +39,6 @@ export interface SessionRevokedEvent {
   current: boolean;
 }
 
-/** Who made the request: a verified token whose session is active. */
-export interface Viewer {
-  userId: string;
-  sessionId: string;
-  expiresAt: Date;
-}
-
-/** Where a request came from, recorded on the sessions it creates. */
-export interface RequestInfo {
-  ipAddress: string;
-  userAgent: string;
-}
-
 export function toUserView(user: Pick<UserRecord, '_id' | 'email' | 'name' | 'createdAt' | 'updatedAt'>): UserView {
   return {
     id: user._id.toHexString(),

@@ -1,7 +1,7 @@
 import SchemaBuilder from '@pothos/core';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
-import { authFailure, type RequestAuth } from '../credentials.js';
-import type { RequestInfo, Viewer } from '../resolvers/views.js';
+import { authFailure, type RequestAuth } from '../auth/credentials.js';
+import type { RequestInfo, Viewer } from '../auth/viewer.js';
 import type { Services } from '../services.js';
 
 /** Built once per request by the server: credentials are read and checked there, never in resolvers. */

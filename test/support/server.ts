@@ -6,7 +6,7 @@ import { afterAll, beforeAll, inject } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import type { Logger } from '../../src/logger.js';
 import { startOwnRedis, type OwnRedis } from './redis-server.js';
-import { createHttpServer } from '../../src/http-hygiene.js';
+import { createHttpServer } from '../../src/http/node-server.js';
 import { createApp } from '../../src/server.js';
 import { createServices, type Services } from '../../src/services.js';
 

@@ -1,7 +1,7 @@
-import { type AppError, unauthenticated } from './errors.js';
-import { ANONYMOUS, authenticate, type Auth } from './resolvers/authenticate.js';
-import type { Viewer } from './resolvers/views.js';
-import type { Services } from './services.js';
+import { type AppError, unauthenticated } from '../errors.js';
+import { ANONYMOUS, authenticate, type Auth } from './authenticate.js';
+import type { Viewer } from './viewer.js';
+import type { Services } from '../services.js';
 
 /**
  * "Who is calling", decided once per request for both APIs: this module reads

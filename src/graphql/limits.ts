@@ -6,8 +6,8 @@ import { maxDirectivesPlugin } from '@escape.tech/graphql-armor-max-directives';
 import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
 import { NoSchemaIntrospectionCustomRule } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import type { Config } from './config.js';
-import { useContractErrorCodes } from './graphql-error-codes.js';
+import type { Config } from '../config.js';
+import { useContractErrorCodes } from './error-codes.js';
 
 /**
  * Bounds on what one GraphQL document may ask for. Our deepest real operation

@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { AppError, badInput } from './errors.js';
+import { AppError, badInput } from '../errors.js';
 
 /**
  * Request bodies over this are refused with 413 before anything parses them.

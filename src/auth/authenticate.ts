@@ -1,8 +1,8 @@
-import { type AppError, isUnavailableError, serviceUnavailable } from '../errors.js';
+import { type AppError, toAppError } from '../errors.js';
 import { isActive } from '../models/session.js';
 import type { Services } from '../services.js';
-import { verifyToken } from '../token.js';
-import type { Viewer } from './views.js';
+import { verifyToken } from './token.js';
+import type { Viewer } from './viewer.js';
 
 /** The outcome of reading a request's credentials: a viewer, nobody, or "cannot tell right now". */
 export type Auth = { viewer: Viewer } | { viewer: null; error: AppError | null };
@@ -56,7 +56,8 @@ export async function authenticate(services: Services, token: string | null): Pr
     if (lookup.touchDue) touch(services, claims.sessionId);
     return { viewer };
   } catch (error) {
-    if (isUnavailableError(error)) return { viewer: null, error: serviceUnavailable() };
+    const known = toAppError(error);
+    if (known) return { viewer: null, error: known };
     throw error;
   }
 }

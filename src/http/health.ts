@@ -1,4 +1,4 @@
-import type { Services } from './services.js';
+import type { Services } from '../services.js';
 
 export type CheckState = 'up' | 'down' | 'embedded';
 

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { ExpiringMap } from './expiring-map.js';
+import { ExpiringMap } from '../expiring-map.js';
 
 /** What the cache knows of a session. `revoked` is a tombstone: known bad, no MongoDB needed. */
 export type CachedSession = { state: 'active'; userId: string } | { state: 'revoked' };
@@ -25,7 +25,6 @@ export interface SessionCache {
   create(sessionId: string, userId: string, ttlMs: number): Promise<void>;
   fill(sessionId: string, entry: CachedSession, ttlMs: number): Promise<void>;
   revoke(sessionIds: readonly string[], ttlMs: number): Promise<void>;
-  ping(): Promise<void>;
 }
 
 /** lastActivity is written at most this often per session (API.md allows one a minute). */
@@ -81,9 +80,6 @@ export function createRedisSessionCache(redis: Redis): SessionCache {
       const failed = results?.find(([error]) => error !== null);
       if (failed?.[0]) throw failed[0];
     },
-    async ping() {
-      await redis.ping();
-    },
   };
 }
 
@@ -108,6 +104,5 @@ export function createMemorySessionCache(now: () => number = Date.now): SessionC
     async revoke(sessionIds, ttlMs) {
       for (const sid of sessionIds) keys.set(sessionKey(sid), REVOKED, ttlMs);
     },
-    async ping() {},
   };
 }

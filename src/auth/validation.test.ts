@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { AppError } from './errors.js';
+import { AppError } from '../errors.js';
 import { validateLoginInput, validateRegisterInput, validateSessionId } from './validation.js';
 
 function failure(fn: () => unknown): { code: string; field: unknown; message: string } {
   try {
     fn();
   } catch (error) {
-    if (error instanceof AppError) return { code: error.code, field: error.extensions.field, message: error.message };
+    if (error instanceof AppError) return { code: error.code, field: error.field, message: error.message };
     throw error;
   }
   throw new Error('expected a validation error');

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import { AppError } from './errors.js';
+import { AppError, wholeSecondsUp } from '../errors.js';
 
 /**
  * Sign-in throttling as the systems people trust do it (OWASP's authentication
@@ -77,7 +77,7 @@ async function count(limiter: Counter, key: string): Promise<RateLimiterRes> {
 }
 
 const rateLimited = (msLeft: number): AppError => {
-  const retryAfter = Math.max(1, Math.ceil(msLeft / 1000));
+  const retryAfter = wholeSecondsUp(msLeft / 1000);
   return new AppError('RATE_LIMITED', `Too many attempts: try again in ${retryAfter} s`, { retryAfter });
 };
 

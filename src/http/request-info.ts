@@ -1,15 +1,6 @@
-import type { IncomingMessage } from 'node:http';
-import type { RequestInfo } from './resolvers/views.js';
-import { MAX_LENGTH, truncateCodePoints } from './validation.js';
-
-/**
- * What the HTTP server hands each request besides the Request itself: Node's
- * adapter passes `req`; other runtimes (Bun) pass `clientIp`.
- */
-export interface ServerContext {
-  req?: IncomingMessage;
-  clientIp?: string;
-}
+import type { RequestInfo } from '../auth/viewer.js';
+import { MAX_LENGTH, truncateCodePoints } from '../auth/validation.js';
+import type { ServerContext } from './handler.js';
 
 function stripIpv4Mapped(address: string): string {
   return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
@@ -25,7 +16,7 @@ export function readClientIp(request: Request, server: ServerContext, trustProxy
     const forwarded = request.headers.get('x-forwarded-for')?.split(',')[0]?.trim();
     if (forwarded) return stripIpv4Mapped(forwarded).slice(0, 64);
   }
-  const peer = server.req?.socket?.remoteAddress ?? server.clientIp;
+  const peer = server.req?.socket?.remoteAddress;
   return peer ? stripIpv4Mapped(peer) : 'unknown';
 }
 

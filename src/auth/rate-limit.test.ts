@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AppError } from './errors.js';
+import { AppError } from '../errors.js';
 import { createSignInLimiter } from './rate-limit.js';
 
 const limits = { windowMs: 60_000, perAccountAddress: 3, perAccount: 5, perIp: 8 };

@@ -1,5 +1,5 @@
 import { domainToASCII } from 'node:url';
-import { badInput } from './errors.js';
+import { badInput } from '../errors.js';
 
 /**
  * The input rules of API.md, in the one place both APIs call. Every check

@@ -1,6 +1,6 @@
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { maskError, type MaskError, type Plugin } from 'graphql-yoga';
-import { AppError, ERROR_STATUS, isUnavailableError, type ErrorCode } from './errors.js';
+import { type AppError, ERROR_STATUS, httpErrorOf, toAppError, type ErrorCode } from '../errors.js';
 
 const isContractCode = (code: unknown): code is ErrorCode => typeof code === 'string' && code in ERROR_STATUS;
 
@@ -43,19 +43,37 @@ export function useContractErrorCodes(): Plugin {
 }
 
 /**
- * Yoga's masking, with one addition: a resolver that failed because MongoDB
- * or Redis is unreachable answers SERVICE_UNAVAILABLE (retry later), as REST
- * does, instead of an opaque INTERNAL_SERVER_ERROR.
+ * An AppError in GraphQL's shape: the contract's code (with `field` or
+ * `retryAfter` when it has them) in `extensions`, at the place the resolver
+ * failed. Only a refusal with a Retry-After carries `extensions.http`, which Yoga
+ * turns into the response's status and headers and strips from the body: every
+ * other GraphQL error is answered the GraphQL way, in the body.
+ */
+export function toGraphQLError(error: AppError, located?: GraphQLError): GraphQLError {
+  const extensions: Record<string, unknown> = { code: error.code };
+  if (error.field !== undefined) extensions.field = error.field;
+  if (error.retryAfter !== undefined) {
+    extensions.retryAfter = error.retryAfter;
+    const { status, headers } = httpErrorOf(error);
+    extensions.http = { status, headers };
+  }
+  return new GraphQLError(error.message, {
+    nodes: located?.nodes,
+    source: located?.source,
+    positions: located?.positions,
+    path: located?.path,
+    extensions,
+  });
+}
+
+/**
+ * Yoga's masking, after one step: an error the resolvers meant for the client
+ * (an AppError, or an unreachable MongoDB or Redis, which is SERVICE_UNAVAILABLE
+ * as in REST) goes out with its code; anything else is masked as INTERNAL_SERVER_ERROR.
  */
 export const maskUnexpectedError: MaskError = (error, message, isDev) => {
-  const original = error instanceof Error && 'originalError' in error ? (error as GraphQLError).originalError : undefined;
-  if (original && isUnavailableError(original)) {
-    const located = error as GraphQLError;
-    return new GraphQLError(new AppError('SERVICE_UNAVAILABLE').message, {
-      nodes: located.nodes,
-      path: located.path,
-      extensions: { code: 'SERVICE_UNAVAILABLE' },
-    });
-  }
+  const located = error instanceof GraphQLError ? error : undefined;
+  const known = toAppError(located ? located.originalError : error);
+  if (known) return toGraphQLError(known, located);
   return maskError(error, message, isDev);
 };

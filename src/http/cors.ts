@@ -1,4 +1,4 @@
-import type { Handler } from './http-hygiene.js';
+import type { Handler } from './handler.js';
 
 const PREFLIGHT = {
   'access-control-allow-methods': 'GET, POST, DELETE, OPTIONS',

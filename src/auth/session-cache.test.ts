@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startOwnRedis, type OwnRedis } from '../test/support/redis-server.js';
+import { startOwnRedis, type OwnRedis } from '../../test/support/redis-server.js';
 import { createMemorySessionCache, createRedisSessionCache, type SessionCache } from './session-cache.js';
 
 let redisServer: OwnRedis;

@@ -1,7 +1,7 @@
 import { GraphQLError } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { AppError } from './errors.js';
-import { maskUnexpectedError } from './graphql-error-codes.js';
+import { AppError } from '../errors.js';
+import { maskUnexpectedError } from './error-codes.js';
 
 const located = (original: Error): GraphQLError => new GraphQLError(original.message, { originalError: original, path: ['me'] });
 
@@ -20,8 +20,10 @@ describe('maskUnexpectedError()', () => {
     expect(masked.path).toEqual(['me']);
   });
 
-  it('lets errors meant for the client through', () => {
-    const error = new AppError('NOT_FOUND');
-    expect(maskUnexpectedError(error, 'Unexpected error.', false)).toBe(error);
+  it('lets errors meant for the client through, with their code and field', () => {
+    const masked = maskUnexpectedError(located(new AppError('BAD_USER_INPUT', 'id must be a session id', { field: 'id' })), 'Unexpected error.', false) as GraphQLError;
+    expect(masked.message).toBe('id must be a session id');
+    expect(masked.extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'id' });
+    expect(masked.path).toEqual(['me']);
   });
 });

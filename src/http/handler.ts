@@ -1,0 +1,12 @@
+import type { IncomingMessage } from 'node:http';
+
+/**
+ * What the HTTP server hands each request besides the Request itself: Node's
+ * adapter (and Bun's node:http) passes `req`, whose socket gives the client's address.
+ */
+export interface ServerContext {
+  req?: IncomingMessage;
+}
+
+/** One stage of the HTTP pipeline: the app, or a wrapper around it (cors, security headers, request log). */
+export type Handler = (request: Request, server: ServerContext) => Promise<Response>;
