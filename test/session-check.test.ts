@@ -33,7 +33,7 @@ describe('the per-request session check', () => {
     expect(response.status).toBe(200);
   }
 
-  it('issues no MongoDB command when the cache is warm, one read when it is cold', async () => {
+  it('issues no MongoDB command when the cache is warm, two parallel reads (session, account) when it is cold', async () => {
     const user = await registerUser(server.graphqlUrl);
     expect(await mongoCommandsDuring(() => typenameRequest(user.token))).toEqual([]);
     expect(await mongoCommandsDuring(() => authenticate(server.services, user.token))).toEqual([]);
@@ -45,9 +45,10 @@ describe('the per-request session check', () => {
     await expect.poll(() => server.services.redis?.status).toBe('ready');
     commands.length = 0;
     await typenameRequest(user.token);
-    // One read decides; the empty cache also forgot the activity throttle, so the
+    // The session and its account are read side by side (a deleted account's tokens are
+    // revoked); the empty cache also forgot the activity throttle, so the
     // (asynchronous, once-a-minute) lastActivity write follows.
-    await expect.poll(() => [...commands].sort()).toEqual(['find', 'update']);
+    await expect.poll(() => [...commands].sort()).toEqual(['find', 'find', 'update']);
     // ...and the answer is cached again.
     expect(await mongoCommandsDuring(() => typenameRequest(user.token))).toEqual([]);
     // That write moves lastActivity forward. The poll above saw it start, not finish: wait for it to land.
