@@ -1,14 +1,35 @@
-import { describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startOwnRedis, type OwnRedis } from '../../test/support/redis-server.js';
 import { AppError } from '../errors.js';
-import { createSignInLimiter } from './rate-limit.js';
+import { createSignInLimiter, type SignInLimits } from './rate-limit.js';
+
+let redisServer: OwnRedis;
+let redis: Redis;
+beforeAll(async () => {
+  redisServer = await startOwnRedis();
+  redis = new Redis(redisServer.url);
+});
+afterAll(async () => {
+  redis?.disconnect();
+  await redisServer?.stop();
+});
 
 const limits = { windowMs: 60_000, perAccountAddress: 3, perAccount: 5, perIp: 8 };
 const refusal = (promise: Promise<unknown>): Promise<unknown> => promise.then(() => 'allowed', (e: unknown) => e);
 
-describe('createSignInLimiter() in memory', () => {
+// The same contract for both stores: the development default must behave like production.
+describe.each([
+  ['Redis', (limits: SignInLimits) => createSignInLimiter(limits, redis)],
+  ['memory', (limits: SignInLimits) => createSignInLimiter(limits, null)],
+] as const)('createSignInLimiter() on %s', (_name, make) => {
+  // Keys unique per run: the Redis store outlives one limiter.
+  const id = (): string => randomUUID().slice(0, 8);
+
   it('refuses an account from an address after its failures, and a success there clears them', async () => {
-    const limiter = createSignInLimiter(limits, null);
-    const key = { email: 'a@b.co', ip: '10.0.0.1' };
+    const limiter = make(limits);
+    const key = { email: `a.${id()}@b.co`, ip: '10.0.0.1' };
     for (let i = 0; i < 2; i += 1) {
       await limiter.checkSignIn(key);
       await limiter.recordFailure(key);
@@ -23,18 +44,19 @@ describe('createSignInLimiter() in memory', () => {
     expect(error).toMatchObject({ code: 'RATE_LIMITED', retryAfter: 60 });
     // The same account from another address, and another account from this one, are untouched.
     await expect(limiter.checkSignIn({ ...key, ip: '10.0.0.2' })).resolves.toBeUndefined();
-    await expect(limiter.checkSignIn({ ...key, email: 'c@d.co' })).resolves.toBeUndefined();
+    await expect(limiter.checkSignIn({ ...key, email: `c.${id()}@d.co` })).resolves.toBeUndefined();
   });
 
   it('refuses an address failing across many accounts', async () => {
-    const limiter = createSignInLimiter(limits, null);
-    for (let i = 0; i < limits.perIp; i += 1) await limiter.recordFailure({ email: `u${i}@b.co`, ip: '10.0.0.9' });
-    expect(await refusal(limiter.checkSignIn({ email: 'fresh@b.co', ip: '10.0.0.9' }))).toMatchObject({ code: 'RATE_LIMITED' });
+    const limiter = make(limits);
+    const ip = `10.9.${id()}`;
+    for (let i = 0; i < limits.perIp; i += 1) await limiter.recordFailure({ email: `u${i}@b.co`, ip });
+    expect(await refusal(limiter.checkSignIn({ email: 'fresh@b.co', ip }))).toMatchObject({ code: 'RATE_LIMITED' });
   });
 
   it('slows an account attacked from many addresses to one failure per address, and never locks out a clean address', async () => {
-    const limiter = createSignInLimiter(limits, null);
-    const email = 'victim@b.co';
+    const limiter = make(limits);
+    const email = `victim.${id()}@b.co`;
     for (let i = 0; i < limits.perAccount; i += 1) await limiter.recordFailure({ email, ip: `10.1.0.${i}` });
     // Those addresses have each failed once: under attack, that is their budget.
     expect(await refusal(limiter.checkSignIn({ email, ip: '10.1.0.0' }))).toMatchObject({ code: 'RATE_LIMITED' });
@@ -43,10 +65,11 @@ describe('createSignInLimiter() in memory', () => {
   });
 
   it('counts every registration from an address', async () => {
-    const limiter = createSignInLimiter({ ...limits, perIp: 2 }, null);
-    await limiter.checkRegistration('10.0.0.1');
-    await limiter.checkRegistration('10.0.0.1');
-    expect(await refusal(limiter.checkRegistration('10.0.0.1'))).toMatchObject({ code: 'RATE_LIMITED' });
-    await expect(limiter.checkRegistration('10.0.0.2')).resolves.toBeUndefined();
+    const limiter = make({ ...limits, perIp: 2 });
+    const [ip, other] = [id(), id()];
+    await limiter.checkRegistration(ip);
+    await limiter.checkRegistration(ip);
+    expect(await refusal(limiter.checkRegistration(ip))).toMatchObject({ code: 'RATE_LIMITED' });
+    await expect(limiter.checkRegistration(other)).resolves.toBeUndefined();
   });
 });
