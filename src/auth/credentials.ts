@@ -7,7 +7,7 @@ import type { Services } from '../services.js';
  * "Who is calling", decided once per request for both APIs: this module reads
  * the credentials, `authenticate` checks them, and each transport states once
  * what needs a viewer (GraphQL: the `viewer`/`subscriber` auth scopes in
- * src/schema/builder.ts; REST: the `auth` of each route in rest-compat/routes.ts).
+ * src/schema/builder.ts; REST: the `authenticated` wrapper in rest-compat/routes.ts).
  */
 
 /** What may authenticate with this request: a token from a URL only ever opens a stream. */
