@@ -7,7 +7,7 @@ import type { Services } from '../services.js';
 /** Built once per request by the server: credentials are read and checked there, never in resolvers. */
 export interface Context {
   services: Services;
-  /** The caller per transport (src/credentials.ts). */
+  /** The caller per transport (src/auth/credentials.ts). */
   auth: RequestAuth;
   /** The caller of a query or mutation; read it through `withAuth({ viewer: true })`, which makes it non-null. */
   viewer: Viewer | null;
@@ -18,7 +18,6 @@ export interface Context {
   /** Aborts when the client goes away: streams end with it. */
   signal: AbortSignal;
 }
-
 
 export const builder = new SchemaBuilder<{
   Context: Context;
