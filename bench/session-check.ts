@@ -39,7 +39,6 @@ async function measure(name: string, fn: () => Promise<unknown>): Promise<{ name
 
 async function main(): Promise<void> {
   const services = await benchServices({ BCRYPT_ROUNDS: '4' });
-  const { config } = services;
   const server = createHttpServer(createApp(services));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
@@ -51,7 +50,7 @@ async function main(): Promise<void> {
     );
 
     const baseline = await measure('baseline: JWT + MongoDB findOne', async () => {
-      const claims = verifyToken(token, config.jwtSecret);
+      const claims = verifyToken(token, services.tokenKey);
       if (!claims) throw new Error('bad token');
       const session = await services.models.Session.findOne({ sessionId: claims.sessionId }).lean();
       if (!session || !isActive(session)) throw new Error('inactive');

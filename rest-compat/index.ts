@@ -8,10 +8,8 @@ export { routes } from './routes.js';
 
 const segments = (path: string): string[] => path.split('/').filter(Boolean);
 
-/** Path parameters if `pathname` fits the route's pattern, else null. */
-function matchPath(route: Route, pathname: string): Record<string, string> | null {
-  const pattern = segments(route.path);
-  const actual = segments(pathname);
+/** Path parameters if the path's segments fit the route's pattern, else null. */
+function matchPath(pattern: readonly string[], actual: readonly string[]): Record<string, string> | null {
   if (pattern.length !== actual.length) return null;
   const params: Record<string, string> = {};
   for (const [i, part] of pattern.entries()) {
@@ -38,10 +36,13 @@ function matchPath(route: Route, pathname: string): Record<string, string> | nul
  * Every failure becomes `{"error": {"code", "message"}}` in errorResponse.
  */
 export function createRestHandler(services: Services): (request: Request, server: ServerContext) => Promise<Response> {
+  // Each pattern split once, not on every request.
+  const table: Array<{ route: Route; pattern: string[] }> = routes.map((route) => ({ route, pattern: segments(route.path) }));
   return async (request, server) => {
     const { pathname } = new URL(request.url);
-    const candidates = routes.flatMap((route) => {
-      const params = matchPath(route, pathname);
+    const actual = segments(pathname);
+    const candidates = table.flatMap(({ route, pattern }) => {
+      const params = matchPath(pattern, actual);
       return params ? [{ route, params }] : [];
     });
     const match = candidates.find((c) => c.route.method === request.method);

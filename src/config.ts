@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 
 /** Everything the server reads from its environment, validated once at start. */
 export interface Config {
@@ -16,6 +16,9 @@ export interface Config {
   redisUrl: string | undefined;
   serverId: string;
   bcryptRounds: number;
+  /** Password hashing: worker threads (0: on the event loop) and how many sign-ins may wait for one. */
+  passwordThreads: number;
+  passwordQueueLimit: number;
   /** `['*']` allows any origin. */
   corsOrigins: string[];
   sseHeartbeatMs: number;
@@ -122,6 +125,8 @@ interface Values {
   mongodbUri: string | undefined;
   redisUrl: string | undefined;
   bcryptRounds: number;
+  passwordThreads: number;
+  passwordQueueLimit: number;
   corsOrigins: string[];
   sseHeartbeatMs: number;
   rateLimitWindowMs: number;
@@ -163,6 +168,8 @@ const SETTINGS: { [K in keyof Values]: Setting<Values[K]> } = {
   },
   // Below 4 bcrypt refuses; above 15 a login takes seconds and invites denial of service.
   bcryptRounds: { name: 'BCRYPT_ROUNDS', parse: integer(4, 15), default: () => 10 },
+  passwordThreads: { name: 'PASSWORD_THREADS', parse: integer(0, 64), default: () => availableParallelism() },
+  passwordQueueLimit: { name: 'PASSWORD_QUEUE_LIMIT', parse: integer(0, 100_000), default: () => 64 },
   corsOrigins: {
     name: 'CORS_ORIGINS',
     parse: (raw) => {

@@ -29,6 +29,10 @@ export class ExpiringMap<V> {
     return this.entry(key)?.value;
   }
 
+  delete(key: string): void {
+    this.entries.delete(key);
+  }
+
   set(key: string, value: V, ttlMs: number): { value: V; expiresAt: number } {
     const entry = { value, expiresAt: this.now() + Math.max(1, Math.ceil(ttlMs)) };
     this.entries.set(key, entry);

@@ -28,7 +28,28 @@ export function createLogger(options: { level: string; serverId: string; destina
       censor: '[redacted]',
     },
   };
-  return options.destination ? pino(settings, options.destination) : pino(settings);
+  return pino(settings, options.destination ?? bufferedStdout());
+}
+
+/** Lines reach stdout at most this late when traffic is too light to fill the buffer. */
+const LOG_FLUSH_INTERVAL_MS = 1000;
+
+/**
+ * stdout, written asynchronously in blocks of 4 kB or every second, whichever
+ * comes first. A synchronous write per request line, then an asynchronous
+ * write per line, were each a measurable share of a read's CPU time (the
+ * blocks gave a REST read 5-14 % more throughput, measured). pino flushes what
+ * is left when the process exits; main.ts also flushes on shutdown.
+ */
+function bufferedStdout(): DestinationStream {
+  const destination = pino.destination({ dest: 1, sync: false, minLength: 4096 });
+  setInterval(() => destination.flush(), LOG_FLUSH_INTERVAL_MS).unref();
+  return destination;
+}
+
+/** Writes out what the asynchronous destination still holds (before exit). */
+export function flushLog(log: Logger): Promise<void> {
+  return new Promise((resolve) => log.flush(() => resolve()));
 }
 
 // Query-string keys the server reads. Any other key is logged as `[key]`: a

@@ -1,6 +1,7 @@
 import { createHttpServer } from './http/node-server.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createApp } from './server.js';
+import { flushLog } from './logger.js';
 import { createServices, StartupError } from './services.js';
 
 /** Reads the environment, connects, listens. Everything else lives in server.ts. */
@@ -12,6 +13,8 @@ async function main(): Promise<void> {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     services.log.info({ port, env: config.nodeEnv }, `logout-all listening on http://localhost:${port}/graphql`);
+    // Log lines go out in blocks (src/logger.ts); the ones that mark the process's life go out now.
+    void flushLog(services.log);
   });
 
   let stopping = false;
@@ -19,10 +22,14 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     services.log.info({ signal }, 'shutting down');
+    void flushLog(services.log);
     // Open event streams would hold close() forever: give them a moment, then cut them.
     setTimeout(() => server.closeAllConnections(), 2000).unref();
     server.close(() => {
-      void services.close().then(() => process.exit(0));
+      void services
+        .close()
+        .then(() => flushLog(services.log))
+        .then(() => process.exit(0));
     });
   };
   process.on('SIGINT', () => stop('SIGINT'));

@@ -36,7 +36,8 @@ function createGraphQL(services: Services): YogaServerInstance<ServerContext, Co
     // CORS is answered for every path at once (src/http/cors.ts).
     cors: false,
     logging: {
-      debug: (...args: unknown[]) => log.debug({ args: args.map(String) }, 'yoga'),
+      // Yoga logs at debug three times per request: build nothing unless someone reads it.
+      debug: (...args: unknown[]) => log.isLevelEnabled('debug') && log.debug({ args: args.map(String) }, 'yoga'),
       info: (...args: unknown[]) => log.info({ args: args.map(String) }, 'yoga'),
       warn: (...args: unknown[]) => log.warn({ args: args.map(String) }, 'yoga'),
       error: (...args: unknown[]) => log.error({ args: args.map((a) => (a instanceof Error ? a.stack : String(a))) }, 'yoga'),

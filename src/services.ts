@@ -1,19 +1,30 @@
+import type { KeyObject } from 'node:crypto';
 import { Redis } from 'ioredis';
 import mongoose, { type Connection } from 'mongoose';
 import type { Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { createModels, ensureIndexes, type Models } from './models/index.js';
+import { createPasswordHasher, type PasswordHasher } from './auth/password-pool.js';
 import { createMemoryPubSub, createRedisPubSub, type PubSub } from './pubsub.js';
 import { createSignInLimiter, type SignInLimiter } from './auth/rate-limit.js';
 import { createMemorySessionCache, createRedisSessionCache, type SessionCache } from './auth/session-cache.js';
+import { createMemorySessionList, createRedisSessionList, type SessionList } from './auth/session-list.js';
+import { ExpiringMap } from './expiring-map.js';
+import { createTokenKey } from './auth/token.js';
 
 /** Everything a request needs, built once per process (or per test server). */
 export interface Services {
   config: Config;
   log: Logger;
+  /** JWT_SECRET as a key object, made once: signing and verifying never re-derive it. */
+  tokenKey: KeyObject;
   connection: Connection;
   models: Models;
   cache: SessionCache;
+  /** Each user's sessions, so that listing them needs no MongoDB query (src/session-list.ts). */
+  sessionList: SessionList;
+  /** bcrypt off the event loop, with a bounded queue (src/password-pool.ts). */
+  passwords: PasswordHasher;
   pubsub: PubSub;
   /** Sign-in and registration throttling (src/auth/rate-limit.ts). */
   signInLimiter: SignInLimiter;
@@ -131,7 +142,7 @@ async function openDatabase(
   return { connection, models };
 }
 
-type SharedState = Pick<Services, 'redis' | 'cache' | 'pubsub' | 'signInLimiter'>;
+type SharedState = Pick<Services, 'redis' | 'cache' | 'sessionList' | 'pubsub' | 'signInLimiter'>;
 
 /** Session cache, pub/sub and rate limits shared by every instance through Redis. */
 async function openRedisState(url: string, config: Config, log: Logger, cleanups: Cleanups): Promise<SharedState> {
@@ -148,6 +159,7 @@ async function openRedisState(url: string, config: Config, log: Logger, cleanups
   return {
     redis: commands,
     cache: createRedisSessionCache(commands),
+    sessionList: createRedisSessionList(commands),
     pubsub: createRedisPubSub(commands, subscriber),
     signInLimiter: createSignInLimiter(config.rateLimit, commands),
   };
@@ -156,7 +168,15 @@ async function openRedisState(url: string, config: Config, log: Logger, cleanups
 /** The same, in this process only: development with one instance. */
 function inProcessState(config: Config, log: Logger): SharedState {
   log.warn('REDIS_URL not set: in-process pub/sub and session cache (one instance only)');
-  return { redis: null, cache: createMemorySessionCache(), pubsub: createMemoryPubSub(), signInLimiter: createSignInLimiter(config.rateLimit, null) };
+  // The list reads the session states the cache writes, as in Redis.
+  const states = new ExpiringMap<string>();
+  return {
+    redis: null,
+    cache: createMemorySessionCache(Date.now, states),
+    sessionList: createMemorySessionList(states),
+    pubsub: createMemoryPubSub(),
+    signInLimiter: createSignInLimiter(config.rateLimit, null),
+  };
 }
 
 export async function createServices(config: Config, options: ServiceOptions = {}): Promise<Services> {
@@ -173,7 +193,15 @@ export async function createServices(config: Config, options: ServiceOptions = {
     const { connection, models } = await openDatabase(config, options, log, cleanups);
     const shared = config.redisUrl !== undefined ? await openRedisState(config.redisUrl, config, log, cleanups) : inProcessState(config, log);
     cleanups.push(() => shared.pubsub.close());
-    return { config, log, connection, models, ...shared, startedAt: Date.now(), close };
+    const passwords = await createPasswordHasher({
+      rounds: config.bcryptRounds,
+      threads: config.passwordThreads,
+      queueLimit: config.passwordQueueLimit,
+      log,
+    });
+    cleanups.push(() => passwords.close());
+    const tokenKey = createTokenKey(config.jwtSecret);
+    return { config, log, tokenKey, connection, models, ...shared, passwords, startedAt: Date.now(), close };
   } catch (error) {
     await close();
     throw error;

@@ -33,7 +33,7 @@ describe('the per-request session check', () => {
     expect(response.status).toBe(200);
   }
 
-  it('issues no MongoDB command when the cache is warm, two parallel reads (session, account) when it is cold', async () => {
+  it('issues no MongoDB command when the cache is warm, two reads when it is cold', async () => {
     const user = await registerUser(server.graphqlUrl);
     expect(await mongoCommandsDuring(() => typenameRequest(user.token))).toEqual([]);
     expect(await mongoCommandsDuring(() => authenticate(server.services, user.token))).toEqual([]);
@@ -45,9 +45,8 @@ describe('the per-request session check', () => {
     await expect.poll(() => server.services.redis?.status).toBe('ready');
     commands.length = 0;
     await typenameRequest(user.token);
-    // The session and its account are read side by side (a deleted account's tokens are
-    // revoked); the empty cache also forgot the activity throttle, so the
-    // (asynchronous, once-a-minute) lastActivity write follows.
+    // Two reads side by side decide (the session, and that its account still exists); the empty
+    // cache also forgot the activity throttle, so the (asynchronous, once-a-minute) lastActivity write follows.
     await expect.poll(() => [...commands].sort()).toEqual(['find', 'find', 'update']);
     // ...and the answer is cached again.
     expect(await mongoCommandsDuring(() => typenameRequest(user.token))).toEqual([]);
@@ -75,5 +74,81 @@ describe('the per-request session check', () => {
     // The refill remembered the revocation: no MongoDB read the second time.
     expect(await mongoCommandsDuring(() => authenticate(server.services, revoked.token))).toEqual([]);
     expect((await authenticate(server.services, revoked.token)).viewer).toBeNull();
+  });
+
+  /** `GET /api/auth/me` with a Bearer token: the status and the user. */
+  async function restMe(token: string): Promise<{ status: number; user?: unknown }> {
+    const response = await fetch(`${server.url}/api/auth/me`, { headers: { authorization: `Bearer ${token}` } });
+    const body = (await response.json()) as { user?: unknown };
+    return { status: response.status, user: body.user };
+  }
+
+  it('answers a warm `me` from Redis alone on both APIs, the same user MongoDB holds', async () => {
+    const user = await registerUser(server.graphqlUrl);
+    let graphqlMe: unknown;
+    let rest: { status: number; user?: unknown } = { status: 0 };
+    expect(
+      await mongoCommandsDuring(async () => {
+        graphqlMe = (await ok(server.graphqlUrl, MeDocument, {}, user.token)).me;
+        rest = await restMe(user.token);
+      }),
+    ).toEqual([]);
+    expect(graphqlMe).toEqual(user.user);
+    expect(rest).toEqual({ status: 200, user: user.user });
+
+    // After FLUSHALL the first `me` reads MongoDB (session and account) and refills; the next is warm again.
+    await server.services.redis?.flushall();
+    const cold = await mongoCommandsDuring(() => ok(server.graphqlUrl, MeDocument, {}, user.token));
+    expect(cold.filter((c) => c === 'find')).toHaveLength(2);
+    expect(await mongoCommandsDuring(() => restMe(user.token))).toEqual([]);
+    expect((await ok(server.graphqlUrl, MeDocument, {}, user.token)).me).toEqual(user.user);
+  });
+
+  it('refuses the tokens of an account that no longer exists, cached or not', async () => {
+    const url = server.graphqlUrl;
+    const { models, cache } = server.services;
+    // Its profile is cleared (what deleting an account does): the next request asks MongoDB.
+    const gone = await registerUser(url);
+    expect((await restMe(gone.token)).status).toBe(200);
+    await models.User.deleteOne({ _id: gone.user.id });
+    await cache.clearUser(gone.user.id);
+    expect(await errorCodes(url, MeDocument, {}, gone.token)).toEqual(['UNAUTHENTICATED']);
+    expect((await restMe(gone.token)).status).toBe(401);
+    // ...and the refusal is cached: no more MongoDB reads for that token.
+    expect(await mongoCommandsDuring(() => restMe(gone.token))).toEqual([]);
+
+    // A cold cache (FLUSHALL) with the session still active in MongoDB: the account check refuses it.
+    const orphan = await registerUser(url);
+    await models.User.deleteOne({ _id: orphan.user.id });
+    await server.services.redis?.flushall();
+    expect((await restMe(orphan.token)).status).toBe(401);
+    expect(await errorCodes(url, MeDocument, {}, orphan.token)).toEqual(['UNAUTHENTICATED']);
+  });
+
+  it('lists sessions from Redis when warm, in step with every sign-in and revocation', async () => {
+    const url = server.graphqlUrl;
+    const user = await registerUser(url);
+    const restList = async (token: string): Promise<string[]> => {
+      const response = await fetch(`${server.url}/api/auth/sessions`, { headers: { authorization: `Bearer ${token}` } });
+      expect(response.status).toBe(200);
+      return ((await response.json()) as { sessions: Array<{ id: string }> }).sessions.map((s) => s.id);
+    };
+    const graphqlList = async (token: string): Promise<string[]> => (await ok(url, SessionsDocument, {}, token)).sessions.map((s) => s.id);
+
+    expect(await restList(user.token)).toEqual([user.session.id]); // the first list fills the cache
+    const phone = await loginUser(url, { email: user.email, password: PASSWORD });
+    let lists: string[][] = [];
+    expect(await mongoCommandsDuring(async () => (lists = [await restList(user.token), await graphqlList(user.token)]))).toEqual([]);
+    expect(lists).toEqual([[phone.session.id, user.session.id], [phone.session.id, user.session.id]]);
+
+    // A revocation shows on the very next list, still without MongoDB.
+    expect(await ok(url, RevokeSessionDocument, { id: phone.session.id }, user.token)).toEqual({ revokeSession: true });
+    expect(await mongoCommandsDuring(async () => (lists = [await restList(user.token), await graphqlList(user.token)]))).toEqual([]);
+    expect(lists).toEqual([[user.session.id], [user.session.id]]);
+
+    // After FLUSHALL MongoDB answers once, and the revoked session stays out.
+    await server.services.redis?.flushall();
+    expect(await graphqlList(user.token)).toEqual([user.session.id]);
+    expect(await mongoCommandsDuring(() => restList(user.token))).toEqual([]);
   });
 });

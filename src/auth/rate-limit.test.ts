@@ -1,27 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startOwnRedis, type OwnRedis } from '../../test/support/redis-server.js';
+import { describe, expect, it } from 'vitest';
+import { useOwnRedisClient } from '../../test/support/redis-server.js';
 import { AppError } from '../errors.js';
 import { createSignInLimiter, type SignInLimits } from './rate-limit.js';
 
-let redisServer: OwnRedis;
-let redis: Redis;
-beforeAll(async () => {
-  redisServer = await startOwnRedis();
-  redis = new Redis(redisServer.url);
-});
-afterAll(async () => {
-  redis?.disconnect();
-  await redisServer?.stop();
-});
+const redis = useOwnRedisClient();
 
 const limits = { windowMs: 60_000, perAccountAddress: 3, perAccount: 5, perIp: 8 };
 const refusal = (promise: Promise<unknown>): Promise<unknown> => promise.then(() => 'allowed', (e: unknown) => e);
 
 // The same contract for both stores: the development default must behave like production.
 describe.each([
-  ['Redis', (limits: SignInLimits) => createSignInLimiter(limits, redis)],
+  ['Redis', (limits: SignInLimits) => createSignInLimiter(limits, redis())],
   ['memory', (limits: SignInLimits) => createSignInLimiter(limits, null)],
 ] as const)('createSignInLimiter() on %s', (_name, make) => {
   // Keys unique per run: the Redis store outlives one limiter.

@@ -1,9 +1,10 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { describe, expect, it } from 'vitest';
-import { signToken, verifyToken } from './token.js';
+import { createTokenKey, signToken, verifyToken } from './token.js';
 
 const secret = 'a-secret-of-at-least-thirty-two-characters';
+const key = createTokenKey(secret);
 const claims = { userId: 'a'.repeat(24), sessionId: randomUUID(), expiresAt: new Date(Date.now() + 3600_000) };
 const b64 = (value: object): string => Buffer.from(JSON.stringify(value)).toString('base64url');
 
@@ -16,30 +17,30 @@ describe('verifyToken()', () => {
   const payload = { sub: claims.userId, sid: claims.sessionId, exp: Math.floor(claims.expiresAt.getTime() / 1000) };
 
   it('accepts what signToken() signs, with sub, sid and exp', () => {
-    const token = signToken(claims, secret);
+    const token = signToken(claims, key);
     expect(jwt.decode(token, { complete: true })?.header.alg).toBe('HS256');
-    expect(verifyToken(token, secret)).toEqual({ ...claims, expiresAt: new Date(Math.floor(claims.expiresAt.getTime() / 1000) * 1000) });
+    expect(verifyToken(token, key)).toEqual({ ...claims, expiresAt: new Date(Math.floor(claims.expiresAt.getTime() / 1000) * 1000) });
   });
 
   it('rejects alg none, HS512, a wrong secret, a tampered payload and an expired token', () => {
-    expect(verifyToken(`${b64({ alg: 'none', typ: 'JWT' })}.${b64(payload)}.`, secret)).toBeNull();
-    expect(verifyToken(handMade({ alg: 'HS512', typ: 'JWT' }, payload, secret, 'sha512'), secret)).toBeNull();
-    expect(verifyToken(signToken(claims, 'another-secret-of-thirty-two-characters'), secret)).toBeNull();
-    const [header, , signature] = signToken(claims, secret).split('.');
-    expect(verifyToken(`${header}.${b64({ ...payload, sub: 'b'.repeat(24) })}.${signature}`, secret)).toBeNull();
-    expect(verifyToken(handMade({ alg: 'HS256', typ: 'JWT' }, { ...payload, exp: Math.floor(Date.now() / 1000) - 10 }), secret)).toBeNull();
+    expect(verifyToken(`${b64({ alg: 'none', typ: 'JWT' })}.${b64(payload)}.`, key)).toBeNull();
+    expect(verifyToken(handMade({ alg: 'HS512', typ: 'JWT' }, payload, secret, 'sha512'), key)).toBeNull();
+    expect(verifyToken(signToken(claims, createTokenKey('another-secret-of-thirty-two-characters')), key)).toBeNull();
+    const [header, , signature] = signToken(claims, key).split('.');
+    expect(verifyToken(`${header}.${b64({ ...payload, sub: 'b'.repeat(24) })}.${signature}`, key)).toBeNull();
+    expect(verifyToken(handMade({ alg: 'HS256', typ: 'JWT' }, { ...payload, exp: Math.floor(Date.now() / 1000) - 10 }), key)).toBeNull();
   });
 
   it('rejects claims of the wrong form: missing exp, non-string sid, malformed sub', () => {
     const header = { alg: 'HS256', typ: 'JWT' };
-    expect(verifyToken(handMade(header, { sub: payload.sub, sid: payload.sid }), secret)).toBeNull();
-    expect(verifyToken(handMade(header, { ...payload, sid: 42 }), secret)).toBeNull();
-    expect(verifyToken(handMade(header, { ...payload, sid: 'not-a-uuid' }), secret)).toBeNull();
-    expect(verifyToken(handMade(header, { ...payload, sub: { $ne: null } }), secret)).toBeNull();
-    expect(verifyToken(handMade(header, payload), secret)).not.toBeNull();
+    expect(verifyToken(handMade(header, { sub: payload.sub, sid: payload.sid }), key)).toBeNull();
+    expect(verifyToken(handMade(header, { ...payload, sid: 42 }), key)).toBeNull();
+    expect(verifyToken(handMade(header, { ...payload, sid: 'not-a-uuid' }), key)).toBeNull();
+    expect(verifyToken(handMade(header, { ...payload, sub: { $ne: null } }), key)).toBeNull();
+    expect(verifyToken(handMade(header, payload), key)).not.toBeNull();
   });
 
   it('returns null, never throws, for garbage', () => {
-    for (const garbage of ['', 'a.b.c', 'x'.repeat(5000), '..', 'Bearer']) expect(verifyToken(garbage, secret)).toBeNull();
+    for (const garbage of ['', 'a.b.c', 'x'.repeat(5000), '..', 'Bearer']) expect(verifyToken(garbage, key)).toBeNull();
   });
 });

@@ -1,7 +1,12 @@
+import { Response } from '@whatwg-node/server';
 import { httpErrorOf, toAppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 
-/** A JSON response; every REST answer, success or error, goes through here. */
+/**
+ * A JSON response; every REST answer, success or error, goes through here.
+ * The server adapter's own Response class: it writes a string body straight to
+ * the socket, where a global Response would be pumped through a ReadableStream.
+ */
 export function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
   return new Response(JSON.stringify(body), {
     status,

@@ -1,5 +1,4 @@
 import { AppError } from '../errors.js';
-import { dummyHash, hashPassword, verifyPassword } from '../auth/password.js';
 import type { Services } from '../services.js';
 import { describeUserAgent } from '../auth/device.js';
 import { validateLoginInput, validateRegisterInput } from '../auth/validation.js';
@@ -13,22 +12,24 @@ const isDuplicateKey = (error: unknown): boolean =>
 /** Creates the account and its first session. */
 export async function register(services: Services, rawInput: unknown, request: RequestInfo): Promise<AuthPayload> {
   const input = validateRegisterInput(rawInput);
-  const { models, config } = services;
+  const { models } = services;
+  services.passwords.checkCapacity();
   await services.signInLimiter.checkRegistration(request.ipAddress);
-  const password = await hashPassword(input.password, config.bcryptRounds);
+  const password = await services.passwords.hash(input.password);
   const user = await models.User.create({ email: input.email, password, name: input.name }).catch((error: unknown) => {
     // The unique index decides, so two racing registrations cannot both win.
     throw isDuplicateKey(error) ? new AppError('EMAIL_TAKEN') : error;
   });
   const deviceInfo = input.deviceInfo ?? describeUserAgent(request.userAgent);
+  const view = toUserView(user);
   try {
-    const { token, session } = await createSession(services, user._id, request, deviceInfo);
-    return { token, user: toUserView(user), session };
+    const { token, session } = await createSession(services, view, request, deviceInfo);
+    return { token, user: view, session };
   } catch (error) {
     // All or nothing: without transactions (FerretDB has none) the account is
     // removed again, so the retry registers instead of meeting EMAIL_TAKEN.
     await models.User.deleteOne({ _id: user._id }).catch((cleanup: unknown) =>
-      services.log.error({ err: (cleanup as Error).message, userId: user._id.toHexString() }, 'register: could not remove the half-made account'),
+      services.log.error({ err: (cleanup as Error).message, userId: view.id }, 'register: could not remove the half-made account'),
     );
     throw error;
   }
@@ -37,20 +38,21 @@ export async function register(services: Services, rawInput: unknown, request: R
 /** Checks the password and opens a new session. Unknown email and wrong password look the same. */
 export async function login(services: Services, rawInput: unknown, request: RequestInfo): Promise<AuthPayload> {
   const input = validateLoginInput(rawInput);
-  const { models, config } = services;
+  const { models } = services;
+  services.passwords.checkCapacity();
   const attempt = { email: input.email, ip: request.ipAddress };
   // Checked before the password: a refused attempt costs no bcrypt time.
   await services.signInLimiter.checkSignIn(attempt);
   const user = await models.User.findOne({ email: input.email }).select('+password').lean();
-  // Always pay for one bcrypt comparison, so timing does not reveal whether the account exists.
-  const hash = user?.password ?? (await dummyHash(config.bcryptRounds));
-  const matches = await verifyPassword(input.password, hash);
+  // Always pays for one bcrypt comparison (a dummy hash for an unknown email), so timing does not reveal whether the account exists.
+  const matches = await services.passwords.verify(input.password, user?.password ?? null);
   if (!user || !matches) {
     await services.signInLimiter.recordFailure(attempt);
     throw new AppError('INVALID_CREDENTIALS');
   }
   await services.signInLimiter.recordSuccess(attempt);
   const deviceInfo = input.deviceInfo ?? describeUserAgent(request.userAgent);
-  const { token, session } = await createSession(services, user._id, request, deviceInfo);
-  return { token, user: toUserView(user), session };
+  const view = toUserView(user);
+  const { token, session } = await createSession(services, view, request, deviceInfo);
+  return { token, user: view, session };
 }

@@ -4,18 +4,18 @@ import { activeFilter, op, type RevocationReason } from '../models/session.js';
 import type { Services } from '../services.js';
 import { signToken } from '../auth/token.js';
 import { validateOptionalBoolean, validateSessionId } from '../auth/validation.js';
-import type { Types } from 'mongoose';
-import type { RequestInfo, Viewer } from '../auth/viewer.js';
+import type { RequestInfo, UserView, Viewer } from '../auth/viewer.js';
 import { toSessionView, type LogoutAllPayload, type SessionView } from './views.js';
 
 /** Opens a session for a user who just proved who they are, and signs its token. */
 export async function createSession(
   services: Services,
-  userId: Types.ObjectId,
+  user: UserView,
   request: RequestInfo,
   deviceInfo: string,
 ): Promise<{ token: string; session: SessionView }> {
-  const { config, models, cache, log } = services;
+  const { config, models, cache, sessionList, log } = services;
+  const userId = user.id;
   const now = new Date();
   const expiresAt = new Date(now.getTime() + config.jwtExpiresInSeconds * 1000);
   const sessionId = randomUUID();
@@ -29,20 +29,42 @@ export async function createSession(
     createdAt: now,
     expiresAt,
   });
+  const session = toSessionView(record.toObject(), sessionId);
   // A failed cache write only costs the first request a MongoDB read.
-  await cache
-    .create(sessionId, userId.toHexString(), expiresAt.getTime() - now.getTime())
-    .catch((error: unknown) => log.warn({ err: (error as Error).message }, 'session cache write failed'));
-  const token = signToken({ userId: userId.toHexString(), sessionId, expiresAt }, config.jwtSecret);
-  return { token, session: toSessionView(record.toObject(), sessionId) };
+  await Promise.all([cache.create(sessionId, user, expiresAt.getTime() - now.getTime()), sessionList.add(userId, session)]).catch(
+    (error: unknown) => log.warn({ err: (error as Error).message }, 'session cache write failed'),
+  );
+  const token = signToken({ userId, sessionId, expiresAt }, services.tokenKey);
+  return { token, session };
 }
 
-/** The viewer's active sessions, newest first. */
+/** What the session list shows: nothing else is read. */
+const LISTED_FIELDS = { sessionId: 1, deviceInfo: 1, ipAddress: 1, userAgent: 1, lastActivity: 1, createdAt: 1, expiresAt: 1 } as const;
+
+/**
+ * The viewer's active sessions, newest first: from Redis when the list is
+ * there (src/session-list.ts), else from MongoDB, then cached with each
+ * session's state (never over a tombstone: `fill` does not overwrite).
+ */
 export async function listSessions(services: Services, viewer: Viewer): Promise<SessionView[]> {
-  const sessions = await services.models.Session.find({ userId: viewer.userId, ...activeFilter() })
+  const { models, cache, sessionList, log } = services;
+  const warn = (error: unknown): void => log.warn({ err: (error as Error).message }, 'session list cache unavailable');
+  const cached = await sessionList.read(viewer.userId).catch((error: unknown) => {
+    warn(error);
+    return null;
+  });
+  if (cached) return cached.map((s) => ({ ...s, current: s.id === viewer.sessionId }));
+
+  const now = new Date();
+  const records = await models.Session.find({ userId: viewer.userId, ...activeFilter(now) }, LISTED_FIELDS)
     .sort({ createdAt: -1, _id: -1 })
     .lean();
-  return sessions.map((s) => toSessionView(s, viewer.sessionId));
+  const sessions = records.map((s) => toSessionView(s, viewer.sessionId));
+  await Promise.all([
+    ...sessions.map((s) => cache.fill(s.id, { state: 'active', userId: viewer.userId }, s.expiresAt.getTime() - now.getTime())),
+    sessionList.fill(viewer.userId, sessions),
+  ]).catch(warn);
+  return sessions;
 }
 
 /**

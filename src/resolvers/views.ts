@@ -1,15 +1,10 @@
+import type { UserView } from '../auth/viewer.js';
 import type { RevocationReason, SessionRecord } from '../models/session.js';
-import type { UserRecord } from '../models/user.js';
+
+// The user's shape lives with the viewer, which carries it (src/auth/viewer.ts).
+export { toUserView, type UserView } from '../auth/viewer.js';
 
 /** The client-visible shapes, shared by GraphQL and REST (API.md: "exactly the GraphQL fields"). */
-export interface UserView {
-  id: string;
-  email: string;
-  name: string;
-  createdAt: Date;
-  updatedAt: Date;
-}
-
 export interface SessionView {
   id: string;
   deviceInfo: string;
@@ -39,17 +34,10 @@ export interface SessionRevokedEvent {
   current: boolean;
 }
 
-export function toUserView(user: Pick<UserRecord, '_id' | 'email' | 'name' | 'createdAt' | 'updatedAt'>): UserView {
-  return {
-    id: user._id.toHexString(),
-    email: user.email,
-    name: user.name,
-    createdAt: user.createdAt,
-    updatedAt: user.updatedAt,
-  };
-}
-
-export function toSessionView(session: SessionRecord, currentSessionId: string): SessionView {
+export function toSessionView(
+  session: Pick<SessionRecord, 'sessionId' | 'deviceInfo' | 'ipAddress' | 'userAgent' | 'lastActivity' | 'createdAt' | 'expiresAt'>,
+  currentSessionId: string,
+): SessionView {
   return {
     id: session.sessionId,
     deviceInfo: session.deviceInfo,

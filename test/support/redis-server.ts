@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
+import { afterAll, beforeAll } from 'vitest';
 
 /** A free TCP port on loopback, as the OS hands it out. */
 export function freePort(): Promise<number> {
@@ -69,4 +70,26 @@ export async function startOwnRedis(): Promise<OwnRedis> {
   };
   await start();
   return { url, port, start, stop };
+}
+
+/**
+ * For a test file of the Redis-backed stores: a private redis-server and one
+ * client on it, for the whole file. Returns a reader (the client exists once
+ * beforeAll has run).
+ */
+export function useOwnRedisClient(): () => Redis {
+  let server: OwnRedis | undefined;
+  let client: Redis | undefined;
+  beforeAll(async () => {
+    server = await startOwnRedis();
+    client = new Redis(server.url);
+  });
+  afterAll(async () => {
+    client?.disconnect();
+    await server?.stop();
+  });
+  return () => {
+    if (!client) throw new Error('the Redis client starts in beforeAll');
+    return client;
+  };
 }

@@ -1,0 +1,169 @@
+import type { Redis } from 'ioredis';
+import { ExpiringMap } from '../expiring-map.js';
+import type { SessionView } from '../resolvers/views.js';
+import { sessionKey } from './session-cache.js';
+
+/** A session as the list shows it, without `current` (that depends on who asks). */
+export type ListedSession = Omit<SessionView, 'current'>;
+
+/**
+ * Each user's sessions, kept in Redis so that listing them needs no MongoDB
+ * query: a user's sessions are found by `userId`, and FerretDB answers that
+ * with a scan of the whole collection (no index use), which made the list
+ * 5-10× slower than `me` on a small database and far worse on a large one.
+ *
+ * The list only ever answers together with the per-session state of
+ * src/session-cache.ts: an entry counts only while its session key says
+ * `active` for this user, so revocations (tombstones) need no change here and
+ * a revoked session is never listed. Anything missing (an evicted state key,
+ * a list never filled) is `null`: the caller reads MongoDB and fills.
+ *
+ * Layout: one hash per user, `s:<sid>` → the session, `a:<sid>` → its
+ * lastActivity (moved by the once-a-minute activity write; the later of the
+ * two times wins), and `*`, the time of the last fill, once the hash holds
+ * every session MongoDB had; `add` never sets `*`, so a hash started by a new
+ * sign-in is not mistaken for the whole list.
+ */
+export interface SessionList {
+  /** The user's active sessions, newest first, or null when MongoDB must answer. */
+  read(userId: string): Promise<ListedSession[] | null>;
+  /** A new session (after its MongoDB insert). */
+  add(userId: string, session: ListedSession): Promise<void>;
+  /** The whole list as MongoDB has it; never overwrites what `add`/`touch` wrote meanwhile. */
+  fill(userId: string, sessions: readonly ListedSession[]): Promise<void>;
+  touch(userId: string, sessionId: string, at: Date): Promise<void>;
+  /** The account is gone. */
+  clear(userId: string): Promise<void>;
+}
+
+/** Idle lists expire; the next read refills from MongoDB. */
+export const SESSION_LIST_TTL_MS = 24 * 3600_000;
+/**
+ * A filled list is trusted this long, then read again from MongoDB. A sign-in
+ * whose cache write failed (Redis unreachable for that moment) is missing from
+ * the list; this bounds how long, at one MongoDB read per user per period.
+ */
+export const SESSION_LIST_REFRESH_MS = 10 * 60_000;
+const COMPLETE = '*';
+const listKey = (userId: string): string => `la:sessions:${userId}`;
+
+const encode = (s: ListedSession): string =>
+  JSON.stringify([s.id, s.deviceInfo, s.ipAddress, s.userAgent, s.createdAt.getTime(), s.expiresAt.getTime(), s.lastActivity.getTime()]);
+
+function decode(value: string, lastActivity: string | undefined): ListedSession | null {
+  try {
+    const [id, deviceInfo, ipAddress, userAgent, createdAt, expiresAt, activity] = JSON.parse(value) as [
+      string, string, string, string, number, number, number,
+    ];
+    const at = lastActivity === undefined ? activity : Math.max(activity, Number(lastActivity));
+    return { id, deviceInfo, ipAddress, userAgent, createdAt: new Date(createdAt), expiresAt: new Date(expiresAt), lastActivity: new Date(at) };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The live sessions of a hash, given each one's session state; null if the
+ * hash is not a whole list or some state is unknown. Also returns the ids to
+ * prune (revoked or expired).
+ */
+function resolve(
+  userId: string,
+  hash: Record<string, string>,
+  stateOf: (sid: string) => string | null,
+  now = Date.now(),
+): { sessions: ListedSession[]; stale: string[] } | null {
+  const filledAt = Number(hash[COMPLETE]);
+  if (!(now - filledAt < SESSION_LIST_REFRESH_MS)) return null;
+  const sessions: ListedSession[] = [];
+  const stale: string[] = [];
+  for (const [field, value] of Object.entries(hash)) {
+    if (!field.startsWith('s:')) continue;
+    const sid = field.slice(2);
+    const session = decode(value, hash[`a:${sid}`]);
+    if (session === null) return null;
+    if (session.expiresAt.getTime() <= now) {
+      stale.push(sid);
+      continue;
+    }
+    const state = stateOf(sid);
+    if (state === null) return null;
+    if (state === `active:${userId}`) sessions.push(session);
+    else stale.push(sid);
+  }
+  // Newest first, as MongoDB sorts them (ties by id, for a stable order).
+  sessions.sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : -1));
+  return { sessions, stale };
+}
+
+export function createRedisSessionList(redis: Redis): SessionList {
+  return {
+    async read(userId) {
+      const hash = await redis.hgetall(listKey(userId));
+      if (hash[COMPLETE] === undefined) return null;
+      const ids = Object.keys(hash).filter((f) => f.startsWith('s:')).map((f) => f.slice(2));
+      const states = ids.length > 0 ? await redis.mget(ids.map(sessionKey)) : [];
+      const byId = new Map(ids.map((sid, i) => [sid, states[i] ?? null]));
+      const result = resolve(userId, hash, (sid) => byId.get(sid) ?? null);
+      if (result && result.stale.length > 0) {
+        // Housekeeping only: a stale entry is filtered out whether or not this succeeds.
+        redis.hdel(listKey(userId), ...result.stale.flatMap((sid) => [`s:${sid}`, `a:${sid}`])).catch(() => {});
+      }
+      return result?.sessions ?? null;
+    },
+    async add(userId, session) {
+      await redis.pipeline().hset(listKey(userId), `s:${session.id}`, encode(session)).pexpire(listKey(userId), SESSION_LIST_TTL_MS).exec();
+    },
+    async fill(userId, sessions) {
+      const pipeline = redis.pipeline();
+      for (const s of sessions) pipeline.hsetnx(listKey(userId), `s:${s.id}`, encode(s));
+      pipeline.hset(listKey(userId), COMPLETE, String(Date.now())).pexpire(listKey(userId), SESSION_LIST_TTL_MS);
+      await pipeline.exec();
+    },
+    async touch(userId, sessionId, at) {
+      // Written even where the list is not (yet) filled: a fill that read MongoDB
+      // before this activity's write landed would otherwise keep the older time.
+      await redis.pipeline().hset(listKey(userId), `a:${sessionId}`, String(at.getTime())).pexpire(listKey(userId), SESSION_LIST_TTL_MS).exec();
+    },
+    async clear(userId) {
+      await redis.del(listKey(userId));
+    },
+  };
+}
+
+/** The development default, with the same contract, reading states from the memory session cache's map. */
+export function createMemorySessionList(states: ExpiringMap<string>, now: () => number = Date.now): SessionList {
+  const stateOf = (sid: string): string | null => states.get(sessionKey(sid)) ?? null;
+  const lists = new ExpiringMap<Record<string, string>>(now);
+  const hashOf = (userId: string): Record<string, string> => {
+    const hash = lists.get(listKey(userId)) ?? {};
+    lists.set(listKey(userId), hash, SESSION_LIST_TTL_MS);
+    return hash;
+  };
+  return {
+    async read(userId) {
+      const hash = lists.get(listKey(userId));
+      if (!hash) return null;
+      const result = resolve(userId, hash, stateOf, now());
+      for (const sid of result?.stale ?? []) {
+        delete hash[`s:${sid}`];
+        delete hash[`a:${sid}`];
+      }
+      return result?.sessions ?? null;
+    },
+    async add(userId, session) {
+      hashOf(userId)[`s:${session.id}`] = encode(session);
+    },
+    async fill(userId, sessions) {
+      const hash = hashOf(userId);
+      for (const s of sessions) hash[`s:${s.id}`] ??= encode(s);
+      hash[COMPLETE] = String(now());
+    },
+    async touch(userId, sessionId, at) {
+      hashOf(userId)[`a:${sessionId}`] = String(at.getTime());
+    },
+    async clear(userId) {
+      lists.delete(listKey(userId));
+    },
+  };
+}
