@@ -1,5 +1,5 @@
 import { badInput, unsupportedMediaType } from '../src/errors.js';
-import { isJsonContentType } from '../src/http/content-type.js';
+import { isJsonContentType, readJsonBody } from '../src/http/json-body.js';
 
 /**
  * The request body as a JSON object. The size limit is already enforced by
@@ -9,18 +9,11 @@ import { isJsonContentType } from '../src/http/content-type.js';
  * `text/plain` and form types cross-site without a preflight, JSON they cannot.
  */
 export async function readJsonObject(request: Request): Promise<Record<string, unknown>> {
-  const bytes = new Uint8Array(await request.arrayBuffer());
   const declared = request.headers.has('content-type');
-  if ((declared || bytes.byteLength > 0) && !isJsonContentType(request)) throw unsupportedMediaType();
-  // Already checked to be UTF-8, with the size, for both APIs (src/http/body-limit.ts).
-  const text = new TextDecoder().decode(bytes);
-  if (text.trim() === '') return {};
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw badInput('body', 'request body is not valid JSON');
-  }
+  if (declared && !isJsonContentType(request)) throw unsupportedMediaType();
+  const value = await readJsonBody(request);
+  if (value === undefined) return {};
+  if (!declared) throw unsupportedMediaType();
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw badInput('body', 'request body must be a JSON object');
   }

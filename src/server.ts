@@ -3,7 +3,7 @@ import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { createRestHandler } from '../rest-compat/index.js';
 import { authenticateRequest } from './auth/credentials.js';
 import { withBodyLimit } from './http/body-limit.js';
-import { isJsonContentType } from './http/content-type.js';
+import { isJsonContentType } from './http/json-body.js';
 import { withCors } from './http/cors.js';
 import { httpErrorOf, notFound, unsupportedMediaType } from './errors.js';
 import { maskUnexpectedError } from './graphql/error-codes.js';

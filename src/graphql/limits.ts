@@ -8,6 +8,7 @@ import { NoSchemaIntrospectionCustomRule } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Config } from '../config.js';
 import { useContractErrorCodes } from './error-codes.js';
+import { useJsonBody } from './json-body.js';
 
 /**
  * Bounds on what one GraphQL document may ask for. Our deepest real operation
@@ -33,6 +34,7 @@ export function graphqlPlugins(config: Config): Plugin[] {
     maxDirectivesPlugin({ n: GRAPHQL_LIMITS.maxDirectives }),
     costLimitPlugin({ maxCost: GRAPHQL_LIMITS.maxCost, ignoreIntrospection: true }),
     useContractErrorCodes(),
+    useJsonBody(),
   ];
   // "Did you mean …?" maps the schema for an attacker; developers keep it.
   if (config.nodeEnv === 'production') plugins.push(blockFieldSuggestionsPlugin());

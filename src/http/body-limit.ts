@@ -1,5 +1,4 @@
-import { isUtf8 } from 'node:buffer';
-import { AppError, badInput } from '../errors.js';
+import { AppError } from '../errors.js';
 
 /**
  * Request bodies over this are refused with 413 before anything parses them.
@@ -33,9 +32,7 @@ async function readBodyWithin(request: Request, limit: number): Promise<Uint8Arr
  * The request with its body read under the limit, as a new Request that keeps
  * the original's signal (streams end when the client disconnects), built with
  * the server's own Request class (Yoga's fetch API under Node). Throws
- * PAYLOAD_TOO_LARGE, or BAD_USER_INPUT when the body cannot be read or is not
- * UTF-8: checked here, once for both APIs, since a lenient decoder would turn
- * bad bytes into U+FFFD on one API while the other refused them.
+ * PAYLOAD_TOO_LARGE, or BAD_USER_INPUT when the body cannot be read.
  */
 export async function withBodyLimit(
   request: Request,
@@ -59,6 +56,5 @@ export async function withBodyLimit(
     throw new AppError('BAD_USER_INPUT', 'The request body could not be read');
   }
   if (body === null) throw new AppError('PAYLOAD_TOO_LARGE');
-  if (!isUtf8(body)) throw badInput('body', 'request body must be UTF-8 encoded JSON');
   return new RequestClass(request.url, { method: request.method, headers: request.headers, body, signal: request.signal });
 }
