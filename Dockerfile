@@ -8,6 +8,7 @@ RUN npm ci --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY rest-compat ./rest-compat
+COPY public ./public
 RUN npm run build
 
 # Development image for `make dev-docker`: sources are mounted, tsx watch reloads.
@@ -21,6 +22,7 @@ ENV NODE_ENV=production PORT=3001
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
 COPY --from=build /app/dist ./dist
+COPY --from=build /app/public ./public
 USER node
 EXPOSE 3001
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \

@@ -1,29 +1,44 @@
 import type { Viewer } from '../src/auth/viewer.js';
-import { sessionRevokedEvents } from '../src/resolvers/session-events.js';
+import { sessionRevokedBatches } from '../src/resolvers/session-events.js';
+import type { SessionRevokedEvent } from '../src/resolvers/views.js';
 import type { Services } from '../src/services.js';
-// Deliberate: REST bodies are shaped from the GraphQL types (one field list for both APIs, API.md).
 import { toJson } from './shapes.js';
 
 const encoder = new TextEncoder();
 
-/** One SSE frame. `data` is one line of JSON, so it never needs splitting over several `data:` lines. */
-const frame = (id: number, event: string, data: unknown): Uint8Array =>
-  encoder.encode(`id: ${id}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+/**
+ * An event's SSE lines after its `id:`, made once per event object: the
+ * events of one revocation are shared by every stream of the instance
+ * (src/resolvers/session-events.ts), so a logoutAll seen by a thousand
+ * streams serializes each event once, not a thousand times.
+ */
+const serialized = new WeakMap<SessionRevokedEvent, string>();
+
+function eventLines(event: SessionRevokedEvent): string {
+  let lines = serialized.get(event);
+  if (lines === undefined) {
+    // `data` is one line of JSON, so it never needs splitting over several `data:` lines.
+    lines = `event: session-revoked\ndata: ${JSON.stringify(toJson('SessionRevokedEvent', event))}\n\n`;
+    serialized.set(event, lines);
+  }
+  return lines;
+}
 
 const PING = encoder.encode(': ping\n\n');
 
 /**
  * `GET /api/auth/events`: the `sessionRevoked` subscription as plain SSE, for
  * EventSource and `curl -N`. The stream is the one GraphQL serves
- * (sessionRevokedEvents), so it has the same no-gap guarantee and the same end.
+ * (sessionRevokedBatches), so it has the same no-gap guarantee and the same end.
  *
  * Everything that can fail happens before the response starts, so a bad or
- * revoked token, or an unreachable Redis, is an ordinary JSON error (thrown
- * here, shaped by the router) and never a stream.
+ * revoked token, too many open streams, or an unreachable Redis is an ordinary
+ * JSON error (thrown here, shaped by the router) and never a stream.
  *
  * `id:` is a counter per connection (1 is `connected`). Nothing is replayed
  * from `Last-Event-ID`: a reconnecting client is a new subscriber, and if its
  * own session was revoked meanwhile the reconnection is refused with 401.
+ * The events of one delivery step (a logoutAll) go out as one chunk.
  */
 export async function streamSessionEvents(
   services: Services,
@@ -31,37 +46,55 @@ export async function streamSessionEvents(
   viewer: Viewer,
   authenticatedAt: Date,
 ): Promise<Response> {
-  // Resolves once the broker acknowledged the subscription: from here on nothing is missed.
-  // It ends by itself on the viewer's own revocation, session expiry, or the client leaving.
-  const events = await sessionRevokedEvents(services, viewer, authenticatedAt, request.signal);
+  const { events, ready } = await sessionRevokedBatches(services, { viewer, authenticatedAt, signal: request.signal });
+  // Start it now and wait until it listens, so that a failure is still a JSON error.
+  const first = events.next();
+  first.catch(() => {});
+  try {
+    await ready;
+  } catch (error) {
+    await events.return();
+    throw error;
+  }
 
+  let nextId = 1;
   let open = true;
   let heartbeat: NodeJS.Timeout | undefined;
-  // Runs once, whichever way the stream ends; true if this call ended it.
-  const finish = (): boolean => {
-    if (!open) return false;
-    open = false;
-    clearInterval(heartbeat);
-    void events.return();
-    return true;
-  };
   const body = new ReadableStream<Uint8Array>({
     start(controller) {
-      let nextId = 1;
       const send = (chunk: Uint8Array): void => {
         if (open) controller.enqueue(chunk);
       };
       heartbeat = setInterval(() => send(PING), services.config.sseHeartbeatMs);
-      send(frame(nextId++, 'connected', { sessionId: viewer.sessionId, userId: viewer.userId }));
+      send(encoder.encode(`id: ${nextId++}\nevent: connected\ndata: ${JSON.stringify({ sessionId: viewer.sessionId, userId: viewer.userId })}\n\n`));
+      const write = (batch: SessionRevokedEvent[]): void => {
+        let text = '';
+        for (const event of batch) text += `id: ${nextId++}\n${eventLines(event)}`;
+        send(encoder.encode(text));
+      };
       void (async () => {
-        // Ends on the viewer's own revocation, session expiry, or the client leaving.
-        for await (const event of events) send(frame(nextId++, 'session-revoked', toJson('SessionRevokedEvent', event)));
-        if (finish()) controller.close();
+        // Ends on the viewer's own revocation, session expiry, shutdown, or the client leaving.
+        try {
+          let step = await first;
+          while (!step.done) {
+            write(step.value);
+            step = await events.next();
+          }
+        } catch (error) {
+          services.log.warn({ err: (error as Error).message }, 'event stream failed');
+        }
+        clearInterval(heartbeat);
+        if (open) {
+          open = false;
+          controller.close();
+        }
       })();
     },
     // The client went away: the stream is already cancelled, so only clean up.
     cancel() {
-      finish();
+      open = false;
+      clearInterval(heartbeat);
+      void events.return();
     },
   });
 

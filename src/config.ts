@@ -24,6 +24,14 @@ export interface Config {
   sseHeartbeatMs: number;
   /** Sign-in throttling (src/auth/rate-limit.ts): failures per window by account+address, account, address. */
   rateLimit: { windowMs: number; perAccountAddress: number; perAccount: number; perIp: number };
+  /** What one user can hold open (README "Limits"). */
+  caps: { streamsPerSession: number; streamsPerUser: number; sessionsPerUser: number };
+  /** Expired and revoked sessions are deleted this long after they ended. */
+  sessionRetentionMs: number;
+  /** How often each instance runs the purge. */
+  purgeIntervalMs: number;
+  /** On SIGTERM, how long in-flight requests get to finish before their connections are cut. */
+  shutdownTimeoutMs: number;
   /** Take the client address from X-Forwarded-For (only behind a proxy that sets it). */
   trustProxy: boolean;
   /** Serve GraphiQL at /graphql in a browser (default: on outside production). */
@@ -98,6 +106,13 @@ const duration =
   (raw: string): number | Invalid =>
     parseDurationSeconds(raw) ?? new Invalid(`must be a duration such as ${examples} (got "${raw}")`);
 
+const milliseconds =
+  (examples: string) =>
+  (raw: string): number | Invalid => {
+    const seconds = duration(examples)(raw);
+    return seconds instanceof Invalid ? seconds : seconds * 1000;
+  };
+
 const url =
   (schemes: string[], reason: string) =>
   (raw: string): string | Invalid =>
@@ -133,6 +148,12 @@ interface Values {
   rateLimitPerAccountAddress: number;
   rateLimitPerAccount: number;
   rateLimitPerIp: number;
+  streamsPerSession: number;
+  streamsPerUser: number;
+  sessionsPerUser: number;
+  sessionRetentionMs: number;
+  purgeIntervalMs: number;
+  shutdownTimeoutMs: number;
   trustProxy: boolean;
   graphiql: boolean;
   introspection: boolean;
@@ -181,17 +202,16 @@ const SETTINGS: { [K in keyof Values]: Setting<Values[K]> } = {
     default: ({ production }) => (production ? [] : ['*']),
   },
   sseHeartbeatMs: { name: 'SSE_HEARTBEAT_MS', parse: integer(10, 3_600_000, ' of milliseconds'), default: () => 15000 },
-  rateLimitWindowMs: {
-    name: 'RATE_LIMIT_WINDOW',
-    parse: (raw) => {
-      const seconds = duration('15m or 900')(raw);
-      return seconds instanceof Invalid ? seconds : seconds * 1000;
-    },
-    default: () => 15 * 60_000,
-  },
+  rateLimitWindowMs: { name: 'RATE_LIMIT_WINDOW', parse: milliseconds('15m or 900'), default: () => 15 * 60_000 },
   rateLimitPerAccountAddress: { name: 'RATE_LIMIT_PER_ACCOUNT_ADDRESS', parse: integer(1, 1_000_000), default: () => 5 },
   rateLimitPerAccount: { name: 'RATE_LIMIT_PER_ACCOUNT', parse: integer(1, 1_000_000), default: () => 20 },
   rateLimitPerIp: { name: 'RATE_LIMIT_PER_IP', parse: integer(1, 1_000_000), default: () => 100 },
+  streamsPerSession: { name: 'STREAMS_PER_SESSION', parse: integer(1, 1_000_000), default: () => 5 },
+  streamsPerUser: { name: 'STREAMS_PER_USER', parse: integer(1, 1_000_000), default: () => 50 },
+  sessionsPerUser: { name: 'SESSIONS_PER_USER', parse: integer(1, 1_000_000), default: () => 100 },
+  sessionRetentionMs: { name: 'SESSION_RETENTION', parse: milliseconds('30d'), default: () => 30 * 86_400_000 },
+  purgeIntervalMs: { name: 'SESSION_PURGE_INTERVAL', parse: milliseconds('10m'), default: () => 10 * 60_000 },
+  shutdownTimeoutMs: { name: 'SHUTDOWN_TIMEOUT', parse: milliseconds('10s'), default: () => 10_000 },
   trustProxy: { name: 'TRUST_PROXY', parse: boolean, default: () => false },
   // Both map the API for a visitor: on for developers, off in production unless the operator says so.
   graphiql: { name: 'GRAPHIQL', parse: boolean, default: ({ production }) => !production },
@@ -229,7 +249,17 @@ export function loadConfig(env: Env = process.env): Config {
   for (const key of Object.keys(SETTINGS) as Array<keyof Values>) {
     values[key] = read<unknown>(SETTINGS[key], env, mode, problems);
   }
-  const { jwtSecret, rateLimitWindowMs, rateLimitPerAccountAddress, rateLimitPerAccount, rateLimitPerIp, ...rest } = values as Values;
+  const {
+    jwtSecret,
+    rateLimitWindowMs,
+    rateLimitPerAccountAddress,
+    rateLimitPerAccount,
+    rateLimitPerIp,
+    streamsPerSession,
+    streamsPerUser,
+    sessionsPerUser,
+    ...rest
+  } = values as Values;
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     ...rest,
@@ -242,5 +272,6 @@ export function loadConfig(env: Env = process.env): Config {
       perAccount: rateLimitPerAccount,
       perIp: rateLimitPerIp,
     },
+    caps: { streamsPerSession, streamsPerUser, sessionsPerUser },
   };
 }

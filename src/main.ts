@@ -1,4 +1,4 @@
-import { createHttpServer } from './http/node-server.js';
+import { createHttpServer, drainServer } from './http/node-server.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createApp } from './server.js';
 import { flushLog } from './logger.js';
@@ -23,14 +23,10 @@ async function main(): Promise<void> {
     stopping = true;
     services.log.info({ signal }, 'shutting down');
     void flushLog(services.log);
-    // Open event streams would hold close() forever: give them a moment, then cut them.
-    setTimeout(() => server.closeAllConnections(), 2000).unref();
-    server.close(() => {
-      void services
-        .close()
-        .then(() => flushLog(services.log))
-        .then(() => process.exit(0));
-    });
+    void drainServer(server, services.streams, services.config.shutdownTimeoutMs)
+      .then(() => services.close())
+      .then(() => flushLog(services.log))
+      .then(() => process.exit(0));
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
@@ -43,6 +39,15 @@ main().catch((error: unknown) => {
     console.error(`startup: ${error.message}`);
   } else {
     console.error(error);
+  }
+  if (process.env.LOGOUT_ALL_WATCH === '1') {
+    // Under `npm run dev`, `tsx watch` would outlive this process, waiting for an edit
+    // that cannot fix a missing database. Asked to stop, it stops this process with
+    // SIGTERM and exits with its code: 1, so the command ends and reports the failure.
+    process.on('SIGTERM', () => process.exit(1));
+    process.kill(process.ppid, 'SIGTERM');
+    setTimeout(() => process.exit(1), 5000);
+    return;
   }
   process.exit(1);
 });

@@ -5,9 +5,12 @@ import { authenticateRequest } from './auth/credentials.js';
 import { withBodyLimit } from './http/body-limit.js';
 import { isJsonContentType } from './http/json-body.js';
 import { withCors } from './http/cors.js';
+import { createDevicesPage } from './http/devices-page.js';
 import { httpErrorOf, notFound, unsupportedMediaType } from './errors.js';
 import { maskUnexpectedError } from './graphql/error-codes.js';
+import { graphiqlOptions } from './graphql/graphiql.js';
 import { graphqlPlugins } from './graphql/limits.js';
+import { useIgnoreUnknownParams } from './graphql/params.js';
 import { checkHealth } from './http/health.js';
 import type { Handler, ServerContext } from './http/handler.js';
 import { readRequestInfo } from './http/request-info.js';
@@ -16,6 +19,7 @@ import { errorResponse, json } from './http/responses.js';
 import { withSecurityHeaders } from './http/security-headers.js';
 import { schema, type Context } from './schema/index.js';
 import type { Services } from './services.js';
+import { useSharedSubscriptionDelivery } from './subscription-delivery.js';
 
 export type App = ServerAdapter<ServerContext, { handle: Handler }>;
 
@@ -26,8 +30,9 @@ function createGraphQL(services: Services): YogaServerInstance<ServerContext, Co
     graphqlEndpoint: '/graphql',
     landingPage: false,
     // Document limits and the contract's error codes (src/graphql/limits.ts).
-    plugins: graphqlPlugins(config),
-    graphiql: config.graphiql ? { title: 'logout-all', subscriptionsProtocol: 'SSE' } : false,
+    plugins: [useIgnoreUnknownParams(), ...graphqlPlugins(config), useSharedSubscriptionDelivery()],
+    // GRAPHIQL: on in development, off in production unless the operator turns it on.
+    ...graphiqlOptions(config.graphiql),
     maskedErrors: {
       // Never attach stacks or original messages, whatever NODE_ENV says.
       isDev: false,
@@ -51,6 +56,7 @@ function createGraphQL(services: Services): YogaServerInstance<ServerContext, Co
         subscriber: auth.stream.viewer,
         client: readRequestInfo(request, { req }, config.trustProxy),
         signal: request.signal,
+        request,
       };
     },
   });
@@ -58,12 +64,13 @@ function createGraphQL(services: Services): YogaServerInstance<ServerContext, Co
 
 /**
  * The whole HTTP surface as one fetch handler (`/graphql`, `/api/*`,
- * `/health`). It never listens: src/main.ts does, and tests start it on port 0.
+ * `/health`, `/devices`). It never listens: src/main.ts does, and tests start it on port 0.
  */
 export function createApp(services: Services): App {
   const { config, log } = services;
   const yoga = createGraphQL(services);
   const rest = createRestHandler(services);
+  const devicesPage = createDevicesPage();
 
   const route: Handler = async (request, serverContext) => {
     const { pathname } = new URL(request.url);
@@ -71,6 +78,7 @@ export function createApp(services: Services): App {
       const report = await checkHealth(services);
       return json(report.status === 'ok' ? 200 : 503, report);
     }
+    if (pathname === '/devices' && (request.method === 'GET' || request.method === 'HEAD')) return devicesPage();
     const graphql = pathname === '/graphql';
     if (!graphql && !pathname.startsWith('/api/')) {
       return errorResponse(notFound(`No route for ${request.method} ${pathname}`), log);

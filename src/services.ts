@@ -2,6 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import { Redis } from 'ioredis';
 import mongoose, { type Connection } from 'mongoose';
 import type { Config } from './config.js';
+import { startEmbeddedMongo } from './embedded-mongo.js';
 import { createLogger, type Logger } from './logger.js';
 import { createModels, ensureIndexes, type Models } from './models/index.js';
 import { createPasswordHasher, type PasswordHasher } from './auth/password-pool.js';
@@ -11,6 +12,9 @@ import { createMemorySessionCache, createRedisSessionCache, type SessionCache } 
 import { createMemorySessionList, createRedisSessionList, type SessionList } from './auth/session-list.js';
 import { ExpiringMap } from './expiring-map.js';
 import { createTokenKey } from './auth/token.js';
+import { schedulePurge } from './models/purge.js';
+import { scheduleOutboxSweep } from './revocation-outbox.js';
+import { createStreams, type Streams } from './streams.js';
 
 /** Everything a request needs, built once per process (or per test server). */
 export interface Services {
@@ -30,9 +34,16 @@ export interface Services {
   signInLimiter: SignInLimiter;
   /** null in the embedded development mode. */
   redis: Redis | null;
+  /** The open event streams: caps across instances, and the ones shutdown ends. */
+  streams: Streams;
+  /** Completes revocations left halfway (src/revocation-outbox.ts); `sweep` runs one pass now. */
+  outbox: { sweep(): Promise<number> };
   startedAt: number;
   close(): Promise<void>;
 }
+
+/** How often each instance looks for revocations left halfway. */
+const OUTBOX_SWEEP_MS = 5000;
 
 /** A start-up failure with a one-line explanation for the operator. */
 export class StartupError extends Error {
@@ -50,24 +61,16 @@ export interface ServiceOptions {
 mongoose.set('sanitizeFilter', true);
 mongoose.set('strictQuery', 'throw');
 
-async function startEmbeddedMongo(log: Logger): Promise<{ uri: string; stop: () => Promise<void> }> {
-  // mongodb-memory-server prints its own multi-line stack on failure; the one
-  // line below says the same and names the fix, so its console is muted meanwhile.
-  const consoleWarn = console.warn;
-  console.warn = () => {};
+/** Where `npm run dev` keeps the embedded server's data between restarts (`make clean` removes it). */
+export const DEV_DATA_DIR = '.data';
+
+async function startDevMongo(log: Logger): Promise<{ uri: string; stop: () => Promise<void> }> {
   try {
-    const { MongoMemoryServer } = await import('mongodb-memory-server-core');
-    const server = await MongoMemoryServer.create();
-    log.warn('MONGODB_URI not set: using an embedded in-memory MongoDB (data is lost on exit)');
-    return { uri: server.getUri('logout-all'), stop: async () => void (await server.stop()) };
+    const embedded = await startEmbeddedMongo({ dataDir: DEV_DATA_DIR, say: (line) => log.warn(line) });
+    log.warn(embedded.description);
+    return embedded;
   } catch (error) {
-    const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
-    throw new StartupError(
-      `MONGODB_URI is not set and the embedded in-memory MongoDB could not start (${reason}). ` +
-        'Set MONGODB_URI to a running MongoDB, or run `make backend` to start one with Docker.',
-    );
-  } finally {
-    console.warn = consoleWarn;
+    throw new StartupError(error instanceof Error ? error.message : String(error));
   }
 }
 
@@ -84,8 +87,7 @@ function databaseName(uri: string): string | undefined {
  * `commands` fail fast while disconnected, so a request gets SERVICE_UNAVAILABLE
  * instead of hanging. The `subscriber` queues instead: an UNSUBSCRIBE issued
  * while Redis is down (a stream ending) must wait for the reconnection rather
- * than fail, since graphql-redis-subscriptions leaves that failure unhandled.
- * New subscriptions are refused up front while it is down (src/pubsub.ts).
+ * than fail. New subscriptions are refused up front while it is down (src/pubsub.ts).
  */
 async function connectRedis(url: string, name: string, role: 'commands' | 'subscriber'): Promise<Redis> {
   const redis = new Redis(url, {
@@ -120,7 +122,7 @@ async function openDatabase(
 ): Promise<Pick<Services, 'connection' | 'models'>> {
   let uri = config.mongodbUri;
   if (uri === undefined) {
-    const embedded = await startEmbeddedMongo(log);
+    const embedded = await startDevMongo(log);
     cleanups.push(embedded.stop);
     uri = embedded.uri;
   }
@@ -201,7 +203,13 @@ export async function createServices(config: Config, options: ServiceOptions = {
     });
     cleanups.push(() => passwords.close());
     const tokenKey = createTokenKey(config.jwtSecret);
-    return { config, log, tokenKey, connection, models, ...shared, passwords, startedAt: Date.now(), close };
+    const streams = createStreams(shared.redis, config.caps, log);
+    cleanups.push(async () => streams.close());
+    const outbox = scheduleOutboxSweep({ models, cache: shared.cache, pubsub: shared.pubsub, log }, OUTBOX_SWEEP_MS);
+    cleanups.push(async () => outbox.stop());
+    const stopPurge = schedulePurge(models, config.sessionRetentionMs, config.purgeIntervalMs, log);
+    cleanups.push(async () => stopPurge());
+    return { config, log, tokenKey, connection, models, ...shared, passwords, streams, outbox, startedAt: Date.now(), close };
   } catch (error) {
     await close();
     throw error;

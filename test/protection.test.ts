@@ -6,7 +6,7 @@ import { badTokens } from './support/bad-tokens.js';
 import { gql, loginUser, PASSWORD, registerUser, revocations, sseClient } from './support/client.js';
 import { readToEnd, take, waitForSubscribers } from './support/events.js';
 import { LogoutAllDocument, LogoutDocument, MeDocument, RevokeSessionDocument, SessionRevokedDocument, SessionsDocument } from './support/operations.js';
-import { EventQueue } from '../src/event-queue.js';
+import { EventQueue } from './support/event-queue.js';
 import { useTestServer } from './support/server.js';
 
 /** Issue 8: protection that stops attackers, not owners (items 2, 4, 5 and 6; the rest is in hostile, rate-limit, logs and timeouts tests). */

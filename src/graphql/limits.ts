@@ -12,9 +12,10 @@ import { useJsonBody } from './json-body.js';
 
 /**
  * Bounds on what one GraphQL document may ask for. Our deepest real operation
- * is 3 levels (login → session → id) with ~30 fields. Introspection is exempt
- * from depth and cost: graphql-js' standard `getIntrospectionQuery()` (GraphiQL,
- * codegen, Apollo tooling) is 21 deep, and INTROSPECTION decides whether it is
+ * is 3 levels (login → session → id) with ~30 fields. The schema introspection
+ * (`__schema`) is exempt from depth and cost: graphql-js' standard
+ * `getIntrospectionQuery()` and GraphiQL 5's are 21 deep (test/graphiql.test.ts
+ * loads the schema in a browser), and INTROSPECTION decides whether it is
  * answered at all. These refuse alias floods (`a1: login(...) a2: login(...)` is a brute-force
  * amplifier) and documents built to exhaust the parser or executor.
  */

@@ -1,4 +1,5 @@
 import { createServer, type RequestListener, type Server } from 'node:http';
+import type { Streams } from '../streams.js';
 
 /** How long a client may take: the README's figures. */
 export interface HttpTimeouts {
@@ -30,4 +31,25 @@ export function createHttpServer(listener: RequestListener, timeouts: HttpTimeou
     },
     listener,
   );
+}
+
+/**
+ * A graceful stop (SIGTERM): stop accepting connections, end every event
+ * stream cleanly (GraphQL sends `complete`, REST ends its response), let
+ * in-flight requests finish, and cut whatever is still open after `timeoutMs`.
+ * Resolves once the server has closed.
+ */
+export async function drainServer(server: Server, streams: Streams, timeoutMs: number): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  streams.stopAll();
+  // Keep-alive connections go as soon as they are idle: those of ended streams and finished requests.
+  const idle = setInterval(() => server.closeIdleConnections(), 50);
+  const cut = setTimeout(() => server.closeAllConnections(), timeoutMs);
+  server.closeIdleConnections();
+  try {
+    await closed;
+  } finally {
+    clearInterval(idle);
+    clearTimeout(cut);
+  }
 }

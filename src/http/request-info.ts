@@ -2,6 +2,11 @@ import type { RequestInfo } from '../auth/viewer.js';
 import { MAX_LENGTH, truncateCodePoints } from '../auth/validation.js';
 import type { ServerContext } from './handler.js';
 
+/** Does the client ask for an event stream (SSE)? */
+export function wantsEventStream(request: Request): boolean {
+  return (request.headers.get('accept') ?? '').includes('text/event-stream');
+}
+
 function stripIpv4Mapped(address: string): string {
   return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
 }

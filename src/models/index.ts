@@ -1,37 +1,32 @@
 import type { Connection } from 'mongoose';
 import type { Logger } from '../logger.js';
+import { revocationModel, type RevocationModel } from './revocation.js';
 import { sessionModel, type SessionModel } from './session.js';
 import { userModel, type UserModel } from './user.js';
 
 export interface Models {
   User: UserModel;
   Session: SessionModel;
+  Revocation: RevocationModel;
 }
 
 export function createModels(connection: Connection): Models {
-  return { User: userModel(connection), Session: sessionModel(connection) };
+  return { User: userModel(connection), Session: sessionModel(connection), Revocation: revocationModel(connection) };
 }
-
-// Expired and revoked sessions are kept this long for the record, then MongoDB drops them.
-const SESSION_RETENTION_SECONDS = 30 * 86400;
 
 /**
  * Creates the indexes the code relies on (unique email, unique sessionId, the
- * per-user listing). The TTL index is housekeeping only: FerretDB and some
- * managed services refuse it, so its failure is logged once and tolerated.
+ * per-user listing, the stream queries, the purge). Old sessions are purged by
+ * the server (src/models/purge.ts), not by a TTL index, which FerretDB lacks;
+ * the TTL index earlier versions created where it was accepted is dropped, as
+ * its key would clash with the purge's plain index on expiresAt.
  */
 export async function ensureIndexes(models: Models, log: Logger): Promise<void> {
   await models.User.createIndexes();
+  await models.Session.collection.dropIndex('expiresAt_ttl').catch(() => {
+    // Never created here (FerretDB refused it, or a fresh database).
+  });
   await models.Session.createIndexes();
-  try {
-    await models.Session.collection.createIndex(
-      { expiresAt: 1 },
-      { expireAfterSeconds: SESSION_RETENTION_SECONDS, name: 'expiresAt_ttl' },
-    );
-  } catch (error) {
-    log.warn(
-      { err: error instanceof Error ? error.message : String(error) },
-      'TTL index on sessions.expiresAt refused: old sessions are not purged automatically (expiry is still enforced by the server)',
-    );
-  }
+  await models.Revocation.createIndexes();
+  log.debug('indexes ready');
 }

@@ -17,12 +17,8 @@ export interface SessionRecord {
   expiresAt: Date;
   revokedAt: Date | null;
   revokedReason: RevocationReason | null;
-  /**
-   * Marks the documents one revocation call changed. Without transactions
-   * (FerretDB has none) this is how logoutAll learns exactly which sessions it
-   * revoked, so that a concurrent logout is not announced twice.
-   */
-  revocationId: string | null;
+  /** The revocation call's number in the user's order (src/session-cache.ts `claim`; its record in models/revocation.ts). */
+  revokedSeq: number | null;
 }
 
 export type SessionModel = Model<SessionRecord>;
@@ -40,14 +36,16 @@ const sessionSchema = new Schema<SessionRecord>(
     expiresAt: { type: Date, required: true },
     revokedAt: { type: Date, default: null },
     revokedReason: { type: String, enum: [...REVOCATION_REASONS, null], default: null },
-    revocationId: { type: String, default: null },
+    revokedSeq: { type: Number, default: null },
   },
   { strict: 'throw', strictQuery: 'throw' },
 );
 sessionSchema.index({ sessionId: 1 }, { unique: true });
 // The session list and logoutAll: a user's sessions, newest first.
 sessionSchema.index({ userId: 1, createdAt: -1 });
-sessionSchema.index({ revocationId: 1 }, { sparse: true });
+// The purge (src/models/purge.ts): sessions long expired, or long revoked.
+sessionSchema.index({ expiresAt: 1 });
+sessionSchema.index({ revokedAt: 1 });
 
 export function sessionModel(connection: Connection): SessionModel {
   return connection.model<SessionRecord>('Session', sessionSchema);

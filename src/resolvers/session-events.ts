@@ -1,7 +1,9 @@
-import { EventQueue } from '../event-queue.js';
+import { Repeater, type RepeaterBuffer } from 'graphql-yoga';
+import type { RevocationRecord } from '../models/revocation.js';
 import { op } from '../models/session.js';
 import type { SessionRevokedMessage } from '../pubsub.js';
 import type { Services } from '../services.js';
+import type { StreamLease } from '../streams.js';
 import type { Viewer } from '../auth/viewer.js';
 import type { SessionRevokedEvent } from './views.js';
 
@@ -12,112 +14,395 @@ import type { SessionRevokedEvent } from './views.js';
  */
 const CLOCK_SKEW_MS = 1000;
 
+/**
+ * How long a stream waits for a missing number before reading it from the
+ * record. Messages of one user published on different instances can overtake
+ * each other by a few milliseconds; only a number still missing after this is
+ * a real gap (a lost message, a flushed Redis).
+ */
+export const GAP_WAIT_MS = 50;
+
 // setTimeout's limit; a longer session simply is not cut by the timer.
 const MAX_TIMER_MS = 2_147_483_647;
 
 /**
+ * The events one message means for the user's streams, built once per message
+ * and shared by every stream of the instance (they all get the same parsed
+ * object from src/pubsub.ts): each stream only adds its own event.
+ */
+const sharedEvents = new WeakMap<SessionRevokedMessage, SessionRevokedEvent[]>();
+
+function othersEvents(message: SessionRevokedMessage): SessionRevokedEvent[] {
+  let events = sharedEvents.get(message);
+  if (!events) {
+    const revokedAt = new Date(message.revokedAt);
+    events = message.sessionIds.map((sessionId) => ({ sessionId, reason: message.reason, revokedAt, current: false }));
+    sharedEvents.set(message, events);
+  }
+  return events;
+}
+
+/** What one delivery step tells one stream: the others' events, then its own last (which ends it). */
+function eventsFor(message: SessionRevokedMessage, viewerSessionId: string): { events: SessionRevokedEvent[]; own: boolean } {
+  const events = othersEvents(message);
+  const index = message.sessionIds.indexOf(viewerSessionId);
+  if (index === -1) return { events, own: false };
+  const mine: SessionRevokedEvent = { ...events[index]!, current: true };
+  return { events: [...events.slice(0, index), ...events.slice(index + 1), mine], own: true };
+}
+
+/** Revocation records as the messages that announced them. */
+function toMessages(
+  userId: string,
+  records: Array<Pick<RevocationRecord, 'seq' | 'sessionIds' | 'reason' | 'revokedAt'>>,
+): SessionRevokedMessage[] {
+  return records
+    .map((r) => ({ userId, seq: r.seq, sessionIds: r.sessionIds, reason: r.reason, revokedAt: r.revokedAt.toISOString() }))
+    .sort((a, b) => a.seq - b.seq);
+}
+
+/**
+ * Records and the outbox's revocations in flight (claimed, record not written
+ * yet), one message per number, in order.
+ */
+function merge(records: SessionRevokedMessage[], inFlight: SessionRevokedMessage[]): SessionRevokedMessage[] {
+  const bySeq = new Map(records.map((m) => [m.seq, m]));
+  for (const message of inFlight) if (!bySeq.has(message.seq)) bySeq.set(message.seq, message);
+  return [...bySeq.values()].sort((a, b) => a.seq - b.seq);
+}
+
+const RECORD_FIELDS = { _id: 0, seq: 1, sessionIds: 1, reason: 1, revokedAt: 1 } as const;
+
+/**
+ * Gap reads in flight on this instance, shared: the streams of one user that
+ * miss the same numbers read them once.
+ */
+const gapReads = new WeakMap<Services, Map<string, Promise<SessionRevokedMessage[]>>>();
+
+function readRevocations(services: Services, userId: string, from: number, to: number): Promise<SessionRevokedMessage[]> {
+  const reads = gapReads.get(services) ?? gapReads.set(services, new Map()).get(services)!;
+  const key = `${userId}:${from}:${to}`;
+  let read = reads.get(key);
+  if (!read) {
+    read = Promise.all([
+      services.models.Revocation.find({ userId, seq: op({ $gte: from, $lte: to }) }, RECORD_FIELDS).lean(),
+      services.cache.inFlight(userId),
+    ])
+      .then(([records, inFlight]) => merge(toMessages(userId, records), inFlight.filter((r) => r.seq >= from && r.seq <= to)))
+      .finally(() => reads.delete(key));
+    reads.set(key, read);
+  }
+  return read;
+}
+
+/**
+ * Puts one user's revocation messages in order for one stream, by their
+ * numbers. Out-of-order messages wait in `buffer`; a number still missing
+ * after GAP_WAIT_MS is read once, from the records and the outbox (the only
+ * MongoDB read after the start). The outbox holds a revocation from its claim
+ * on, so a number that is neither recorded nor in flight was lost with Redis.
+ * Returns from `emit` true once the stream's own revocation was delivered.
+ */
+class Sequencer {
+  private pending: SessionRevokedMessage[] | null = [];
+  private base = 0;
+  private expected = 1;
+  private readonly buffer = new Map<number, SessionRevokedMessage>();
+  /** Numbers delivered out of the live order (at or below `base`, or late after a gap read): each once. */
+  private readonly seen = new Set<number>();
+  /** Numbers a gap read did not find: a late announcement of one is still delivered. */
+  private readonly passed: Array<[number, number]> = [];
+  private gapTimer: NodeJS.Timeout | undefined;
+  private reading = false;
+  private ended = false;
+
+  constructor(
+    private readonly emit: (message: SessionRevokedMessage) => boolean,
+    private readonly readGap: (from: number, to: number) => Promise<SessionRevokedMessage[]>,
+    private readonly windowStart: number,
+    private readonly onReadError: (error: unknown) => void,
+  ) {}
+
+  receive(message: SessionRevokedMessage): void {
+    if (this.pending) this.pending.push(message);
+    else this.handle(message);
+  }
+
+  /**
+   * Listening since `base` was read: numbers above it arrive live. What is at
+   * or below it and was revoked since the window start comes from the record
+   * (`replayed`), or live if its announcement was still on its way.
+   */
+  start(base: number, replayed: SessionRevokedMessage[]): void {
+    this.base = base;
+    this.expected = base + 1;
+    for (const message of replayed) if (message.seq <= base) this.deliverOnce(message);
+    const pending = this.pending ?? [];
+    this.pending = null;
+    for (const message of pending) this.handle(message);
+  }
+
+  stop(): void {
+    this.ended = true;
+    clearTimeout(this.gapTimer);
+  }
+
+  private handle(message: SessionRevokedMessage): void {
+    if (this.ended) return;
+    if (message.seq <= this.base) {
+      // Announced late, after this stream started: delivered if revoked after it authenticated.
+      if (Date.parse(message.revokedAt) >= this.windowStart) this.deliverOnce(message);
+      return;
+    }
+    if (message.seq < this.expected) {
+      if (this.passed.some(([a, b]) => a <= message.seq && message.seq <= b)) this.deliverOnce(message);
+      return;
+    }
+    if (!this.buffer.has(message.seq)) this.buffer.set(message.seq, message);
+    this.drain();
+  }
+
+  private deliverOnce(message: SessionRevokedMessage): void {
+    if (this.seen.has(message.seq)) return;
+    this.seen.add(message.seq);
+    this.deliver(message);
+  }
+
+  private deliver(message: SessionRevokedMessage): void {
+    if (this.ended) return;
+    if (this.emit(message)) this.stop();
+  }
+
+  private drain(): void {
+    for (let next = this.buffer.get(this.expected); next && !this.ended; next = this.buffer.get(this.expected)) {
+      this.buffer.delete(this.expected);
+      this.expected += 1;
+      this.deliver(next);
+    }
+    if (this.ended) return;
+    if (this.buffer.size === 0) {
+      clearTimeout(this.gapTimer);
+      this.gapTimer = undefined;
+    } else if (!this.gapTimer && !this.reading) {
+      this.gapTimer = setTimeout(() => void this.fillGap(), GAP_WAIT_MS);
+    }
+  }
+
+  private async fillGap(): Promise<void> {
+    this.gapTimer = undefined;
+    if (this.ended || this.buffer.size === 0) return;
+    const upTo = Math.max(...this.buffer.keys());
+    this.reading = true;
+    let found: SessionRevokedMessage[] = [];
+    try {
+      found = await this.readGap(this.expected, upTo);
+    } catch (error) {
+      // Delivered without them: a late announcement still gets through (`passed`).
+      this.onReadError(error);
+    }
+    this.reading = false;
+    if (this.ended) return;
+    for (const message of found) {
+      if (message.seq >= this.expected && !this.buffer.has(message.seq)) this.buffer.set(message.seq, message);
+    }
+    const seqs = [...this.buffer.keys()].filter((seq) => seq <= upTo).sort((a, b) => a - b);
+    for (const seq of seqs) {
+      if (this.ended) return;
+      if (seq > this.expected) this.passed.push([this.expected, seq - 1]);
+      const message = this.buffer.get(seq)!;
+      this.buffer.delete(seq);
+      this.expected = seq + 1;
+      this.deliver(message);
+    }
+    this.drain();
+  }
+}
+
+/** An unbounded buffer: a logoutAll of thousands of sessions pushes thousands of events at once. */
+class UnboundedBuffer<T> implements RepeaterBuffer<T> {
+  private readonly queue: T[] = [];
+  private head = 0;
+  get empty(): boolean {
+    return this.head >= this.queue.length;
+  }
+  get full(): boolean {
+    return false;
+  }
+  add(value: T): void {
+    this.queue.push(value);
+  }
+  remove(): T {
+    const value = this.queue[this.head];
+    this.head += 1;
+    if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue.splice(0, this.head);
+      this.head = 0;
+    }
+    return value as T;
+  }
+}
+
+export interface StreamOptions {
+  viewer: Viewer;
+  /** When the credentials were checked: revocations from then on are delivered. */
+  authenticatedAt: Date;
+  /** Aborts when the client goes away. */
+  signal: AbortSignal;
+}
+
+/**
  * The stream behind the `sessionRevoked` subscription and the REST events
  * route: every revocation of any of the viewer's user's sessions, in order,
- * ending after the one that revokes the viewer's own session.
+ * ending after the one that revokes the viewer's own session. It yields one
+ * batch per delivery step (a logoutAll is one batch), which the REST route
+ * writes as one chunk.
  *
- * Closing the gap between authentication and subscription: listen first (the
- * promise resolves once the broker acknowledged), then read from MongoDB what
- * was revoked since `authenticatedAt`. Live messages that arrive during that
- * read wait behind it; a session can be revoked once, so its id de-duplicates.
- * Before the viewer's own revocation, which ends the stream, the record is read
- * again, so that nothing revoked earlier is lost to a late announcement.
- * The stream also ends when `signal` aborts (the client left) or the session expires.
+ * Refused (RATE_LIMITED) before anything exists when the viewer's session or
+ * user has as many streams open as the caps allow. Otherwise nothing more
+ * happens until the transport starts reading: a `Repeater` runs its executor
+ * on the first `next()`, so a stream the transport never starts holds no
+ * subscription, timer or queue. The executor then:
+ * 1. listens (resolves once Redis acknowledged the subscription);
+ * 2. reads the user's current revocation number: everything above it will
+ *    arrive live, in order (Sequencer);
+ * 3. reads from MongoDB, once, the revocation records since `authenticatedAt`
+ *    up to that number (the gap between authentication and listening), with
+ *    the user's revocations still in flight (claimed, not yet recorded) from
+ *    the Redis outbox.
+ * Live delivery reads MongoDB only on a real gap in the numbers.
+ *
+ * One cleanup (`finally`) runs however the stream ends: its own revocation,
+ * session expiry, the client leaving, `return()`, an error, or shutdown.
+ * `ready` settles once the stream listens (or failed to), for transports that
+ * want to answer a setup failure with an error status.
+ */
+export async function sessionRevokedBatches(
+  services: Services,
+  options: StreamOptions,
+): Promise<{ events: Repeater<SessionRevokedEvent[]>; ready: Promise<void> }> {
+  const { viewer } = options;
+  const lease = await services.streams.acquire(viewer);
+  const setup: Setup = { settle: () => {}, fail: () => {} };
+  const ready = new Promise<void>((resolve, reject) => {
+    setup.settle = resolve;
+    setup.fail = reject;
+  });
+  ready.catch(() => {});
+  const events = new Repeater<SessionRevokedEvent[]>((push, stop) => run(services, options, lease, setup, push, stop), new UnboundedBuffer());
+  // A stream abandoned before it started still gives its place back.
+  const returnFn = events.return.bind(events);
+  events.return = (value) => {
+    lease.release();
+    return returnFn(value);
+  };
+  options.signal.addEventListener('abort', () => lease.release(), { once: true });
+  return { events, ready };
+}
+
+/** Events one at a time, with the batches they come from (src/subscription-delivery.ts writes whole batches). */
+export interface BatchedEvents extends AsyncIterableIterator<SessionRevokedEvent> {
+  readonly batches: AsyncIterator<SessionRevokedEvent[]>;
+}
+
+/**
+ * The same stream one event at a time, as the GraphQL subscription delivers
+ * it: a view over the batches (a second Repeater would cost a push and a few
+ * promise hops per event, which at a thousand streams of a thousand events
+ * each was most of the delivery time). `return()` goes straight to the
+ * batches' Repeater, which settles a pending `next()` at once.
  */
 export async function sessionRevokedEvents(
   services: Services,
   viewer: Viewer,
   authenticatedAt: Date,
   signal: AbortSignal,
-): Promise<EventQueue<SessionRevokedEvent>> {
-  const queue = new EventQueue<SessionRevokedEvent>();
-  // The client going away ends the stream, even while it is still being set up:
-  // a transport that abandons a stream it never started would otherwise leave
-  // the subscription and its timer running until the session expires.
-  const onAbort = (): void => queue.close();
-  signal.addEventListener('abort', onAbort, { once: true });
-  queue.finally(() => signal.removeEventListener('abort', onAbort));
-  if (signal.aborted) queue.close();
-  const delivered = new Set<string>();
-  let pending: SessionRevokedMessage[] | null = [];
-  let ending = false;
-
-  const push = (sessionId: string, message: SessionRevokedMessage): void => {
-    delivered.add(sessionId);
-    const current = sessionId === viewer.sessionId;
-    queue.push({ sessionId, reason: message.reason, revokedAt: new Date(message.revokedAt), current });
-    if (current) queue.close();
+): Promise<BatchedEvents> {
+  const { events } = await sessionRevokedBatches(services, { viewer, authenticatedAt, signal });
+  let batch: SessionRevokedEvent[] = [];
+  let index = 0;
+  const done: IteratorResult<SessionRevokedEvent> = { done: true, value: undefined };
+  const iterator: BatchedEvents = {
+    batches: events,
+    async next() {
+      while (index >= batch.length) {
+        const step = await events.next();
+        if (step.done) return done;
+        batch = step.value;
+        index = 0;
+      }
+      return { done: false, value: batch[index++]! };
+    },
+    async return() {
+      batch = [];
+      await events.return();
+      return done;
+    },
+    async throw(error?: unknown) {
+      await events.return();
+      throw error;
+    },
+    [Symbol.asyncIterator]: () => iterator,
   };
+  return iterator;
+}
 
-  /** What MongoDB recorded since the viewer authenticated: other sessions' revocations are delivered, the viewer's own returned. */
-  const replayRecord = async (): Promise<SessionRevokedMessage | null> => {
-    const revoked = await services.models.Session.find({
-      userId: viewer.userId,
-      revokedAt: op({ $gte: new Date(authenticatedAt.getTime() - CLOCK_SKEW_MS) }),
-    })
-      .sort({ revokedAt: 1, _id: 1 })
-      .lean();
-    let own: SessionRevokedMessage | null = null;
-    for (const s of revoked) {
-      if (!s.revokedAt || !s.revokedReason || delivered.has(s.sessionId)) continue;
-      const message = { userId: viewer.userId, sessionIds: [s.sessionId], reason: s.revokedReason, revokedAt: s.revokedAt.toISOString() };
-      if (s.sessionId === viewer.sessionId) own = message;
-      else push(s.sessionId, message);
-    }
-    return own;
-  };
+/** The executor tells whoever waits on `ready`: listening, or why not. */
+interface Setup {
+  settle: () => void;
+  fail: (error: unknown) => void;
+}
 
-  /**
-   * The viewer's own revocation ends the stream, so it must come last. Another
-   * instance may announce an earlier revocation after this one (publishers on
-   * different connections race to Redis): read the record once more first.
-   */
-  const endWith = async (own: SessionRevokedMessage): Promise<void> => {
-    if (ending) return;
-    ending = true;
-    await replayRecord().catch((error: unknown) =>
-      services.log.warn({ err: (error as Error).message }, 'sessionRevoked: final catch-up read failed'),
-    );
-    push(viewer.sessionId, own);
-  };
-
-  const deliver = (message: SessionRevokedMessage): void => {
-    for (const sessionId of message.sessionIds) {
-      if (delivered.has(sessionId)) continue;
-      if (sessionId === viewer.sessionId) void endWith(message);
-      else push(sessionId, message);
-    }
-  };
-
+async function run(
+  services: Services,
+  { viewer, authenticatedAt, signal }: StreamOptions,
+  lease: StreamLease,
+  setup: Setup,
+  push: (batch: SessionRevokedEvent[]) => Promise<unknown>,
+  stop: ((error?: unknown) => void) & Promise<unknown>,
+): Promise<void> {
+  const cleanups: Array<() => void> = [() => lease.release()];
+  const end = (): void => stop();
+  const sequencer = new Sequencer(
+    (message) => {
+      const { events, own } = eventsFor(message, viewer.sessionId);
+      void push(events);
+      if (own) end();
+      return own;
+    },
+    (from, to) => readRevocations(services, viewer.userId, from, to),
+    authenticatedAt.getTime() - CLOCK_SKEW_MS,
+    (error) => services.log.warn({ err: (error as Error).message }, 'sessionRevoked: gap read failed'),
+  );
+  cleanups.push(() => sequencer.stop());
   try {
-    const unsubscribe = await services.pubsub.subscribe('sessionRevoked', viewer.userId, (message) => {
-      if (pending) pending.push(message);
-      else deliver(message);
-    });
-    queue.finally(unsubscribe);
-    const own = await replayRecord();
-    if (own) {
-      // Just read from the record: nothing earlier can be missing.
-      ending = true;
-      push(viewer.sessionId, own);
+    lease.started(end);
+    signal.addEventListener('abort', end, { once: true });
+    cleanups.push(() => signal.removeEventListener('abort', end));
+    if (signal.aborted) return;
+    // An expired session's stream ends with it: its token is no longer good for anything.
+    const remaining = viewer.expiresAt.getTime() - Date.now();
+    if (remaining < MAX_TIMER_MS) {
+      const timer = setTimeout(end, Math.max(0, remaining));
+      cleanups.push(() => clearTimeout(timer));
     }
+    const unsubscribe = await services.pubsub.subscribe('sessionRevoked', viewer.userId, (message) => sequencer.receive(message));
+    cleanups.push(unsubscribe);
+    const base = await services.cache.currentSeq(viewer.userId);
+    const windowStart = authenticatedAt.getTime() - CLOCK_SKEW_MS;
+    const [records, inFlight] = await Promise.all([
+      services.models.Revocation.find({ userId: viewer.userId, revokedAt: op({ $gte: new Date(windowStart) }) }, RECORD_FIELDS).lean(),
+      services.cache.inFlight(viewer.userId),
+    ]);
+    const recent = inFlight.filter((r) => Date.parse(r.revokedAt) >= windowStart);
+    sequencer.start(base, merge(toMessages(viewer.userId, records), recent));
+    setup.settle();
+    await stop;
   } catch (error) {
-    queue.close();
+    setup.fail(error);
     throw error;
+  } finally {
+    // Also a stream ended before it listened: whoever waits on `ready` goes on.
+    setup.settle();
+    for (const cleanup of cleanups.reverse()) cleanup();
   }
-  const backlog = pending;
-  pending = null;
-  for (const message of backlog) deliver(message);
-
-  // An expired session's stream ends with it: its token is no longer good for anything.
-  const remaining = viewer.expiresAt.getTime() - Date.now();
-  if (remaining < MAX_TIMER_MS) {
-    const timer = setTimeout(() => queue.close(), Math.max(0, remaining));
-    queue.finally(() => clearTimeout(timer));
-  }
-  return queue;
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { notFound } from '../errors.js';
-import { activeFilter, op, type RevocationReason } from '../models/session.js';
+import { completeRevocation, OUTBOX_GRACE_MS } from '../revocation-outbox.js';
+import { activeFilter, type RevocationReason } from '../models/session.js';
 import type { Services } from '../services.js';
 import { signToken } from '../auth/token.js';
 import { validateOptionalBoolean, validateSessionId } from '../auth/validation.js';
@@ -34,8 +35,29 @@ export async function createSession(
   await Promise.all([cache.create(sessionId, user, expiresAt.getTime() - now.getTime()), sessionList.add(userId, session)]).catch(
     (error: unknown) => log.warn({ err: (error as Error).message }, 'session cache write failed'),
   );
+  // The new session stands either way: a cap not enforced now is enforced at the next sign-in.
+  await enforceSessionCap(services, userId).catch((error: unknown) =>
+    log.warn({ err: (error as Error).message }, 'session cap not enforced on this sign-in'),
+  );
   const token = signToken({ userId, sessionId, expiresAt }, services.tokenKey);
   return { token, session };
+}
+
+/**
+ * At most `sessionsPerUser` active sessions: a sign-in beyond it revokes the
+ * oldest, announced like any revocation. One indexed read of the ids past the cap.
+ */
+async function enforceSessionCap(services: Services, userId: string): Promise<void> {
+  const { models, config, cache } = services;
+  const newestFirst = (skip: number) =>
+    models.Session.find({ userId, ...activeFilter() }, { sessionId: 1 }).sort({ createdAt: -1, _id: -1 }).skip(skip).lean();
+  // The usual case, under the cap: one read that finds nothing.
+  if ((await newestFirst(config.caps.sessionsPerUser)).length === 0) return;
+  // Over it, maybe: sessions revoked a moment ago (not marked in their documents yet) do not count.
+  const active = await newestFirst(0);
+  const revoked = await cache.revokedAmong(active.map((s) => s.sessionId));
+  const surplus = active.filter((s) => !revoked.has(s.sessionId)).slice(config.caps.sessionsPerUser);
+  await revokeSessions(services, userId, surplus.map((s) => s.sessionId).reverse(), SESSION_CAP_REASON);
 }
 
 /** What the session list shows: nothing else is read. */
@@ -43,8 +65,11 @@ const LISTED_FIELDS = { sessionId: 1, deviceInfo: 1, ipAddress: 1, userAgent: 1,
 
 /**
  * The viewer's active sessions, newest first: from Redis when the list is
- * there (src/session-list.ts), else from MongoDB, then cached with each
+ * there (src/auth/session-list.ts), else from MongoDB, then cached with each
  * session's state (never over a tombstone: `fill` does not overwrite).
+ * A session revoked a moment ago may not be marked in its document yet (the
+ * marking follows the revocation's answer): its tombstone already says so,
+ * and it is left out.
  */
 export async function listSessions(services: Services, viewer: Viewer): Promise<SessionView[]> {
   const { models, cache, sessionList, log } = services;
@@ -59,7 +84,8 @@ export async function listSessions(services: Services, viewer: Viewer): Promise<
   const records = await models.Session.find({ userId: viewer.userId, ...activeFilter(now) }, LISTED_FIELDS)
     .sort({ createdAt: -1, _id: -1 })
     .lean();
-  const sessions = records.map((s) => toSessionView(s, viewer.sessionId));
+  const revoked = await cache.revokedAmong(records.map((s) => s.sessionId)).catch(() => new Set<string>());
+  const sessions = records.filter((s) => !revoked.has(s.sessionId)).map((s) => toSessionView(s, viewer.sessionId));
   await Promise.all([
     ...sessions.map((s) => cache.fill(s.id, { state: 'active', userId: viewer.userId }, s.expiresAt.getTime() - now.getTime())),
     sessionList.fill(viewer.userId, sessions),
@@ -68,19 +94,28 @@ export async function listSessions(services: Services, viewer: Viewer): Promise<
 }
 
 /**
- * Revokes the given active sessions of one user and announces each revocation.
- * Returns the ids this call revoked (a concurrent revocation may have taken some).
- * Callers pass only ids they have read from MongoDB as this user's sessions.
+ * The reason a sign-in beyond the per-user session cap gives the oldest
+ * sessions it revokes (issue 7 says REVOKED; a dedicated reason may replace it).
+ */
+export const SESSION_CAP_REASON: RevocationReason = 'REVOKED';
+
+/**
+ * Revokes the given sessions of one user and announces each revocation, exactly
+ * once whatever races it. Returns the ids this call revoked: a concurrent call
+ * may have taken some, and each session is counted and announced by the one
+ * call that claimed it. Callers pass only ids they have read from MongoDB as
+ * this user's sessions.
  *
- * Order matters, since there are no transactions to lean on:
- * 1. tombstones in the cache first, so once MongoDB says "revoked" no instance
- *    can still hold an "active" entry (if Redis is down the call fails here and
- *    nothing changed);
- * 2. MongoDB, the record, tagged with a fresh revocationId to learn which
- *    documents this call changed;
- * 3. tombstones again: a cache flushed between 1 and 2 may have been re-filled
- *    from the not-yet-updated MongoDB;
- * 4. publish the sessions this call revoked, in one message: one event each.
+ * 1. One Redis script claims the ids no earlier call claimed, writes their
+ *    tombstones (from here no instance accepts their tokens), numbers the call
+ *    in the user's order and records it in the outbox. If Redis is down the call
+ *    fails here and nothing changed.
+ * 2. Its record in MongoDB (one document), then the announcement; the call
+ *    answers after these. Each session's own document is marked meanwhile, in
+ *    the background (src/revocation-outbox.ts).
+ * If MongoDB or Redis fails after step 1, or this process dies, the revocation
+ * already holds and the outbox sweepers of every instance complete it when the
+ * dependency is back: the call answers success, since retrying could not do more.
  */
 export async function revokeSessions(
   services: Services,
@@ -89,32 +124,28 @@ export async function revokeSessions(
   reason: RevocationReason,
 ): Promise<string[]> {
   if (sessionIds.length === 0) return [];
-  const { models, cache, pubsub, config, log } = services;
-  // Tokens cannot outlive the configured lifetime, so neither need their tombstones.
-  const tombstoneTtlMs = config.jwtExpiresInSeconds * 1000;
-  await cache.revoke(sessionIds, tombstoneTtlMs);
-  const revokedAt = new Date();
-  const revocationId = randomUUID();
-  const result = await models.Session.updateMany(
-    { userId, sessionId: op({ $in: [...sessionIds] }), revokedAt: null },
-    { $set: { revokedAt, revokedReason: reason, revocationId } },
+  const { cache, config, log } = services;
+  const revocation = await cache.claim(
+    { userId, sessionIds, reason, revokedAt: new Date().toISOString(), dueAt: Date.now() + OUTBOX_GRACE_MS },
+    // Tokens cannot outlive the configured lifetime, so neither need their tombstones.
+    config.jwtExpiresInSeconds * 1000,
   );
-  let revoked = [...sessionIds];
-  if (result.modifiedCount !== sessionIds.length) {
-    const changed = await models.Session.find({ revocationId }, { sessionId: 1 }).lean();
-    const ids = new Set(changed.map((s) => s.sessionId));
-    revoked = sessionIds.filter((id) => ids.has(id));
-  }
-  await cache.revoke(sessionIds, tombstoneTtlMs);
-  if (revoked.length > 0) {
-    await pubsub
-      .publish('sessionRevoked', userId, { userId, sessionIds: revoked, reason, revokedAt: revokedAt.toISOString() })
-      .catch((error: unknown) =>
-        // The revocation holds (tokens are refused); only the live notice is lost.
-        log.error({ err: (error as Error).message, sessionIds: revoked }, 'sessionRevoked publish failed'),
-      );
-  }
-  return revoked;
+  if (!revocation) return [];
+  const handOver = (error: unknown): void => {
+    log.warn(
+      { err: (error as Error).message, userId, seq: revocation.seq },
+      'revocation holds but was not completed; the outbox sweep completes it',
+    );
+    cache.dueNow(revocation).catch(() => {
+      // Redis is what failed: the entry falls due after its grace period anyway.
+    });
+  };
+  const { announced, done } = completeRevocation(services, revocation);
+  done.catch(handOver);
+  await announced.catch(() => {
+    // Reported once, through `done`.
+  });
+  return revocation.sessionIds;
 }
 
 export async function logout(services: Services, viewer: Viewer): Promise<boolean> {

@@ -17,6 +17,8 @@ export interface Context {
   client: RequestInfo;
   /** Aborts when the client goes away: streams end with it. */
   signal: AbortSignal;
+  /** The HTTP request, which Yoga adds to every context (subscriptions check its transport). */
+  request: Request;
 }
 
 export const builder = new SchemaBuilder<{

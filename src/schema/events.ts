@@ -1,4 +1,6 @@
+import { badInput } from '../errors.js';
 import { REVOCATION_REASONS } from '../models/session.js';
+import { wantsEventStream } from '../http/request-info.js';
 import { sessionRevokedEvents } from '../resolvers/session-events.js';
 import type { SessionRevokedEvent } from '../resolvers/views.js';
 import { builder } from './builder.js';
@@ -18,8 +20,15 @@ builder.subscriptionField('sessionRevoked', (t) =>
   t.withAuth({ subscriber: true }).field({
     type: SessionRevokedEventRef,
     description: "Every revocation of the user's sessions, in order, ending after the subscriber's own.",
-    subscribe: (_root, _args, ctx) =>
-      sessionRevokedEvents(ctx.services, ctx.subscriber, ctx.auth.authenticatedAt, ctx.signal),
+    subscribe: (_root, _args, ctx) => {
+      // Only SSE can carry a stream here: refuse any other transport before a stream exists
+      // (Yoga would otherwise build one and answer 406 without ever reading it).
+      if (!wantsEventStream(ctx.request)) {
+        // A 400 for every client, also those that accept application/json (src/graphql/error-codes.ts).
+        throw badInput('accept', 'Subscriptions are served over SSE only: send Accept: text/event-stream');
+      }
+      return sessionRevokedEvents(ctx.services, ctx.subscriber, ctx.auth.authenticatedAt, ctx.signal);
+    },
     resolve: (event) => event,
   }),
 );

@@ -7,7 +7,7 @@
 //
 // Usage:
 //
-//	ferretdb-test [-listen 127.0.0.1:27017] [-dir DIR] [-handler sqlite|postgresql] [-postgresql-url URL]
+//	ferretdb-test [-listen 127.0.0.1:27017] [-dir DIR] [-handler sqlite|postgresql] [-postgresql-url URL] [-exit-with-stdin]
 //
 // Once the server accepts TCP connections it prints exactly one line to stdout:
 //
@@ -15,6 +15,9 @@
 //
 // Logs (warn level and above) go to stderr. SIGINT/SIGTERM shut it down cleanly.
 // Use "-listen 127.0.0.1:0" to let the OS pick a free port (read it from the ready line).
+// With -exit-with-stdin it also shuts down when its stdin reaches end of file: a parent
+// that holds the pipe (src/embedded-mongo.ts) takes the server with it even when killed
+// with SIGKILL, so no orphan keeps the port and the data directory.
 //
 // The embedded FerretDB path does not start the telemetry reporter (it is only
 // wired up in FerretDB's own cmd/ferretdb) and explicitly disables telemetry;
@@ -25,6 +28,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/url"
@@ -74,6 +78,7 @@ func run() int {
 	handler := flag.String("handler", "sqlite", "FerretDB handler: sqlite or postgresql")
 	pgURL := flag.String("postgresql-url", "", "PostgreSQL URL for -handler postgresql, e.g. postgres://127.0.0.1:5432/ferretdb")
 	logLevel := flag.String("log-level", "warn", "log level: debug, info, warn, error")
+	exitWithStdin := flag.Bool("exit-with-stdin", false, "shut down when stdin is closed (the parent process is gone)")
 	flag.Parse()
 
 	var level slog.Level
@@ -133,6 +138,12 @@ func run() int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if *exitWithStdin {
+		go func() {
+			_, _ = io.Copy(io.Discard, os.Stdin)
+			stop()
+		}()
+	}
 
 	// New binds the TCP listener synchronously.
 	f, err := ferretdb.New(cfg)

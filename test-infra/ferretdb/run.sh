@@ -3,12 +3,15 @@
 #
 # Manages a throwaway FerretDB (MongoDB wire protocol over SQLite) for integration tests.
 #
-#   run.sh build          build bin/ferretdb-test (skipped when newer than the sources)
+#   run.sh build          build bin/ferretdb-test (skipped when newer than the sources;
+#                         FERRETDB_BUILD_VERBOSE=1 lists each package as it compiles)
 #   run.sh start [PORT]   build if needed, start on 127.0.0.1:PORT (default 27018; if the default
 #                         is taken a free port is picked; PORT 0 = always pick a free port),
 #                         wait until ready, print MONGODB_URI=mongodb://127.0.0.1:PORT/ as last line
 #   run.sh stop           stop it and remove its data dir
 #   run.sh status         print MONGODB_URI=... if running (exit 1 otherwise)
+#
+# The Go toolchain: $GO if set, else `go` on PATH, else /usr/local/go/bin/go.
 #
 # Typical use in a test script:
 #   eval "$(test-infra/ferretdb/run.sh start | tail -n1)"; export MONGODB_URI
@@ -29,7 +32,8 @@ READY_TIMEOUT_S=60
 die() { echo "run.sh: $*" >&2; exit 1; }
 
 find_go() {
-  if command -v go >/dev/null 2>&1; then command -v go
+  if [[ -n "${GO:-}" ]]; then [[ -x "$GO" ]] && echo "$GO" || die "GO=$GO is not an executable"
+  elif command -v go >/dev/null 2>&1; then command -v go
   elif [[ -x /usr/local/go/bin/go ]]; then echo /usr/local/go/bin/go
   else die "go toolchain not found (need Go >= 1.24)"; fi
 }
@@ -42,7 +46,7 @@ build() {
   local go; go="$(find_go)"
   echo "run.sh: building $BIN ..." >&2
   mkdir -p "$HERE/bin"
-  (cd "$HERE" && "$go" build -trimpath -buildvcs=false -o "$BIN.tmp" . && mv -f "$BIN.tmp" "$BIN")
+  (cd "$HERE" && "$go" build ${FERRETDB_BUILD_VERBOSE:+-v} -trimpath -buildvcs=false -o "$BIN.tmp" . && mv -f "$BIN.tmp" "$BIN")
 }
 
 # is_ours PID: true if PID is alive and is our binary (guards against PID reuse).

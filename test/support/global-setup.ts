@@ -1,4 +1,5 @@
 import type { TestProject } from 'vitest/node';
+import { EmbeddedMongoError, startEmbeddedMongo } from '../../src/embedded-mongo.js';
 import { startOwnRedis } from './redis-server.js';
 
 declare module 'vitest' {
@@ -10,21 +11,25 @@ declare module 'vitest' {
 
 /**
  * Real services for the whole run. MONGODB_URI and REDIS_URL are used when
- * set (CI starts FerretDB and sets them); otherwise an in-memory MongoDB
- * (mongodb-memory-server) and a private redis-server on a free port.
+ * set; otherwise an embedded MongoDB-wire server (FerretDB built with Go,
+ * else mongodb-memory-server) and a private redis-server on a free port.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const stops: Array<() => Promise<void>> = [];
 
   let mongoUri = process.env.MONGODB_URI;
   if (!mongoUri) {
-    const { MongoMemoryServer } = await import('mongodb-memory-server-core');
-    const server = await MongoMemoryServer.create().catch((error: unknown) => {
-      const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
-      throw new Error(`MONGODB_URI is not set and mongodb-memory-server could not start (${reason}): set MONGODB_URI to a MongoDB-wire server`);
+    // The same embedded server as `npm run dev` (src/embedded-mongo.ts), with throwaway data.
+    const say = (line: string): void => void process.stderr.write(`${line}\n`);
+    const embedded = await startEmbeddedMongo({ say }).catch((error: unknown) => {
+      if (!(error instanceof EmbeddedMongoError)) throw error;
+      // One line naming the options, not a stack followed by "No test files found".
+      say(error.message);
+      process.exit(1);
     });
-    stops.push(async () => void (await server.stop()));
-    mongoUri = server.getUri();
+    say(embedded.description);
+    stops.push(embedded.stop);
+    mongoUri = embedded.uri;
   }
 
   let redisUrl = process.env.REDIS_URL;

@@ -20,6 +20,8 @@ export function testDatabaseUri(): string {
 }
 
 export interface TestServer {
+  /** The Node HTTP server (for tests of its shutdown). */
+  http: Server;
   url: string;
   graphqlUrl: string;
   services: Services;
@@ -53,6 +55,7 @@ export async function startServer(options: TestServerOptions = {}): Promise<Test
   const { port } = server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
   return {
+    http: server,
     url,
     graphqlUrl: `${url}/graphql`,
     services,
@@ -123,6 +126,9 @@ export function useTestServer(
     get redis() {
       if (!redis) throw new Error('useTestServer({ ownRedis: true }) starts a private redis-server');
       return redis;
+    },
+    get http() {
+      return running().http;
     },
     get url() {
       return running().url;

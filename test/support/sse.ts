@@ -1,7 +1,7 @@
 import diagnostics from 'node:diagnostics_channel';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { EventSource, type ErrorEvent } from 'eventsource';
-import { EventQueue } from '../../src/event-queue.js';
+import { EventQueue } from './event-queue.js';
 import type { Services } from '../../src/services.js';
 import { take } from './events.js';
 

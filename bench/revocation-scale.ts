@@ -1,0 +1,296 @@
+/**
+ * Revocation at scale, tried from outside as a client sees it.
+ *
+ *   MONGODB_URI=mongodb://127.0.0.1:27018/ npx tsx bench/revocation-scale.ts [scenario...]
+ *
+ * Two server instances run as child processes (`node --import tsx src/main.ts`,
+ * production mode) on one private redis-server and a throwaway database of
+ * MONGODB_URI. This process is the clients: event streams over plain HTTP,
+ * half REST `/api/auth/events`, half the GraphQL `sessionRevoked` subscription
+ * over SSE, spread over both instances. Scenarios (default: all):
+ *
+ *   devices:N:K   one user, N devices with a stream each, K other users with one
+ *                 idle stream each; `logoutAll` on instance one
+ *   session:N     N streams on one session; that session's `logout`
+ *   idle:K        K users with one idle stream each: RSS per open stream
+ *   sessions:N    `logoutAll` of N sessions (no streams)
+ *
+ * Baseline: the revoke request's own answer (when it returns, the revocation
+ * holds everywhere). Printed: the answer time, the p50/p99/max from sending the
+ * request to each device's own event, how much later than the answer the last
+ * device was told, and the instances' RSS per open stream.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { request as httpRequest, type ClientRequest } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import mongoose from 'mongoose';
+import { freePort, startOwnRedis } from '../test/support/redis-server.js';
+
+const SCENARIOS = process.argv.slice(2).length ? process.argv.slice(2) : ['devices:100:1000', 'devices:1000:0', 'session:3000', 'idle:5000', 'sessions:5000'];
+const PASSWORD = 'bench-password-1';
+const SUBSCRIPTION = JSON.stringify({ query: 'subscription { sessionRevoked { sessionId reason revokedAt current } }' });
+const CONCURRENCY = 32;
+
+interface Instance {
+  url: string;
+  port: number;
+  child: ChildProcess;
+}
+
+async function startInstance(name: string, env: Record<string, string>): Promise<Instance> {
+  const port = await freePort();
+  // BENCH_CPU_PROF=dir writes each instance's CPU profile there (where the time goes).
+  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'src/main.ts'], {
+    env: {
+      ...process.env,
+      ...env,
+      NODE_ENV: 'production',
+      PORT: String(port),
+      SERVER_ID: name,
+      JWT_SECRET: 'bench-secret-shared-by-every-instance-0123',
+      BCRYPT_ROUNDS: '4',
+      LOG_LEVEL: 'error',
+      RATE_LIMIT_PER_IP: '1000000',
+      RATE_LIMIT_PER_ACCOUNT: '1000000',
+      STREAMS_PER_SESSION: '100000',
+      STREAMS_PER_USER: '100000',
+      SESSIONS_PER_USER: '100000',
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      if ((await fetch(`${url}/health`)).ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (attempt > 300) throw new Error(`${name} did not start`);
+    await sleep(100);
+  }
+  return { url, port, child };
+}
+
+async function stopInstance(instance: Instance): Promise<void> {
+  await new Promise<void>((resolve) => {
+    instance.child.once('exit', () => resolve());
+    instance.child.kill('SIGTERM');
+  });
+}
+
+/** Resident memory of a child process, in kB (Linux). */
+function rssKb(instance: Instance): number {
+  const status = readFileSync(`/proc/${instance.child.pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+}
+
+async function postJson<T>(url: string, body: unknown, token?: string): Promise<{ status: number; body: T }> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, body: (await response.json()) as T };
+}
+
+interface Auth {
+  token: string;
+  user: { id: string };
+  session: { id: string };
+}
+
+async function inBatches<T>(count: number, make: (i: number) => Promise<T>): Promise<T[]> {
+  const out: T[] = new Array<T>(count);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(CONCURRENCY, count) }, async () => {
+      while (next < count) {
+        const i = next++;
+        out[i] = await make(i);
+      }
+    }),
+  );
+  return out;
+}
+
+async function register(instance: Instance, email: string): Promise<Auth> {
+  const { status, body } = await postJson<Auth>(`${instance.url}/api/auth/register`, { name: 'Bench', email, password: PASSWORD });
+  if (status !== 201) throw new Error(`register: ${status} ${JSON.stringify(body)}`);
+  return body;
+}
+
+async function login(instance: Instance, email: string): Promise<Auth> {
+  const { status, body } = await postJson<Auth>(`${instance.url}/api/auth/login`, { email, password: PASSWORD });
+  if (status !== 200) throw new Error(`login: ${status} ${JSON.stringify(body)}`);
+  return body;
+}
+
+/** One client stream: when its own event came (ms since `since`), and how many events it had. */
+interface Stream {
+  ready: Promise<void>;
+  own: Promise<number>;
+  events(): number;
+  close(): void;
+}
+
+let since = 0;
+/** `devices:N:K:rest` or `:graphql` runs one API only (to see where the time goes). */
+let api: 'rest' | 'graphql' | 'both' = 'both';
+
+function openStream(instance: Instance, kind: 'rest' | 'graphql', token: string): Stream {
+  let resolveReady = (): void => {};
+  let resolveOwn = (_at: number): void => {};
+  const ready = new Promise<void>((resolve) => (resolveReady = resolve));
+  const own = new Promise<number>((resolve) => (resolveOwn = resolve));
+  let events = 0;
+  let tail = '';
+  const req: ClientRequest = httpRequest({
+    host: '127.0.0.1',
+    port: instance.port,
+    method: kind === 'rest' ? 'GET' : 'POST',
+    path: kind === 'rest' ? '/api/auth/events' : '/graphql',
+    agent: false,
+    headers: {
+      accept: 'text/event-stream',
+      authorization: `Bearer ${token}`,
+      ...(kind === 'graphql' ? { 'content-type': 'application/json' } : {}),
+    },
+  });
+  req.on('response', (res) => {
+    if (res.statusCode !== 200) throw new Error(`stream refused: ${res.statusCode}`);
+    res.setEncoding('utf8');
+    // The REST stream is listening once `connected` arrives; Yoga's first bytes come before its set-up ends.
+    if (kind === 'graphql') resolveReady();
+    res.on('data', (chunk: string) => {
+      const text = tail + chunk;
+      if (text.includes('event: connected')) resolveReady();
+      // Count `"current":` occurrences that end in the new part (the tail covers split ones).
+      for (let i = text.indexOf('"current":'); i !== -1; i = text.indexOf('"current":', i + 1)) {
+        if (i + 10 > tail.length) events += 1;
+      }
+      if (text.includes('"current":true')) resolveOwn(performance.now() - since);
+      tail = text.slice(-20);
+    });
+    res.on('error', () => {});
+  });
+  req.on('error', () => {});
+  if (kind === 'graphql') req.end(SUBSCRIPTION);
+  else req.end();
+  return { ready, own, events: () => events, close: () => req.destroy() };
+}
+
+function percentile(sorted: number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
+}
+
+const ms = (n: number): string => `${n.toFixed(0)} ms`;
+
+/** Opens `count` streams for `tokens[i % tokens.length]`, alternating instance and API. */
+async function openStreams(instances: Instance[], tokens: string[], count: number): Promise<Stream[]> {
+  const streams = await inBatches(count, async (i) => {
+    const kind = api === 'both' ? (Math.floor(i / 2) % 2 ? 'graphql' : 'rest') : api;
+    const stream = openStream(instances[i % 2]!, kind, tokens[i % tokens.length]!);
+    await stream.ready;
+    return stream;
+  });
+  // GraphQL streams finish their set-up (subscribe, one indexed read) after their first bytes.
+  await sleep(1000 + count / 2);
+  return streams;
+}
+
+async function revokeAndMeasure(label: string, streams: Stream[], revoke: () => Promise<unknown>): Promise<void> {
+  since = performance.now();
+  await revoke();
+  const answer = performance.now() - since;
+  const timeout = sleep(120_000, NaN, { ref: false });
+  const told = await Promise.all(streams.map((s) => Promise.race([s.own, timeout])));
+  const arrived = told.filter((t) => !Number.isNaN(t)).sort((a, b) => a - b);
+  const last = arrived.at(-1) ?? NaN;
+  console.log(
+    `${label}: answer ${ms(answer)}; own event p50 ${ms(percentile(arrived, 0.5))} p99 ${ms(percentile(arrived, 0.99))} max ${ms(last)}` +
+      ` (${arrived.length}/${streams.length} told; last ${ms(last - answer)} after the answer, ${(last / answer).toFixed(2)}x)`,
+  );
+}
+
+async function scenario(spec: string, instances: Instance[], run: string): Promise<void> {
+  const [kind, a = '0', b = '0', only] = spec.split(':');
+  api = only === 'rest' || only === 'graphql' ? only : 'both';
+  const first = Number(a);
+  const second = Number(b);
+  const [one] = instances as [Instance, Instance];
+  const email = (label: string): string => `${label}.${run}.${Math.random().toString(36).slice(2)}@bench.example`;
+
+  if (kind === 'devices') {
+    const owner = email('owner');
+    const revoker = await register(one, owner);
+    const devices = await inBatches(first, (i) => login(instances[i % 2]!, owner));
+    const idleUsers = await inBatches(second, (i) => register(instances[i % 2]!, email(`idle${i}`)));
+    const idle = await openStreams(instances, idleUsers.map((u) => u.token), second);
+    const streams = await openStreams(instances, devices.map((d) => d.token), first);
+    await revokeAndMeasure(`devices N=${first}, idle K=${second}, logoutAll`, streams, () =>
+      postJson(`${one.url}/api/auth/logout-all`, {}, revoker.token),
+    );
+    const short = streams.filter((s) => s.events() !== first + 1).length;
+    if (short > 0) console.log(`  ${short} streams did not get all ${first + 1} events`);
+    for (const s of [...streams, ...idle]) s.close();
+  } else if (kind === 'session') {
+    const user = await register(one, email('one-session'));
+    const streams = await openStreams(instances, [user.token], first);
+    await revokeAndMeasure(`${first} streams on one session, logout`, streams, () => postJson(`${one.url}/api/auth/logout`, {}, user.token));
+    for (const s of streams) s.close();
+  } else if (kind === 'idle') {
+    const users = await inBatches(first, (i) => register(instances[i % 2]!, email(`idle${i}`)));
+    await sleep(1000);
+    const before = instances.map(rssKb);
+    const streams = await openStreams(instances, users.map((u) => u.token), first);
+    await sleep(2000);
+    const after = instances.map(rssKb);
+    const perStream = instances.map((_, i) => ((after[i]! - before[i]!) / (first / 2)).toFixed(1));
+    console.log(
+      `${first} idle streams: RSS ${before.map((kb) => `${(kb / 1024).toFixed(0)}`).join('/')} -> ${after.map((kb) => `${(kb / 1024).toFixed(0)}`).join('/')} MB; ${perStream.join(' / ')} kB per open stream`,
+    );
+    for (const s of streams) s.close();
+  } else if (kind === 'sessions') {
+    const owner = email('many');
+    const revoker = await register(one, owner);
+    await inBatches(first - 1, (i) => login(instances[i % 2]!, owner));
+    since = performance.now();
+    const result = await postJson<{ revokedCount: number }>(`${one.url}/api/auth/logout-all`, {}, revoker.token);
+    console.log(`logoutAll of ${first} sessions: answer ${ms(performance.now() - since)} (revokedCount ${result.body.revokedCount})`);
+  } else {
+    throw new Error(`unknown scenario ${spec}`);
+  }
+}
+
+async function main(): Promise<void> {
+  if (!process.env.MONGODB_URI) {
+    console.error('bench: set MONGODB_URI (`make ferretdb` prints one)');
+    process.exit(2);
+  }
+  const redis = await startOwnRedis();
+  const database = `la_bench_scale_${Date.now()}`;
+  const uri = new URL(process.env.MONGODB_URI);
+  uri.pathname = `/${database}`;
+  console.log(`revocation at scale: two instances, Node ${process.version}, ${SCENARIOS.join(' ')}`);
+  try {
+    for (const [n, spec] of SCENARIOS.entries()) {
+      const env = { MONGODB_URI: uri.toString(), REDIS_URL: redis.url };
+      const instances = await Promise.all([startInstance('one', env), startInstance('two', env)]);
+      try {
+        await scenario(spec, instances, `${Date.now()}.${n}`);
+      } finally {
+        await Promise.all(instances.map(stopInstance));
+      }
+    }
+  } finally {
+    await redis.stop();
+    const connection = await mongoose.createConnection(uri.toString()).asPromise();
+    await connection.dropDatabase().catch(() => {});
+    await connection.close();
+  }
+}
+
+void main();

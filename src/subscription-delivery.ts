@@ -1,0 +1,260 @@
+import {
+  createSourceEventStream,
+  execute,
+  Kind,
+  type DocumentNode,
+  type ExecutionArgs,
+  type ExecutionResult,
+  type GraphQLFormattedError,
+} from 'graphql';
+import { isAsyncIterable, type Plugin } from 'graphql-yoga';
+
+/**
+ * Subscriptions delivered at the cost of one execution per event, not one per
+ * event and listener.
+ *
+ * A logoutAll of N sessions, each with an open subscription, is N events for
+ * each of N streams. graphql-js executes the selection once per event and
+ * stream, and Yoga's SSE writer sends two chunks per result, pulled one at a
+ * time: at N = 300 that took seconds. Here:
+ * - `sessionRevoked` source events are shared objects (one per session and
+ *   message, src/resolvers/session-events.ts), and its fields are plain data of
+ *   the event (no resolver reads the context). So the result of one document
+ *   (with its variables) for one event is the same for every stream: executed
+ *   once, kept in a WeakMap on the event, and serialized once.
+ * - The SSE writer sends every result ready in one turn of the event loop as
+ *   one chunk.
+ * Other subscription fields are executed per event and stream as usual.
+ */
+const SHARED_FIELDS = new Set(['sessionRevoked']);
+
+const PING_MS = 12_000;
+
+const documentIds = new WeakMap<DocumentNode, number>();
+let nextDocumentId = 0;
+
+/** The root field of the operation to run, if the document names it plainly. */
+function rootField(args: ExecutionArgs): string | undefined {
+  for (const definition of args.document.definitions) {
+    if (definition.kind !== Kind.OPERATION_DEFINITION) continue;
+    if (args.operationName && definition.name?.value !== args.operationName) continue;
+    const [selection] = definition.selectionSet.selections;
+    return selection?.kind === Kind.FIELD && definition.selectionSet.selections.length === 1 ? selection.name.value : undefined;
+  }
+  return undefined;
+}
+
+/** What the result of one event depends on besides the event: the document, the operation, the variables. */
+function variantKey(args: ExecutionArgs): string {
+  let id = documentIds.get(args.document);
+  if (id === undefined) {
+    id = nextDocumentId++;
+    documentIds.set(args.document, id);
+  }
+  return `${id}:${args.operationName ?? ''}:${JSON.stringify(args.variableValues ?? {})}`;
+}
+
+type Executed = ReturnType<typeof execute>;
+const executedByEvent = new WeakMap<object, Map<string, Executed>>();
+
+function executeShared(args: ExecutionArgs, key: string, event: object): Executed {
+  let byVariant = executedByEvent.get(event);
+  if (!byVariant) {
+    byVariant = new Map();
+    executedByEvent.set(event, byVariant);
+  }
+  let result = byVariant.get(key);
+  if (result === undefined) {
+    result = execute({ ...args, rootValue: event });
+    byVariant.set(key, result);
+  }
+  return result;
+}
+
+/** Maps an async iterator, passing `return` through at once (a Repeater settles a pending `next`). */
+function mapIterator<T, U>(source: AsyncIterator<T>, map: (value: T) => U | Promise<U>): AsyncIterableIterator<U> {
+  return {
+    async next() {
+      const step = await source.next();
+      if (step.done) return { done: true, value: undefined };
+      const value = map(step.value);
+      return { done: false, value: value instanceof Promise ? await value : value };
+    },
+    async return() {
+      await source.return?.();
+      return { done: true, value: undefined };
+    },
+    async throw(error?: unknown) {
+      await source.return?.();
+      throw error;
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+}
+
+/** A shared-field stream whose batches the SSE writer takes directly, by request. */
+interface BatchSource {
+  batches: AsyncIterator<object[]>;
+  args: ExecutionArgs;
+  key: string;
+}
+const batchSources = new WeakMap<Request, BatchSource>();
+
+const hasBatches = (value: unknown): value is { batches: AsyncIterator<object[]> } =>
+  typeof value === 'object' && value !== null && 'batches' in value;
+
+async function subscribeShared(args: ExecutionArgs): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
+  const source = await createSourceEventStream(args);
+  if (!isAsyncIterable(source)) return source;
+  const iterator = (source as AsyncIterable<unknown>)[Symbol.asyncIterator]();
+  const field = rootField(args);
+  if (field === undefined || !SHARED_FIELDS.has(field)) {
+    return mapIterator(iterator, (event) => execute({ ...args, rootValue: event }));
+  }
+  const key = variantKey(args);
+  const request = (args.contextValue as { request?: Request } | undefined)?.request;
+  if (request && hasBatches(iterator)) batchSources.set(request, { batches: iterator.batches, args, key });
+  return mapIterator(iterator, (event) =>
+    typeof event === 'object' && event !== null ? executeShared(args, key, event) : execute({ ...args, rootValue: event }),
+  );
+}
+
+const serialized = new WeakMap<ExecutionResult, string>();
+
+/** The result as JSON, without the server-only `http` error extensions Yoga also leaves out. */
+function serialize(result: ExecutionResult): string {
+  let text = serialized.get(result);
+  if (text === undefined) {
+    const errors = result.errors?.map((error): GraphQLFormattedError => {
+      const formatted = error.toJSON();
+      const { http: _http, ...extensions } = (formatted.extensions ?? {}) as Record<string, unknown>;
+      return { ...formatted, ...(Object.keys(extensions).length ? { extensions } : { extensions: undefined }) };
+    });
+    text = JSON.stringify(errors ? { ...result, errors } : result);
+    serialized.set(result, text);
+  }
+  return text;
+}
+
+interface FetchAPI {
+  ReadableStream: typeof ReadableStream;
+  Response: typeof Response;
+}
+
+/**
+ * The results of a shared-field stream, a batch at a time: each event's
+ * result comes from the shared cache, so a batch of a thousand events costs
+ * a thousand lookups and one write. The per-event envelop hooks are skipped
+ * for these results: they carry no errors to mask (plain data fields).
+ * Ending `result` (Yoga's iterator over the same stream) runs its cleanup.
+ */
+function batchResults(source: BatchSource, result: AsyncIterable<ExecutionResult>): AsyncIterator<string> {
+  const outer = result[Symbol.asyncIterator]();
+  const { batches, args, key } = source;
+  return {
+    async next() {
+      const step = await batches.next();
+      if (step.done) {
+        await outer.return?.();
+        return { done: true, value: undefined };
+      }
+      let text = '';
+      for (const event of step.value) {
+        const executed = executeShared(args, key, event);
+        text += `event: next\ndata: ${serialize(executed instanceof Promise ? await executed : executed)}\n\n`;
+      }
+      return { done: false, value: text };
+    },
+    async return() {
+      await Promise.all([batches.return?.(), outer.return?.()]);
+      return { done: true, value: undefined };
+    },
+  };
+}
+
+/** Yoga's iterator of results, as SSE text. */
+function resultTexts(result: AsyncIterable<ExecutionResult>): AsyncIterator<string> {
+  const iterator = result[Symbol.asyncIterator]();
+  return {
+    async next() {
+      const step = await iterator.next();
+      return step.done ? { done: true, value: undefined } : { done: false, value: `event: next\ndata: ${serialize(step.value)}\n\n` };
+    },
+    async return() {
+      await iterator.return?.();
+      return { done: true, value: undefined };
+    },
+  };
+}
+
+/** GraphQL over SSE (Yoga's "distinct connections" format), writing what is ready in one chunk. */
+function processEventStream(iterator: AsyncIterator<string>, fetchAPI: FetchAPI): Response {
+  const encoder = new TextEncoder();
+  let closed = false;
+  let ping: NodeJS.Timeout | undefined;
+  const body = new fetchAPI.ReadableStream<Uint8Array>({
+    start(controller) {
+      let pending = '';
+      let scheduled = false;
+      const send = (text: string): void => {
+        if (!closed) controller.enqueue(encoder.encode(text));
+      };
+      const flush = (): void => {
+        scheduled = false;
+        if (pending) send(pending);
+        pending = '';
+      };
+      // A first comment at once: some clients wait for a body byte before they report the stream open.
+      send(':\n\n');
+      ping = setInterval(() => send(':\n\n'), PING_MS);
+      void (async () => {
+        try {
+          for (let step = await iterator.next(); !step.done; step = await iterator.next()) {
+            pending += step.value;
+            if (!scheduled) {
+              scheduled = true;
+              setImmediate(flush);
+            }
+          }
+          flush();
+          send('event: complete\ndata:\n\n');
+          if (!closed) controller.close();
+        } catch (error) {
+          if (!closed) controller.error(error);
+        } finally {
+          closed = true;
+          clearInterval(ping);
+        }
+      })();
+    },
+    cancel() {
+      closed = true;
+      clearInterval(ping);
+      void iterator.return?.();
+    },
+  });
+  return new fetchAPI.Response(body, {
+    status: 200,
+    headers: { 'content-type': 'text/event-stream', connection: 'keep-alive', 'cache-control': 'no-cache', 'content-encoding': 'none' },
+  });
+}
+
+export function useSharedSubscriptionDelivery(): Plugin {
+  return {
+    onSubscribe({ setSubscribeFn }) {
+      setSubscribeFn(subscribeShared as Parameters<typeof setSubscribeFn>[0]);
+    },
+    onResultProcess({ request, result, setResultProcessor }) {
+      // Streams only: a refused subscription (an error result) keeps Yoga's answer and its status.
+      if (isAsyncIterable(result) && (request.headers.get('accept') ?? '').includes('text/event-stream')) {
+        const batched = batchSources.get(request);
+        setResultProcessor((value, fetchAPI) => {
+          const results = value as AsyncIterable<ExecutionResult>;
+          return processEventStream(batched ? batchResults(batched, results) : resultTexts(results), fetchAPI);
+        }, 'text/event-stream');
+      }
+    },
+  };
+}

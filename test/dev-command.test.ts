@@ -1,0 +1,107 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { PASSWORD, uniqueEmail } from './support/client.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const DEV_SCRIPT = 'LOGOUT_ALL_WATCH=1 tsx watch --clear-screen=false src/main.ts';
+
+interface DevRun {
+  child: ChildProcess;
+  lines: string[];
+  exited: Promise<number | null>;
+}
+
+/**
+ * `npm run dev`'s command, run in a scratch working directory (where its
+ * `.data/` goes) with no MONGODB_URI or REDIS_URL, as on a fresh machine.
+ */
+function dev(cwd: string, env: Record<string, string> = {}): DevRun {
+  const [marker, ...command] = DEV_SCRIPT.split(' ');
+  const args = command.slice(1).map((arg) => (arg === 'src/main.ts' ? join(ROOT, 'src/main.ts') : arg));
+  const child = spawn(join(ROOT, 'node_modules/.bin/tsx'), args, {
+    cwd,
+    detached: true, // its own process group, so the test stops tsx and the server together
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      [marker!.split('=')[0]!]: marker!.split('=')[1]!,
+      PORT: '0',
+      JWT_SECRET: 'a-development-secret-that-is-long-enough',
+      BCRYPT_ROUNDS: '4',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: string[] = [];
+  createInterface({ input: child.stdout! }).on('line', (line) => lines.push(line));
+  createInterface({ input: child.stderr! }).on('line', (line) => lines.push(line));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, lines, exited };
+}
+
+async function listening(run: DevRun): Promise<string> {
+  const deadline = Date.now() + 120_000; // a first FerretDB build may happen here
+  for (;;) {
+    const port = run.lines.map((line) => /"port":(\d+).*listening/.exec(line)?.[1]).find(Boolean);
+    if (port) return `http://127.0.0.1:${port}`;
+    if (run.child.exitCode !== null || Date.now() > deadline) throw new Error(`npm run dev did not start:\n${run.lines.join('\n')}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+async function stop(run: DevRun): Promise<void> {
+  if (run.child.exitCode === null && run.child.pid) process.kill(-run.child.pid, 'SIGTERM');
+  await run.exited;
+}
+
+describe('npm run dev on a fresh machine (no MONGODB_URI)', () => {
+  const cwd = mkdtempSync(join(tmpdir(), 'logout-all-dev-'));
+  afterAll(() => rmSync(cwd, { recursive: true, force: true }));
+
+  it('is the command package.json runs', () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    expect(pkg.scripts.dev).toBe(DEV_SCRIPT);
+  });
+
+  it('says which embedded server it uses, in one line, and keeps the data across restarts in .data/', async () => {
+    const email = uniqueEmail('dev');
+    const first = dev(cwd);
+    try {
+      const url = await listening(first);
+      const which = first.lines.filter((line) => line.includes('MONGODB_URI not set'));
+      expect(which).toHaveLength(1);
+      expect(which[0]).toMatch(/using embedded (FerretDB|mongodb-memory-server) .*data in \.data\/.* until `make clean`/);
+      const registered = await fetch(`${url}/api/auth/register`, {
+        method: 'POST',
+        body: JSON.stringify({ name: 'Dev', email, password: PASSWORD }),
+      });
+      expect(registered.status).toBe(201);
+    } finally {
+      await stop(first);
+    }
+
+    const second = dev(cwd);
+    try {
+      const url = await listening(second);
+      const login = await fetch(`${url}/api/auth/login`, { method: 'POST', body: JSON.stringify({ email, password: PASSWORD }) });
+      expect(login.status).toBe(200);
+    } finally {
+      await stop(second);
+    }
+  });
+
+  it('ends with status 1 after a fatal start-up error, instead of waiting for an edit', async () => {
+    const run = dev(cwd, { PORT: 'eighty' });
+    try {
+      expect(await run.exited).toBe(1);
+      expect(run.lines).toContain('config: PORT: must be a whole number from 0 to 65535 (got "eighty")');
+    } finally {
+      await stop(run);
+    }
+  });
+});

@@ -1,0 +1,100 @@
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { PASSWORD, registerUser, uniqueEmail } from './support/client.js';
+import { artifactPath, useChromium } from './support/browser.js';
+import { useTestServer } from './support/server.js';
+
+/**
+ * /devices in a real Chromium, two browser contexts as two devices of one
+ * account (each has its own storage, so its own token).
+ */
+describe('the device page (/devices) in Chromium', () => {
+  const server = useTestServer();
+  const chromium = useChromium();
+
+  async function device(): Promise<Page> {
+    const context = await chromium.browser.newContext({ viewport: { width: 760, height: 540 } });
+    const page = await context.newPage();
+    page.on('pageerror', (error) => {
+      throw error;
+    });
+    await page.goto(`${server.url}/devices`);
+    return page;
+  }
+
+  async function signIn(page: Page, email: string, deviceName: string): Promise<void> {
+    await page.fill('input[name=email]', email);
+    await page.fill('input[name=password]', PASSWORD);
+    await page.fill('input[name=deviceInfo]', deviceName);
+    await page.click('button[value=login]');
+    await page.locator('#sessions tr', { hasText: 'this device' }).waitFor();
+  }
+
+  const rows = (page: Page): Promise<string[]> =>
+    page.locator('#sessions tr').evaluateAll((trs) => trs.map((tr) => (tr.firstElementChild?.textContent ?? '').trim()));
+
+  async function signedOutWith(page: Page, message: string): Promise<void> {
+    await page.locator('#notice', { hasText: message }).waitFor();
+    await page.locator('#sign-in').waitFor({ state: 'visible' });
+    expect(await page.isHidden('#account')).toBe(true);
+  }
+
+  /** The page says its subscription is live: its token was checked, every later revocation reaches it. */
+  async function listening(...pages: Page[]): Promise<void> {
+    for (const page of pages) await page.locator('#live[data-live=true]').waitFor();
+  }
+
+  it('signs in, lists devices, and signs one, the others, or all out, live on every page', async () => {
+    const account = await registerUser(server.graphqlUrl, { name: 'Ada', email: uniqueEmail('ada'), deviceInfo: 'API client' });
+    const laptop = await device();
+    const phone = await device();
+
+    await laptop.locator('#sign-in').waitFor({ state: 'visible' });
+    await laptop.screenshot({ path: artifactPath('devices-sign-in.png') });
+
+    // A wrong password: one message, still on the form.
+    await laptop.fill('input[name=email]', account.email);
+    await laptop.fill('input[name=password]', 'not the password');
+    await laptop.click('button[value=login]');
+    await laptop.locator('#form-error', { hasText: /./ }).waitFor();
+
+    await signIn(laptop, account.email, 'Laptop');
+    await signIn(phone, account.email, 'Phone');
+    await listening(laptop, phone);
+    expect(await rows(phone)).toEqual(['Phonethis device', 'Laptop', 'API client']);
+    const phoneRow = phone.locator('#sessions tr', { hasText: 'this device' });
+    expect(await phoneRow.locator('td').nth(1).textContent()).toBe('127.0.0.1');
+    expect(await phoneRow.locator('td').nth(2).textContent()).not.toBe('');
+    await phone.screenshot({ path: artifactPath('devices-list.png') });
+
+    // The phone signs the laptop out: the laptop says so at once and shows the form.
+    await phone.locator('#sessions tr', { hasText: 'Laptop' }).locator('button').click();
+    await signedOutWith(laptop, 'signed out from another device');
+    await laptop.screenshot({ path: artifactPath('devices-revoked.png') });
+    await phone.locator('#sessions tr', { hasText: 'Laptop' }).waitFor({ state: 'detached' });
+    expect(await rows(phone)).toEqual(['Phonethis device', 'API client']);
+
+    // Sign out all others, from the phone.
+    await signIn(laptop, account.email, 'Laptop');
+    await phone.reload();
+    await phone.locator('#sessions tr', { hasText: 'Laptop' }).waitFor();
+    await listening(laptop, phone);
+    await phone.click('#sign-out-others');
+    await signedOutWith(laptop, 'sign out everywhere');
+    await phone.locator('#sessions tr', { hasText: 'Laptop' }).waitFor({ state: 'detached' });
+    expect(await rows(phone)).toEqual(['Phonethis device']);
+
+    // Sign out everywhere, from the laptop: the phone learns it too.
+    await signIn(laptop, account.email, 'Laptop');
+    await listening(laptop, phone);
+    await laptop.click('#sign-out-all');
+    await signedOutWith(laptop, 'You signed out on every device');
+    await signedOutWith(phone, 'sign out everywhere');
+
+    // Sign this device out, from its own row.
+    await signIn(phone, account.email, 'Phone');
+    await phone.locator('#sessions tr', { hasText: 'this device' }).locator('button').click();
+    await signedOutWith(phone, 'You signed out on this device');
+    expect(await phone.evaluate(() => localStorage.getItem('logout-all.token'))).toBeNull();
+  });
+});
