@@ -13,28 +13,13 @@
  * API.md promises "within the same second"; the ratio says how the event compares
  * with simply getting the answer back.
  */
-import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { createClient } from 'graphql-sse';
-import { createHttpServer } from '../src/http/node-server.js';
 import { login, register } from '../src/resolvers/auth.js';
-import { createApp } from '../src/server.js';
 import { isEvent, openEventStream } from '../test/support/sse.js';
-import { benchServices, percentiles } from './support.js';
+import { benchServices, listen, percentiles } from './support.js';
 
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 100);
-
-async function listen(services: Awaited<ReturnType<typeof benchServices>>): Promise<{ url: string; close(): void }> {
-  const server = createHttpServer(createApp(services));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => {
-      server.closeAllConnections();
-      server.close();
-    },
-  };
-}
 
 async function main(): Promise<void> {
   const one = await benchServices({ SERVER_ID: 'one' });

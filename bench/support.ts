@@ -1,4 +1,7 @@
+import type { AddressInfo } from 'node:net';
 import { loadConfig } from '../src/config.js';
+import { createHttpServer } from '../src/http/node-server.js';
+import { createApp } from '../src/server.js';
 import { createServices, type Services } from '../src/services.js';
 
 /**
@@ -44,4 +47,17 @@ export function percentiles(samples: number[]): { p50: number; p95: number } {
   const sorted = [...samples].sort((a, b) => a - b);
   const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
   return { p50: at(0.5), p95: at(0.95) };
+}
+
+/** The app of `services` on a free loopback port. */
+export async function listen(services: Services): Promise<{ url: string; close(): void }> {
+  const server = createHttpServer(createApp(services));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => {
+      server.closeAllConnections();
+      server.close();
+    },
+  };
 }

@@ -1,4 +1,5 @@
 import type { Viewer } from '../src/auth/viewer.js';
+import { sessionCreatedEvents } from '../src/resolvers/session-created.js';
 import { sessionRevokedBatches } from '../src/resolvers/session-events.js';
 import type { SessionRevokedEvent } from '../src/resolvers/views.js';
 import type { Services } from '../src/services.js';
@@ -27,7 +28,7 @@ function eventLines(event: SessionRevokedEvent): string {
 const PING = encoder.encode(': ping\n\n');
 
 /**
- * `GET /api/auth/events`: the `sessionRevoked` subscription as plain SSE, for
+ * `GET /api/auth/events`: the `sessionRevoked` and `sessionCreated` subscriptions as plain SSE, for
  * EventSource and `curl -N`. The stream is the one GraphQL serves
  * (sessionRevokedBatches), so it has the same no-gap guarantee and the same end.
  *
@@ -56,6 +57,8 @@ export async function streamSessionEvents(
     await events.return();
     throw error;
   }
+  // New sign-ins on the account, from the same instant (it ends by itself when the viewer's session does).
+  const created = sessionCreatedEvents(services, viewer, authenticatedAt, request.signal);
 
   let nextId = 1;
   let open = true;
@@ -84,17 +87,24 @@ export async function streamSessionEvents(
           services.log.warn({ err: (error as Error).message }, 'event stream failed');
         }
         clearInterval(heartbeat);
+        void created.return();
         if (open) {
           open = false;
           controller.close();
         }
       })();
+      void (async () => {
+        for await (const session of created) {
+          send(encoder.encode(`id: ${nextId++}\nevent: session-created\ndata: ${JSON.stringify(toJson('Session', session))}\n\n`));
+        }
+      })().catch((error: unknown) => services.log.warn({ err: (error as Error).message }, 'session-created events stopped'));
     },
     // The client went away: the stream is already cancelled, so only clean up.
     cancel() {
       open = false;
       clearInterval(heartbeat);
       void events.return();
+      void created.return();
     },
   });
 

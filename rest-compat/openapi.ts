@@ -80,6 +80,7 @@ export const EVENTS_DESCRIPTION = `Server-Sent Events. A bad or revoked token ge
 - \`event: connected\`, first, once the server is listening: data \`{"sessionId", "userId"}\` (schema \`ConnectedEvent\`).
 - \`event: session-revoked\` for each revocation of any of the user's sessions, in order: data as \`SessionRevokedEvent\`.
   After one with \`"current": true\` the server ends the stream.
+- \`event: session-created\` for each new sign-in on the user's account but the listener's own: data as \`Session\`.
 - Every event has an \`id:\`, a counter per connection starting at 1.
 - A comment line \`: ping\` every \`SSE_HEARTBEAT_MS\` (default 15000).
 
@@ -129,6 +130,9 @@ export function openApiDocument(routes: readonly DocumentedRoute[]): Json {
         AuthPayload: jsonSchemaOf('AuthPayload'),
         LogoutAllPayload: jsonSchemaOf('LogoutAllPayload'),
         SessionRevokedEvent: jsonSchemaOf('SessionRevokedEvent'),
+        ChangePasswordPayload: jsonSchemaOf('ChangePasswordPayload'),
+        SecurityEvent: jsonSchemaOf('SecurityEvent'),
+        SecurityEventConnection: jsonSchemaOf('SecurityEventConnection'),
         RegisterInput: jsonSchemaOf('RegisterInput'),
         LoginInput: jsonSchemaOf('LoginInput'),
         ConnectedEvent: {

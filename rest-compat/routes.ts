@@ -1,6 +1,8 @@
+import { changePassword, deleteAccount } from '../src/resolvers/account.js';
 import { login, register } from '../src/resolvers/auth.js';
 import { authenticateRequest, requireViewer, type Transport } from '../src/auth/credentials.js';
 import { me } from '../src/resolvers/me.js';
+import { listSecurityEvents } from '../src/resolvers/security-events.js';
 import { listSessions, logout, logoutAll, revokeSession } from '../src/resolvers/sessions.js';
 import type { Viewer } from '../src/auth/viewer.js';
 import type { ServerContext } from '../src/http/handler.js';
@@ -122,7 +124,7 @@ export const routes: readonly Route[] = [
     responses: { '200': ok('Signed out.', SUCCESS), ...AUTH_ERRORS },
   },
     handle: authenticated('request', async (c, viewer) => {
-      await logout(c.services, viewer);
+      await logout(c.services, viewer, requestInfo(c));
       return json(200, { success: true });
     }),
   },
@@ -151,7 +153,7 @@ export const routes: readonly Route[] = [
   },
     handle: authenticated('request', async (c, viewer) => {
       const body = await readJsonObject(c.request);
-      const result = await logoutAll(c.services, viewer, { exceptCurrent: body.exceptCurrent });
+      const result = await logoutAll(c.services, viewer, { exceptCurrent: body.exceptCurrent }, requestInfo(c));
       return json(200, { success: true, ...toJson('LogoutAllPayload', result) });
     }),
   },
@@ -194,7 +196,7 @@ export const routes: readonly Route[] = [
     },
   },
     handle: authenticated('request', async (c, viewer) => {
-      await revokeSession(c.services, viewer, c.params.id);
+      await revokeSession(c.services, viewer, c.params.id, requestInfo(c));
       return json(200, { success: true });
     }),
   },
@@ -222,19 +224,112 @@ export const routes: readonly Route[] = [
     path: '/api/auth/events',
     doc: {
     operationId: 'events',
-    summary: 'Revocations of the user\'s sessions, as Server-Sent Events',
+    summary: 'Revocations and new sign-ins of the user\'s sessions, as Server-Sent Events',
     description: EVENTS_DESCRIPTION,
     security: [{ bearer: [] }, { queryToken: [] }],
     responses: {
       '200': {
         description: 'An event stream.',
         content: { 'text/event-stream': { schema: { type: 'string' } } },
-        'x-sse-events': { connected: ref('ConnectedEvent'), 'session-revoked': ref('SessionRevokedEvent') },
+        'x-sse-events': {
+          connected: ref('ConnectedEvent'),
+          'session-revoked': ref('SessionRevokedEvent'),
+          'session-created': ref('Session'),
+        },
       },
       ...AUTH_ERRORS,
     },
   },
     handle: authenticated('stream', (c, viewer, authenticatedAt) => streamSessionEvents(c.services, c.request, viewer, authenticatedAt)),
+  },
+  {
+    method: 'POST',
+    path: '/api/auth/password',
+    doc: {
+      operationId: 'changePassword',
+      summary: 'Set a new password and sign every other device out',
+      description:
+        'The current password is checked as a sign-in is (a wrong one is `INVALID_CREDENTIALS` and counts toward the limits); ' +
+        'the new one follows the register rules and must differ. Every other session is revoked (reason `PASSWORD_CHANGED`) ' +
+        'before the answer; the caller stays signed in.',
+      security: bearer,
+      requestBody: body(
+        {
+          type: 'object',
+          required: ['currentPassword', 'newPassword'],
+          properties: { currentPassword: { type: 'string' }, newPassword: { type: 'string', minLength: 8, maxLength: 128 } },
+        },
+        true,
+      ),
+      responses: {
+        '200': ok('The other sessions were revoked.', ref('ChangePasswordPayload')),
+        ...BODY_ERRORS,
+        '401': errorDoc(401, 'No valid token (`UNAUTHENTICATED`), or a wrong current password (`INVALID_CREDENTIALS`).'),
+        '429': errorDoc(429, 'Too many attempts (`RATE_LIMITED`).'),
+        ...COMMON_ERRORS,
+      },
+    },
+    handle: authenticated('request', async (c, viewer) => {
+      const body = await readJsonObject(c.request);
+      const result = await changePassword(c.services, viewer, body, requestInfo(c));
+      return json(200, toJson('ChangePasswordPayload', result));
+    }),
+  },
+  {
+    method: 'DELETE',
+    path: '/api/auth/account',
+    doc: {
+      operationId: 'deleteAccount',
+      summary: 'Delete the account',
+      description:
+        'Checks the password, revokes every session (listeners get `session-revoked` with reason `ACCOUNT_DELETED`), then deletes ' +
+        'the user, its sessions and its security events. The email can register again.',
+      security: bearer,
+      requestBody: body({ type: 'object', required: ['password'], properties: { password: { type: 'string' } } }, true),
+      responses: {
+        '204': { description: 'Deleted.' },
+        ...BODY_ERRORS,
+        '401': errorDoc(401, 'No valid token (`UNAUTHENTICATED`), or a wrong password (`INVALID_CREDENTIALS`).'),
+        '429': errorDoc(429, 'Too many attempts (`RATE_LIMITED`).'),
+        ...COMMON_ERRORS,
+      },
+    },
+    handle: authenticated('request', async (c, viewer) => {
+      await deleteAccount(c.services, viewer, await readJsonObject(c.request), requestInfo(c));
+      return new Response(null, { status: 204, headers: { 'cache-control': 'no-store' } });
+    }),
+  },
+  {
+    method: 'GET',
+    path: '/api/auth/security-events',
+    doc: {
+      operationId: 'securityEvents',
+      summary: 'The caller\'s security timeline, newest first',
+      description:
+        'Sign-ins, sign-outs, revocations, password changes, failed and throttled sign-ins of the caller\'s own account, ' +
+        'kept for `SECURITY_EVENTS_RETENTION`. Failed and throttled sign-ins are recorded at most once per account per 15 minutes.',
+      security: bearer,
+      parameters: [
+        { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 } },
+        { name: 'cursor', in: 'query', required: false, schema: { type: 'string' }, description: '`nextCursor` of the previous page.' },
+      ],
+      responses: {
+        '200': ok('One page.', ref('SecurityEventConnection')),
+        '400': errorDoc(400, '`limit` outside 1..100, or a cursor this list did not give (`BAD_USER_INPUT`).'),
+        ...AUTH_ERRORS,
+      },
+    },
+    handle: authenticated('request', async (c, viewer) => {
+      const query = new URL(c.request.url).searchParams;
+      const limit = query.get('limit') ?? undefined;
+      const page = {
+        // Digits become a number for the resolver's range check; anything else it refuses as it is.
+        first: limit !== undefined && /^\d{1,4}$/.test(limit) ? Number(limit) : limit,
+        after: query.get('cursor') ?? undefined,
+      };
+      const result = await listSecurityEvents(c.services, viewer, page, { first: 'limit', after: 'cursor' });
+      return json(200, toJson('SecurityEventConnection', result));
+    }),
   },
   {
     method: 'GET',

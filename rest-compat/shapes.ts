@@ -17,7 +17,15 @@ import { schema } from '../src/schema/index.js';
  */
 
 /** The GraphQL types REST answers with or accepts. */
-export type OutputTypeName = 'AuthPayload' | 'User' | 'Session' | 'LogoutAllPayload' | 'SessionRevokedEvent';
+export type OutputTypeName =
+  | 'AuthPayload'
+  | 'User'
+  | 'Session'
+  | 'LogoutAllPayload'
+  | 'SessionRevokedEvent'
+  | 'ChangePasswordPayload'
+  | 'SecurityEvent'
+  | 'SecurityEventConnection';
 export type InputTypeName = 'RegisterInput' | 'LoginInput';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -101,7 +109,12 @@ export function jsonSchemaOf(typeName: OutputTypeName | InputTypeName): JsonSche
   const required: string[] = [];
   for (const [name, field] of Object.entries(type.getFields())) {
     const described = typeSchema(field.type);
-    properties[name] = field.description ? { ...described.schema, description: field.description } : described.schema;
+    // A nullable output field is always present, as null when it has no value (`nextCursor` on the last page).
+    const schemaOf =
+      isObjectType(type) && !described.required && typeof described.schema.type === 'string'
+        ? { ...described.schema, type: [described.schema.type, 'null'] }
+        : described.schema;
+    properties[name] = field.description ? { ...schemaOf, description: field.description } : schemaOf;
     if (described.required) required.push(name);
   }
   return {

@@ -24,6 +24,7 @@ describe('loadConfig()', () => {
       passwordQueueLimit: 64,
       corsOrigins: ['*'],
       sseHeartbeatMs: 15000,
+      securityEventsRetentionSeconds: 90 * 86400,
       jwtSecretGenerated: true,
       rateLimit: { windowMs: 15 * 60_000, perAccountAddress: 5, perAccount: 20, perIp: 100 },
       graphiql: true,
@@ -62,6 +63,7 @@ describe('loadConfig()', () => {
       PASSWORD_QUEUE_LIMIT: '-1',
       CORS_ORIGINS: 'ftp://x',
       SSE_HEARTBEAT_MS: '-1',
+      SECURITY_EVENTS_RETENTION: 'forever',
       NODE_ENV: 'staging',
     });
     expect(lines.map((l) => l.split(':')[0])).toEqual([
@@ -75,6 +77,7 @@ describe('loadConfig()', () => {
       'PASSWORD_QUEUE_LIMIT',
       'CORS_ORIGINS',
       'SSE_HEARTBEAT_MS',
+      'SECURITY_EVENTS_RETENTION',
     ]);
   });
 
@@ -88,8 +91,10 @@ describe('loadConfig()', () => {
       REDIS_URL: 'redis://redis:6379',
       SERVER_ID: 'api-1',
       CORS_ORIGINS: 'https://app.example.com, https://admin.example.com/',
+      SECURITY_EVENTS_RETENTION: '30d',
     });
     expect(config).toMatchObject({
+      securityEventsRetentionSeconds: 30 * 86400,
       port: 8080,
       jwtExpiresInSeconds: 43200,
       serverId: 'api-1',

@@ -38,6 +38,8 @@ export interface Config {
   graphiql: boolean;
   /** Answer schema introspection (`__schema`, `__type`) (default: on outside production). */
   introspection: boolean;
+  /** How long security timeline entries are kept, in seconds. */
+  securityEventsRetentionSeconds: number;
   logLevel: string;
 }
 
@@ -157,6 +159,7 @@ interface Values {
   trustProxy: boolean;
   graphiql: boolean;
   introspection: boolean;
+  securityEventsRetentionSeconds: number;
   logLevel: string;
   serverId: string;
 }
@@ -216,6 +219,11 @@ const SETTINGS: { [K in keyof Values]: Setting<Values[K]> } = {
   // Both map the API for a visitor: on for developers, off in production unless the operator says so.
   graphiql: { name: 'GRAPHIQL', parse: boolean, default: ({ production }) => !production },
   introspection: { name: 'INTROSPECTION', parse: boolean, default: ({ production }) => !production },
+  securityEventsRetentionSeconds: {
+    name: 'SECURITY_EVENTS_RETENTION',
+    parse: duration('90d, 12h or 3600'),
+    default: () => 90 * 86400,
+  },
   logLevel: {
     name: 'LOG_LEVEL',
     parse: oneOf(LOG_LEVELS, `one of ${LOG_LEVELS.join(', ')}`),

@@ -40,12 +40,22 @@ export class AppError extends Error {
   readonly retryAfter: number | undefined;
   /** The HTTP status, where HTTP has a more precise one than the code's (415 for a BAD_USER_INPUT media type). */
   readonly status: number | undefined;
+  /**
+   * The whole request is refused, not one field: GraphQL answers it with the
+   * code's HTTP status too (as it does any error with a Retry-After).
+   */
+  readonly refusesRequest: boolean;
 
-  constructor(code: ErrorCode, message?: string, options: { field?: string; retryAfter?: number; status?: number } = {}) {
+  constructor(
+    code: ErrorCode,
+    message?: string,
+    options: { field?: string; retryAfter?: number; refusesRequest?: boolean; status?: number } = {},
+  ) {
     super(message ?? DEFAULT_MESSAGES[code]);
     this.code = code;
     this.field = options.field;
     this.retryAfter = options.retryAfter;
+    this.refusesRequest = options.refusesRequest ?? options.retryAfter !== undefined;
     this.status = options.status;
   }
 }

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Revocation } from './auth/session-cache.js';
+import type { SessionView } from './resolvers/views.js';
 
 /**
  * Sessions of `userId` were revoked by one call (one for logout and
@@ -11,12 +12,26 @@ import type { Revocation } from './auth/session-cache.js';
 export type SessionRevokedMessage = Revocation;
 
 /**
+ * A new session of `userId` (sign-in or registration), for the user's other
+ * streams. The session's public fields, dates as ISO strings (JSON).
+ */
+export interface SessionCreatedMessage {
+  userId: string;
+  session: AsJson<Omit<SessionView, 'current'>>;
+}
+
+/** An object as it travels through JSON: dates become ISO strings. */
+type AsJson<T> = { [K in keyof T]: T[K] extends Date ? string : T[K] };
+
+/**
  * Every topic, keyed by what subscribers filter on, with its payload type.
  * The only place a channel name is made.
  */
 export interface Topics {
   /** Key: the user id; every instance serving that user's streams listens. */
   sessionRevoked: SessionRevokedMessage;
+  /** Key: the user id, as for sessionRevoked. */
+  sessionCreated: SessionCreatedMessage;
 }
 export type Topic = keyof Topics;
 

@@ -3,11 +3,12 @@ import { Redis } from 'ioredis';
 import mongoose, { type Connection } from 'mongoose';
 import type { Config } from './config.js';
 import { startEmbeddedMongo } from './embedded-mongo.js';
+import { startHousekeeping } from './housekeeping.js';
 import { createLogger, type Logger } from './logger.js';
 import { createModels, ensureIndexes, type Models } from './models/index.js';
 import { createPasswordHasher, type PasswordHasher } from './auth/password-pool.js';
 import { createMemoryPubSub, createRedisPubSub, type PubSub } from './pubsub.js';
-import { createSignInLimiter, type SignInLimiter } from './auth/rate-limit.js';
+import { createRateLimiter, createSignInLimiter, type RateLimiter, type SignInLimiter } from './auth/rate-limit.js';
 import { createMemorySessionCache, createRedisSessionCache, type SessionCache } from './auth/session-cache.js';
 import { createMemorySessionList, createRedisSessionList, type SessionList } from './auth/session-list.js';
 import { ExpiringMap } from './expiring-map.js';
@@ -32,6 +33,8 @@ export interface Services {
   pubsub: PubSub;
   /** Sign-in and registration throttling (src/auth/rate-limit.ts). */
   signInLimiter: SignInLimiter;
+  /** Plain fixed-window counters (the security timeline's coalescing). */
+  rateLimiter: RateLimiter;
   /** null in the embedded development mode. */
   redis: Redis | null;
   /** The open event streams: caps across instances, and the ones shutdown ends. */
@@ -144,7 +147,7 @@ async function openDatabase(
   return { connection, models };
 }
 
-type SharedState = Pick<Services, 'redis' | 'cache' | 'sessionList' | 'pubsub' | 'signInLimiter'>;
+type SharedState = Pick<Services, 'redis' | 'cache' | 'sessionList' | 'pubsub' | 'signInLimiter' | 'rateLimiter'>;
 
 /** Session cache, pub/sub and rate limits shared by every instance through Redis. */
 async function openRedisState(url: string, config: Config, log: Logger, cleanups: Cleanups): Promise<SharedState> {
@@ -164,6 +167,7 @@ async function openRedisState(url: string, config: Config, log: Logger, cleanups
     sessionList: createRedisSessionList(commands),
     pubsub: createRedisPubSub(commands, subscriber),
     signInLimiter: createSignInLimiter(config.rateLimit, commands),
+    rateLimiter: createRateLimiter(commands),
   };
 }
 
@@ -178,6 +182,7 @@ function inProcessState(config: Config, log: Logger): SharedState {
     sessionList: createMemorySessionList(states),
     pubsub: createMemoryPubSub(),
     signInLimiter: createSignInLimiter(config.rateLimit, null),
+    rateLimiter: createRateLimiter(null),
   };
 }
 
@@ -209,7 +214,21 @@ export async function createServices(config: Config, options: ServiceOptions = {
     cleanups.push(async () => outbox.stop());
     const stopPurge = schedulePurge(models, config.sessionRetentionMs, config.purgeIntervalMs, log);
     cleanups.push(async () => stopPurge());
-    return { config, log, tokenKey, connection, models, ...shared, passwords, streams, outbox, startedAt: Date.now(), close };
+    const services: Services = {
+      config,
+      log,
+      tokenKey,
+      connection,
+      models,
+      ...shared,
+      passwords,
+      streams,
+      outbox,
+      startedAt: Date.now(),
+      close,
+    };
+    cleanups.push(await startHousekeeping(services));
+    return services;
   } catch (error) {
     await close();
     throw error;

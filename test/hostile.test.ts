@@ -216,6 +216,10 @@ describe('hostile requests get their contract code and a 4xx', () => {
         expect(await rest('GET', '/api/auth/me', undefined, token), name).toEqual({ status: 401, code: 'UNAUTHENTICATED' });
         expect(await rest('GET', '/api/auth/sessions', undefined, token), name).toEqual({ status: 401, code: 'UNAUTHENTICATED' });
         expect(await graphql({ query: '{ me { id } }' }, token), name).toEqual({ status: 200, code: 'UNAUTHENTICATED' });
+        // The account security routes: nothing is checked, changed or deleted for a bad token.
+        expect(await rest('GET', '/api/auth/security-events', undefined, token), name).toEqual({ status: 401, code: 'UNAUTHENTICATED' });
+        expect(await rest('POST', '/api/auth/password', { currentPassword: 'x', newPassword: 'long enough' }, token), name).toEqual({ status: 401, code: 'UNAUTHENTICATED' });
+        expect(await rest('DELETE', '/api/auth/account', { password: 'x' }, token), name).toEqual({ status: 401, code: 'UNAUTHENTICATED' });
         const events = await fetch(`${server.url}/api/auth/events?token=${encodeURIComponent(token)}`, { headers: { accept: 'text/event-stream' } });
         expect(events.status, name).toBe(401);
         expect(((await events.json()) as { error: { code: string } }).error.code, name).toBe('UNAUTHENTICATED');

@@ -95,6 +95,13 @@ describe('GET /api/openapi.json', () => {
       });
       const documented = (op.responses as Schema)[String(response.status)];
       expect(documented, `${method} ${template} answered ${response.status}, which is not documented`).toBeDefined();
+      if (response.status === 204) {
+        // No content, and none documented.
+        expect(await response.text()).toBe('');
+        expect((documented as Schema).content).toBeUndefined();
+        seen.add(`${method} ${template} 204`);
+        return null;
+      }
       const content = (documented as Schema).content as Schema;
       const type = (response.headers.get('content-type') ?? '').split(';')[0]!;
       expect(Object.keys(content), `${method} ${template} ${response.status} as ${type}`).toContain(type);
@@ -128,6 +135,8 @@ describe('GET /api/openapi.json', () => {
     expect(Object.keys(streamed.content as Schema)).toContain((stream.response.headers.get('content-type') ?? '').split(';')[0]);
     const eventSchemas = streamed['x-sse-events'] as Schema;
     await stream.until(isEvent('connected'));
+    // A new sign-in the stream tells of (`session-created`).
+    await check('POST', '/api/auth/login', '/api/auth/login', { body: { ...login, deviceInfo: 'fourth' } });
 
     await check('DELETE', '/api/auth/sessions/:id', `/api/auth/sessions/${second.session.id}`, { token: first.token });
     await check('DELETE', '/api/auth/sessions/:id', `/api/auth/sessions/${second.session.id}`, { token: first.token });
@@ -140,9 +149,25 @@ describe('GET /api/openapi.json', () => {
     await check('POST', '/api/auth/logout-all', '/api/auth/logout-all', { token: 'garbage' });
     await check('GET', '/api/openapi.json', '/api/openapi.json');
 
+    // Account security: the timeline, a password change, and deleting a second account.
+    const fresh = (await check('POST', '/api/auth/login', '/api/auth/login', { body: login })) as { token: string };
+    await check('GET', '/api/auth/security-events', '/api/auth/security-events?limit=2', { token: fresh.token });
+    await check('GET', '/api/auth/security-events', '/api/auth/security-events?limit=0', { token: fresh.token });
+    await check('GET', '/api/auth/security-events', '/api/auth/security-events');
+    const change = { currentPassword: 'password123', newPassword: 'password456' };
+    await check('POST', '/api/auth/password', '/api/auth/password', { token: fresh.token, body: { ...change, currentPassword: 'wrong password' } });
+    await check('POST', '/api/auth/password', '/api/auth/password', { token: fresh.token, body: { ...change, newPassword: 'short' } });
+    await check('POST', '/api/auth/password', '/api/auth/password', { token: fresh.token, body: change });
+    const doomed = (await check('POST', '/api/auth/register', '/api/auth/register', {
+      body: { ...registration, email: `doomed.${address}` },
+    })) as { token: string };
+    await check('DELETE', '/api/auth/account', '/api/auth/account', { token: doomed.token, body: { password: 'wrong password' } });
+    await check('DELETE', '/api/auth/account', '/api/auth/account', { token: doomed.token, body: { password: 7 } });
+    await check('DELETE', '/api/auth/account', '/api/auth/account', { token: doomed.token, body: { password: 'password123' } });
+
     await stream.readToEnd();
     const events = stream.seen.filter((item) => item.kind === 'event');
-    expect(new Set(events.map((e) => (e.kind === 'event' ? e.event : '')))).toEqual(new Set(['connected', 'session-revoked']));
+    expect(new Set(events.map((e) => (e.kind === 'event' ? e.event : '')))).toEqual(new Set(['connected', 'session-created', 'session-revoked']));
     for (const event of events) {
       if (event.kind !== 'event') continue;
       const schema = eventSchemas[event.event];
@@ -153,6 +178,17 @@ describe('GET /api/openapi.json', () => {
     // Every route was seen succeeding and failing, and every valid body sent matched its documented schema.
     expect([...seen].sort()).toEqual(
       [
+        'DELETE /api/auth/account 204',
+        'DELETE /api/auth/account 400',
+        'DELETE /api/auth/account 401',
+        'DELETE /api/auth/account request',
+        'GET /api/auth/security-events 200',
+        'GET /api/auth/security-events 400',
+        'GET /api/auth/security-events 401',
+        'POST /api/auth/password 200',
+        'POST /api/auth/password 400',
+        'POST /api/auth/password 401',
+        'POST /api/auth/password request',
         'DELETE /api/auth/sessions/:id 200',
         'DELETE /api/auth/sessions/:id 400',
         'DELETE /api/auth/sessions/:id 401',

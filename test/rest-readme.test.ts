@@ -64,17 +64,22 @@ describe('README REST examples', () => {
         'POST /api/auth/logout-all',
         'POST /api/auth/logout',
         'GET /api/auth/events',
+        'GET /api/auth/security-events',
+        'POST /api/auth/password',
+        'DELETE /api/auth/account',
       ]),
     );
   });
 
   it('work as printed against a running server', async () => {
     const api = `${server.url}/api/auth`;
+    // The password example changes John's password: later examples sign in with the new one.
+    let password = 'password123';
     const login = async (): Promise<{ token: string; session: { id: string }; user: { id: string } }> => {
       const response = await fetch(`${api}/login`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ email: 'john@example.com', password: 'password123' }),
+        body: JSON.stringify({ email: 'john@example.com', password }),
       });
       expect(response.status).toBe(200);
       return (await response.json()) as { token: string; session: { id: string }; user: { id: string } };
@@ -102,6 +107,9 @@ describe('README REST examples', () => {
       'DELETE /api/auth/sessions/:id': [200, { success: true }],
       'POST /api/auth/logout-all': [200, { success: true, revokedCount: expect.any(Number), revokedSessionIds: expect.any(Array) }],
       'POST /api/auth/logout': [200, { success: true }],
+      'GET /api/auth/security-events': [200, { events: expect.arrayContaining([expect.objectContaining({ type: 'SIGNED_IN', current: true })]), nextCursor: expect.any(String) }],
+      'POST /api/auth/password': [200, { revokedCount: expect.any(Number) }],
+      'DELETE /api/auth/account': [204, null],
     };
 
     for (const command of commands) {
@@ -125,7 +133,9 @@ describe('README REST examples', () => {
       const { stdout } = await run('bash', ['-c', `${line} -sS -w '\\n%{http_code}'`]);
       const cut = stdout.lastIndexOf('\n');
       const [status, body] = expected[route] ?? [0, null];
-      expect({ route, status: Number(stdout.slice(cut + 1)), body: JSON.parse(stdout.slice(0, cut)) as unknown }).toEqual({ route, status, body });
+      const text = stdout.slice(0, cut);
+      expect({ route, status: Number(stdout.slice(cut + 1)), body: text === '' ? null : (JSON.parse(text) as unknown) }).toEqual({ route, status, body });
+      if (route === 'POST /api/auth/password') password = (/"newPassword": "([^"]+)"/.exec(line)?.[1]) ?? password;
     }
   });
 

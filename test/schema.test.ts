@@ -7,10 +7,11 @@ import { printedSchema, SCHEMA_FILE } from '../scripts/print-schema.js';
 const CONTRACT_COPY = fileURLToPath(new URL('./contract/api-schema.graphql', import.meta.url));
 const API_MD = fileURLToPath(new URL('../../shared/API.md', import.meta.url));
 
+/** API.md's schema: its ```graphql blocks together (the base schema, then `extend` blocks such as the account security additions). */
 function contractBlock(markdown: string): string {
-  const match = /```graphql\n([\s\S]*?)```/.exec(markdown);
-  if (!match?.[1]) throw new Error('no ```graphql block in API.md');
-  return match[1];
+  const blocks = [...markdown.matchAll(/```graphql\n([\s\S]*?)```/g)].map((m) => m[1] ?? '');
+  if (blocks.length === 0) throw new Error('no ```graphql block in API.md');
+  return blocks.join('\n');
 }
 
 /** Types, fields, nullability, enum values and defaults, in a stable order, without descriptions. */

@@ -148,7 +148,7 @@ describe('active sessions per user', () => {
 
     const fourth = await loginUser(server.graphqlUrl, { email: first.email, password: PASSWORD });
     expect((await events).map((e) => e.data?.sessionRevoked)).toEqual([
-      expect.objectContaining({ sessionId: first.session.id, reason: 'REVOKED', current: true }),
+      expect.objectContaining({ sessionId: first.session.id, reason: 'SESSION_LIMIT', current: true }),
     ]);
     client.dispose();
     const listed = await ok(server.graphqlUrl, SessionsDocument, {}, fourth.token);

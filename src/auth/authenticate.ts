@@ -13,7 +13,7 @@ export const ANONYMOUS: Auth = { viewer: null, error: null };
 const MISS: CacheLookup = { entry: null, profile: null, touchDue: false };
 
 /** The fields of a user any client may see: nothing else is read on the cold path. */
-const PUBLIC_USER_FIELDS = { email: 1, name: 1, createdAt: 1, updatedAt: 1 } as const;
+const PUBLIC_USER_FIELDS = { email: 1, name: 1, createdAt: 1, updatedAt: 1, deletingAt: 1 } as const;
 
 /**
  * Verifies a token and checks that its session is active, and that its account still exists.
@@ -72,8 +72,8 @@ async function checkInMongo(services: Services, claims: TokenClaims, sessionCach
     models.User.findById(claims.userId, PUBLIC_USER_FIELDS).lean(),
   ]);
   const cacheFailed = (error: unknown): void => log.warn({ err: (error as Error).message }, 'session cache write failed');
-  if (!user) {
-    // A deleted account's tokens are as good as revoked, whatever the cache said of the session.
+  if (!user || user.deletingAt) {
+    // A deleted account's tokens (or one being deleted) are as good as revoked, whatever the cache said of the session.
     await cache.revoke([claims.sessionId], ttlMs).catch(cacheFailed);
     return ANONYMOUS;
   }

@@ -116,3 +116,35 @@ export function createSignInLimiter(limits: SignInLimits, redis: Redis | null): 
     },
   };
 }
+
+export interface RateLimitDecision {
+  allowed: boolean;
+  /** Seconds until the window that counted this hit ends. */
+  retryAfterSeconds: number;
+}
+
+/**
+ * Plain fixed-window counters for other uses (the security timeline keeps the
+ * first event of a kind per window with one): `hit` counts and says whether
+ * the count is within `limit`. On the same store and insurance as the sign-in limits.
+ */
+export interface RateLimiter {
+  hit(key: string, limit: number, windowMs: number): Promise<RateLimitDecision>;
+}
+
+export function createRateLimiter(redis: Redis | null): RateLimiter {
+  // One counter per (limit, window): rate-limiter-flexible fixes both per instance.
+  const counters = new Map<string, Counter>();
+  return {
+    async hit(key, limit, windowMs) {
+      const id = `${limit}:${windowMs}`;
+      let limiter = counters.get(id);
+      if (!limiter) {
+        limiter = counter(redis, `hit:${id}`, limit, windowMs);
+        counters.set(id, limiter);
+      }
+      const res = await count(limiter, key);
+      return { allowed: res.consumedPoints <= limit, retryAfterSeconds: wholeSecondsUp(res.msBeforeNext / 1000) };
+    },
+  };
+}

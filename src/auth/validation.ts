@@ -116,10 +116,22 @@ export function validateName(value: unknown): string {
   return name;
 }
 
-export function validatePassword(value: unknown): string {
-  const password = requireString(value, 'password');
+/** A password being set (register, changePassword's new one). */
+export function validatePassword(value: unknown, field = 'password'): string {
+  const password = requireString(value, field);
   const n = length(password);
-  if (n < 8 || n > MAX_LENGTH.password) throw badInput('password', `password must be 8 to ${MAX_LENGTH.password} characters`);
+  if (n < 8 || n > MAX_LENGTH.password) throw badInput(field, `${field} must be 8 to ${MAX_LENGTH.password} characters`);
+  return password;
+}
+
+/**
+ * A password being checked: only its shape, so that a password stored under
+ * older rules is still accepted.
+ */
+export function validateCurrentPassword(value: unknown, field = 'password'): string {
+  const password = requireString(value, field);
+  if (password.length === 0) throw badInput(field, `${field} is required`);
+  if (length(password) > MAX_LENGTH.password) throw badInput(field, `${field} must be 8 to ${MAX_LENGTH.password} characters`);
   return password;
 }
 
@@ -153,10 +165,7 @@ export function validateRegisterInput(value: unknown): RegisterInput {
 
 export function validateLoginInput(value: unknown): LoginInput {
   const input = requireObject(value, 'input');
-  // Login checks only the shape: a password stored under older rules must still be accepted.
-  const password = requireString(input.password, 'password');
-  if (password.length === 0) throw badInput('password', 'password is required');
-  if (length(password) > MAX_LENGTH.password) throw badInput('password', `password must be 8 to ${MAX_LENGTH.password} characters`);
+  const password = validateCurrentPassword(input.password);
   return { email: validateEmail(input.email), password, deviceInfo: validateDeviceInfo(input.deviceInfo) };
 }
 

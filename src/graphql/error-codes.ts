@@ -45,15 +45,16 @@ export function useContractErrorCodes(): Plugin {
 /**
  * An AppError in GraphQL's shape: the contract's code (with `field` or
  * `retryAfter` when it has them) in `extensions`, at the place the resolver
- * failed. Only a refusal with a Retry-After carries `extensions.http`, which Yoga
+ * failed. Only a refusal of the whole request (one with a Retry-After, or a
+ * subscription over a transport that cannot carry it) carries `extensions.http`, which Yoga
  * turns into the response's status and headers and strips from the body: every
  * other GraphQL error is answered the GraphQL way, in the body.
  */
 export function toGraphQLError(error: AppError, located?: GraphQLError): GraphQLError {
   const extensions: Record<string, unknown> = { code: error.code };
   if (error.field !== undefined) extensions.field = error.field;
-  if (error.retryAfter !== undefined) {
-    extensions.retryAfter = error.retryAfter;
+  if (error.retryAfter !== undefined) extensions.retryAfter = error.retryAfter;
+  if (error.refusesRequest) {
     const { status, headers } = httpErrorOf(error);
     extensions.http = { status, headers };
   }

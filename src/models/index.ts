@@ -1,6 +1,7 @@
 import type { Connection } from 'mongoose';
 import type { Logger } from '../logger.js';
 import { revocationModel, type RevocationModel } from './revocation.js';
+import { securityEventModel, type SecurityEventModel } from './security-event.js';
 import { sessionModel, type SessionModel } from './session.js';
 import { userModel, type UserModel } from './user.js';
 
@@ -8,10 +9,16 @@ export interface Models {
   User: UserModel;
   Session: SessionModel;
   Revocation: RevocationModel;
+  SecurityEvent: SecurityEventModel;
 }
 
 export function createModels(connection: Connection): Models {
-  return { User: userModel(connection), Session: sessionModel(connection), Revocation: revocationModel(connection) };
+  return {
+    User: userModel(connection),
+    Session: sessionModel(connection),
+    Revocation: revocationModel(connection),
+    SecurityEvent: securityEventModel(connection),
+  };
 }
 
 /**
@@ -28,5 +35,6 @@ export async function ensureIndexes(models: Models, log: Logger): Promise<void> 
   });
   await models.Session.createIndexes();
   await models.Revocation.createIndexes();
+  await models.SecurityEvent.createIndexes();
   log.debug('indexes ready');
 }

@@ -9,6 +9,12 @@ export interface UserRecord {
   name: string;
   createdAt: Date;
   updatedAt: Date;
+  /**
+   * Set when deleteAccount starts; absent otherwise. From then on the account
+   * cannot sign in, and if the deletion is interrupted a sweeper finishes it
+   * (src/resolvers/account.ts).
+   */
+  deletingAt?: Date;
 }
 
 export type UserModel = Model<UserRecord>;
@@ -19,10 +25,13 @@ const userSchema = new Schema<UserRecord>(
     email: { type: String, required: true, trim: true, lowercase: true, validate: maxCodePoints(MAX_LENGTH.email) },
     password: { type: String, required: true, select: false },
     name: { type: String, required: true, trim: true, validate: maxCodePoints(MAX_LENGTH.name) },
+    deletingAt: { type: Date },
   },
   { timestamps: true, strict: 'throw', strictQuery: 'throw' },
 );
 userSchema.index({ email: 1 }, { unique: true });
+// Only accounts being deleted carry the field: the sweeper's query reads this small index.
+userSchema.index({ deletingAt: 1 }, { sparse: true });
 
 export function userModel(connection: Connection): UserModel {
   return connection.model<UserRecord>('User', userSchema);

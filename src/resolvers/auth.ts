@@ -2,6 +2,8 @@ import { AppError } from '../errors.js';
 import type { Services } from '../services.js';
 import { describeUserAgent } from '../auth/device.js';
 import { validateLoginInput, validateRegisterInput } from '../auth/validation.js';
+import { noteRefusedSignIn, isThrottled } from './security-events.js';
+import { confirmSignIn } from './session-created.js';
 import { createSession } from './sessions.js';
 import type { RequestInfo } from '../auth/viewer.js';
 import { toUserView, type AuthPayload } from './views.js';
@@ -22,9 +24,9 @@ export async function register(services: Services, rawInput: unknown, request: R
   });
   const deviceInfo = input.deviceInfo ?? describeUserAgent(request.userAgent);
   const view = toUserView(user);
+  let created: Awaited<ReturnType<typeof createSession>>;
   try {
-    const { token, session } = await createSession(services, view, request, deviceInfo);
-    return { token, user: view, session };
+    created = await createSession(services, view, request, deviceInfo);
   } catch (error) {
     // All or nothing: without transactions (FerretDB has none) the account is
     // removed again, so the retry registers instead of meeting EMAIL_TAKEN.
@@ -33,6 +35,8 @@ export async function register(services: Services, rawInput: unknown, request: R
     );
     throw error;
   }
+  await confirmSignIn(services, user, created.session, deviceInfo, request);
+  return { token: created.token, user: view, session: created.session };
 }
 
 /** Checks the password and opens a new session. Unknown email and wrong password look the same. */
@@ -40,19 +44,27 @@ export async function login(services: Services, rawInput: unknown, request: Requ
   const input = validateLoginInput(rawInput);
   const { models } = services;
   services.passwords.checkCapacity();
+  const deviceInfo = input.deviceInfo ?? describeUserAgent(request.userAgent);
+  const refused = { email: input.email, request, deviceInfo };
   const attempt = { email: input.email, ip: request.ipAddress };
   // Checked before the password: a refused attempt costs no bcrypt time.
-  await services.signInLimiter.checkSignIn(attempt);
+  await services.signInLimiter.checkSignIn(attempt).catch((error: unknown) => {
+    if (isThrottled(error)) noteRefusedSignIn(services, { ...refused, type: 'SIGN_IN_THROTTLED' });
+    throw error;
+  });
   const user = await models.User.findOne({ email: input.email }).select('+password').lean();
   // Always pays for one bcrypt comparison (a dummy hash for an unknown email), so timing does not reveal whether the account exists.
   const matches = await services.passwords.verify(input.password, user?.password ?? null);
   if (!user || !matches) {
+    if (user) noteRefusedSignIn(services, { ...refused, type: 'FAILED_SIGN_IN' });
     await services.signInLimiter.recordFailure(attempt);
     throw new AppError('INVALID_CREDENTIALS');
   }
   await services.signInLimiter.recordSuccess(attempt);
-  const deviceInfo = input.deviceInfo ?? describeUserAgent(request.userAgent);
+  // An account being deleted signs in no more.
+  if (user.deletingAt) throw new AppError('INVALID_CREDENTIALS');
   const view = toUserView(user);
   const { token, session } = await createSession(services, view, request, deviceInfo);
+  await confirmSignIn(services, user, session, deviceInfo, request);
   return { token, user: view, session };
 }

@@ -6,6 +6,7 @@ import type { Services } from '../services.js';
 import { signToken } from '../auth/token.js';
 import { validateOptionalBoolean, validateSessionId } from '../auth/validation.js';
 import type { RequestInfo, UserView, Viewer } from '../auth/viewer.js';
+import { recordViewerEvent } from './security-events.js';
 import { toSessionView, type LogoutAllPayload, type SessionView } from './views.js';
 
 /** Opens a session for a user who just proved who they are, and signs its token. */
@@ -93,11 +94,8 @@ export async function listSessions(services: Services, viewer: Viewer): Promise<
   return sessions;
 }
 
-/**
- * The reason a sign-in beyond the per-user session cap gives the oldest
- * sessions it revokes (issue 7 says REVOKED; a dedicated reason may replace it).
- */
-export const SESSION_CAP_REASON: RevocationReason = 'REVOKED';
+/** The reason a sign-in beyond the per-user session cap gives the oldest sessions it revokes. */
+export const SESSION_CAP_REASON: RevocationReason = 'SESSION_LIMIT';
 
 /**
  * Revokes the given sessions of one user and announces each revocation, exactly
@@ -148,8 +146,9 @@ export async function revokeSessions(
   return revocation.sessionIds;
 }
 
-export async function logout(services: Services, viewer: Viewer): Promise<boolean> {
+export async function logout(services: Services, viewer: Viewer, request: RequestInfo): Promise<boolean> {
   await revokeSessions(services, viewer.userId, [viewer.sessionId], 'LOGOUT');
+  await recordViewerEvent(services, viewer, request, 'SIGNED_OUT');
   return true;
 }
 
@@ -157,6 +156,7 @@ export async function logoutAll(
   services: Services,
   viewer: Viewer,
   args: { exceptCurrent?: unknown },
+  request: RequestInfo,
 ): Promise<LogoutAllPayload> {
   const exceptCurrent = validateOptionalBoolean(args.exceptCurrent, 'exceptCurrent') ?? false;
   const active = await services.models.Session.find(
@@ -167,11 +167,12 @@ export async function logoutAll(
     .lean();
   const targets = active.map((s) => s.sessionId).filter((id) => !(exceptCurrent && id === viewer.sessionId));
   const revokedSessionIds = await revokeSessions(services, viewer.userId, targets, 'LOGOUT_ALL');
+  await recordViewerEvent(services, viewer, request, 'SIGNED_OUT_EVERYWHERE');
   return { revokedCount: revokedSessionIds.length, revokedSessionIds };
 }
 
 /** Revokes one of the viewer's own active sessions; any other id is NOT_FOUND, whoever owns it. */
-export async function revokeSession(services: Services, viewer: Viewer, id: unknown): Promise<boolean> {
+export async function revokeSession(services: Services, viewer: Viewer, id: unknown, request: RequestInfo): Promise<boolean> {
   const sessionId = validateSessionId(id);
   // Ownership first: revokeSessions writes cache tombstones before MongoDB, and
   // must never be handed another user's session id.
@@ -183,5 +184,6 @@ export async function revokeSession(services: Services, viewer: Viewer, id: unkn
   if (!owned) throw notFound('No active session with this id');
   const revoked = await revokeSessions(services, viewer.userId, [sessionId], 'REVOKED');
   if (revoked.length === 0) throw notFound('No active session with this id');
+  await recordViewerEvent(services, viewer, request, 'SESSION_REVOKED', sessionId);
   return true;
 }

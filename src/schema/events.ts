@@ -1,4 +1,4 @@
-import { badInput } from '../errors.js';
+import { AppError } from '../errors.js';
 import { REVOCATION_REASONS } from '../models/session.js';
 import { wantsEventStream } from '../http/request-info.js';
 import { sessionRevokedEvents } from '../resolvers/session-events.js';
@@ -25,7 +25,10 @@ builder.subscriptionField('sessionRevoked', (t) =>
       // (Yoga would otherwise build one and answer 406 without ever reading it).
       if (!wantsEventStream(ctx.request)) {
         // A 400 for every client, also those that accept application/json (src/graphql/error-codes.ts).
-        throw badInput('accept', 'Subscriptions are served over SSE only: send Accept: text/event-stream');
+        throw new AppError('BAD_USER_INPUT', 'Subscriptions are served over SSE only: send Accept: text/event-stream', {
+          field: 'accept',
+          refusesRequest: true,
+        });
       }
       return sessionRevokedEvents(ctx.services, ctx.subscriber, ctx.auth.authenticatedAt, ctx.signal);
     },

@@ -4,6 +4,9 @@ import './user.js';
 import './session.js';
 import './auth.js';
 import './events.js';
+import './account.js';
+import './security-event.js';
+import './session-created.js';
 
 export type { Context } from './builder.js';
 

@@ -34,7 +34,7 @@ builder.queryField('sessions', (t) =>
 builder.mutationField('logout', (t) =>
   t.withAuth({ viewer: true }).boolean({
     description: "Revokes the caller's session.",
-    resolve: (_root, _args, ctx) => logout(ctx.services, ctx.viewer),
+    resolve: (_root, _args, ctx) => logout(ctx.services, ctx.viewer, ctx.client),
   }),
 );
 
@@ -43,7 +43,7 @@ builder.mutationField('logoutAll', (t) =>
     type: LogoutAllPayloadRef,
     description: "Revokes all the caller's sessions, or all but the current one.",
     args: { exceptCurrent: t.arg.boolean({ defaultValue: false }) },
-    resolve: (_root, args, ctx) => logoutAll(ctx.services, ctx.viewer, args),
+    resolve: (_root, args, ctx) => logoutAll(ctx.services, ctx.viewer, args, ctx.client),
   }),
 );
 
@@ -51,6 +51,6 @@ builder.mutationField('revokeSession', (t) =>
   t.withAuth({ viewer: true }).boolean({
     description: "Revokes one of the caller's own sessions; any other id is NOT_FOUND.",
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, args, ctx) => revokeSession(ctx.services, ctx.viewer, args.id),
+    resolve: (_root, args, ctx) => revokeSession(ctx.services, ctx.viewer, args.id, ctx.client),
   }),
 );

@@ -22,6 +22,10 @@ type Documents = {
     "\n  mutation LogoutAll($exceptCurrent: Boolean) {\n    logoutAll(exceptCurrent: $exceptCurrent) { revokedCount revokedSessionIds }\n  }\n": typeof types.LogoutAllDocument,
     "\n  mutation RevokeSession($id: ID!) {\n    revokeSession(id: $id)\n  }\n": typeof types.RevokeSessionDocument,
     "\n  subscription SessionRevoked {\n    sessionRevoked { sessionId reason revokedAt current }\n  }\n": typeof types.SessionRevokedDocument,
+    "\n  mutation ChangePassword($currentPassword: String!, $newPassword: String!) {\n    changePassword(currentPassword: $currentPassword, newPassword: $newPassword) { revokedCount }\n  }\n": typeof types.ChangePasswordDocument,
+    "\n  mutation DeleteAccount($password: String!) {\n    deleteAccount(password: $password)\n  }\n": typeof types.DeleteAccountDocument,
+    "\n  query SecurityEvents($first: Int, $after: String) {\n    securityEvents(first: $first, after: $after) {\n      events { id type at ipAddress deviceInfo sessionId current }\n      nextCursor\n    }\n  }\n": typeof types.SecurityEventsDocument,
+    "\n  subscription SessionCreated {\n    sessionCreated { id deviceInfo ipAddress userAgent lastActivity createdAt expiresAt current }\n  }\n": typeof types.SessionCreatedDocument,
 };
 const documents: Documents = {
     "\n  mutation Register($input: RegisterInput!) {\n    register(input: $input) {\n      token\n      user { id email name createdAt updatedAt }\n      session { id deviceInfo ipAddress userAgent lastActivity createdAt expiresAt current }\n    }\n  }\n": types.RegisterDocument,
@@ -32,6 +36,10 @@ const documents: Documents = {
     "\n  mutation LogoutAll($exceptCurrent: Boolean) {\n    logoutAll(exceptCurrent: $exceptCurrent) { revokedCount revokedSessionIds }\n  }\n": types.LogoutAllDocument,
     "\n  mutation RevokeSession($id: ID!) {\n    revokeSession(id: $id)\n  }\n": types.RevokeSessionDocument,
     "\n  subscription SessionRevoked {\n    sessionRevoked { sessionId reason revokedAt current }\n  }\n": types.SessionRevokedDocument,
+    "\n  mutation ChangePassword($currentPassword: String!, $newPassword: String!) {\n    changePassword(currentPassword: $currentPassword, newPassword: $newPassword) { revokedCount }\n  }\n": types.ChangePasswordDocument,
+    "\n  mutation DeleteAccount($password: String!) {\n    deleteAccount(password: $password)\n  }\n": types.DeleteAccountDocument,
+    "\n  query SecurityEvents($first: Int, $after: String) {\n    securityEvents(first: $first, after: $after) {\n      events { id type at ipAddress deviceInfo sessionId current }\n      nextCursor\n    }\n  }\n": types.SecurityEventsDocument,
+    "\n  subscription SessionCreated {\n    sessionCreated { id deviceInfo ipAddress userAgent lastActivity createdAt expiresAt current }\n  }\n": types.SessionCreatedDocument,
 };
 
 /**
@@ -80,6 +88,22 @@ export function graphql(source: "\n  mutation RevokeSession($id: ID!) {\n    rev
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  subscription SessionRevoked {\n    sessionRevoked { sessionId reason revokedAt current }\n  }\n"): (typeof documents)["\n  subscription SessionRevoked {\n    sessionRevoked { sessionId reason revokedAt current }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ChangePassword($currentPassword: String!, $newPassword: String!) {\n    changePassword(currentPassword: $currentPassword, newPassword: $newPassword) { revokedCount }\n  }\n"): (typeof documents)["\n  mutation ChangePassword($currentPassword: String!, $newPassword: String!) {\n    changePassword(currentPassword: $currentPassword, newPassword: $newPassword) { revokedCount }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation DeleteAccount($password: String!) {\n    deleteAccount(password: $password)\n  }\n"): (typeof documents)["\n  mutation DeleteAccount($password: String!) {\n    deleteAccount(password: $password)\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query SecurityEvents($first: Int, $after: String) {\n    securityEvents(first: $first, after: $after) {\n      events { id type at ipAddress deviceInfo sessionId current }\n      nextCursor\n    }\n  }\n"): (typeof documents)["\n  query SecurityEvents($first: Int, $after: String) {\n    securityEvents(first: $first, after: $after) {\n      events { id type at ipAddress deviceInfo sessionId current }\n      nextCursor\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription SessionCreated {\n    sessionCreated { id deviceInfo ipAddress userAgent lastActivity createdAt expiresAt current }\n  }\n"): (typeof documents)["\n  subscription SessionCreated {\n    sessionCreated { id deviceInfo ipAddress userAgent lastActivity createdAt expiresAt current }\n  }\n"];
 
 export function graphql(source: string) {
   return (documents as any)[source] ?? {};

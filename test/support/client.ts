@@ -2,8 +2,14 @@ import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print, type GraphQLFormattedError } from 'graphql';
 import { createClient, type Client, type ExecutionResult } from 'graphql-sse';
 import { expect } from 'vitest';
-import { LoginDocument, RegisterDocument, SessionRevokedDocument } from './operations.js';
-import type { LoginInput, RegisterInput, RegisterMutation, SessionRevokedSubscription } from '../gql/graphql.js';
+import { LoginDocument, RegisterDocument, SessionCreatedDocument, SessionRevokedDocument } from './operations.js';
+import type {
+  LoginInput,
+  RegisterInput,
+  RegisterMutation,
+  SessionCreatedSubscription,
+  SessionRevokedSubscription,
+} from '../gql/graphql.js';
 
 export type AuthPayload = RegisterMutation['register'];
 
@@ -96,4 +102,9 @@ export function sseClient(graphqlUrl: string, token: string | undefined): Client
 /** The `sessionRevoked` subscription on a graphql-sse client, typed. */
 export function revocations(client: Client): AsyncIterableIterator<ExecutionResult<SessionRevokedSubscription, unknown>> {
   return client.iterate<SessionRevokedSubscription>({ query: print(SessionRevokedDocument) });
+}
+
+/** The `sessionCreated` subscription on a graphql-sse client, typed. */
+export function sessionCreations(client: Client): AsyncIterableIterator<ExecutionResult<SessionCreatedSubscription, unknown>> {
+  return client.iterate<SessionCreatedSubscription>({ query: print(SessionCreatedDocument) });
 }

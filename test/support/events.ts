@@ -1,14 +1,21 @@
+import type { Topic } from '../../src/pubsub.js';
 import type { Services } from '../../src/services.js';
 
 /**
- * Waits until exactly `count` connections listen for `userId`'s revocations,
- * asking Redis itself (PUBSUB NUMSUB): the moment a subscription is really
- * live, or (count 0) a closed stream has given its subscription back.
+ * Waits until exactly `count` connections listen for `userId`'s revocations
+ * (or another topic's messages), asking Redis itself (PUBSUB NUMSUB): the
+ * moment a subscription is really live, or (count 0) a closed stream has given
+ * its subscription back.
  */
-export async function waitForSubscribers(services: Services, userId: string, count: number): Promise<void> {
+export async function waitForSubscribers(
+  services: Services,
+  userId: string,
+  count: number,
+  topic: Topic = 'sessionRevoked',
+): Promise<void> {
   const redis = services.redis;
   if (!redis) throw new Error('waitForSubscribers needs Redis');
-  const channel = `la:sessionRevoked:${userId}`;
+  const channel = `la:${topic}:${userId}`;
   const deadline = Date.now() + 10_000;
   for (;;) {
     const reply = (await redis.call('PUBSUB', 'NUMSUB', channel)) as [string, number];

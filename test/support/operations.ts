@@ -58,3 +58,30 @@ export const SessionRevokedDocument = graphql(`
     sessionRevoked { sessionId reason revokedAt current }
   }
 `);
+
+export const ChangePasswordDocument = graphql(`
+  mutation ChangePassword($currentPassword: String!, $newPassword: String!) {
+    changePassword(currentPassword: $currentPassword, newPassword: $newPassword) { revokedCount }
+  }
+`);
+
+export const DeleteAccountDocument = graphql(`
+  mutation DeleteAccount($password: String!) {
+    deleteAccount(password: $password)
+  }
+`);
+
+export const SecurityEventsDocument = graphql(`
+  query SecurityEvents($first: Int, $after: String) {
+    securityEvents(first: $first, after: $after) {
+      events { id type at ipAddress deviceInfo sessionId current }
+      nextCursor
+    }
+  }
+`);
+
+export const SessionCreatedDocument = graphql(`
+  subscription SessionCreated {
+    sessionCreated { id deviceInfo ipAddress userAgent lastActivity createdAt expiresAt current }
+  }
+`);

@@ -1,0 +1,220 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { Types } from 'mongoose';
+import { describeUserAgent } from '../auth/device.js';
+import { AppError, badInput } from '../errors.js';
+import type { SecurityEventRecord, SecurityEventType } from '../models/security-event.js';
+import { op } from '../models/session.js';
+import type { Services } from '../services.js';
+import type { RequestInfo, Viewer } from '../auth/viewer.js';
+
+/** One entry of the timeline as both APIs show it. */
+export interface SecurityEventView {
+  id: string;
+  type: SecurityEventType;
+  at: Date;
+  ipAddress: string;
+  deviceInfo: string;
+  sessionId: string | null;
+  current: boolean;
+}
+
+export interface SecurityEventConnection {
+  events: SecurityEventView[];
+  nextCursor: string | null;
+}
+
+/**
+ * Failed and throttled sign-ins are the entries a stranger can cause. Each is
+ * recorded at most once per account in this window (the first attempt, with its
+ * address and device): a sustained attack adds at most 2 × 96 entries a day, and
+ * cannot flood the owner's timeline or the database.
+ */
+export const COALESCE_WINDOW_MS = 15 * 60_000;
+const COALESCED: ReadonlySet<SecurityEventType> = new Set(['FAILED_SIGN_IN', 'SIGN_IN_THROTTLED']);
+
+export interface SecurityEventInput {
+  userId: string | Types.ObjectId;
+  type: SecurityEventType;
+  ipAddress: string;
+  deviceInfo: string;
+  sessionId?: string | null;
+  /** When it happened; defaults to now. */
+  at?: Date;
+}
+
+/**
+ * Adds one entry to a user's timeline. A failed write is logged, not thrown:
+ * the action it records has already happened and must not be reported as failed.
+ */
+export async function recordSecurityEvent(services: Services, event: SecurityEventInput): Promise<void> {
+  const { models, rateLimiter, log } = services;
+  const at = event.at ?? new Date();
+  try {
+    if (COALESCED.has(event.type)) {
+      // The limiter's counter is shared by every instance (Redis): the first in the window wins.
+      const first = await rateLimiter.hit(`security-event:${event.type}:${String(event.userId)}`, 1, COALESCE_WINDOW_MS);
+      if (!first.allowed) return;
+    }
+    await models.SecurityEvent.create({
+      userId: event.userId,
+      type: event.type,
+      at,
+      ipAddress: event.ipAddress.slice(0, 64),
+      deviceInfo: event.deviceInfo.slice(0, 200) || 'unknown device',
+      sessionId: event.sessionId ?? null,
+    });
+  } catch (error) {
+    log.error({ err: (error as Error).message, type: event.type }, 'security event not recorded');
+  }
+}
+
+/**
+ * Records what a signed-in caller did, naming the device by its session (as the
+ * session list does), else by the request's User-Agent.
+ */
+export async function recordViewerEvent(
+  services: Services,
+  viewer: Viewer,
+  request: RequestInfo,
+  type: SecurityEventType,
+  sessionId: string = viewer.sessionId,
+): Promise<void> {
+  const session = await services.models.Session.findOne({ sessionId: viewer.sessionId }, { deviceInfo: 1 })
+    .lean()
+    .catch(() => null);
+  await recordSecurityEvent(services, {
+    userId: viewer.userId,
+    type,
+    ipAddress: request.ipAddress,
+    deviceInfo: session?.deviceInfo ?? describeUserAgent(request.userAgent),
+    sessionId,
+  });
+}
+
+/**
+ * A refused sign-in attempt on `email`: FAILED_SIGN_IN (wrong password) or
+ * SIGN_IN_THROTTLED. Recorded only if the account exists, and in the
+ * background: awaiting it would make a known email answer later than an
+ * unknown one, and the timing would tell which accounts exist.
+ */
+export function noteRefusedSignIn(
+  services: Services,
+  attempt: { email: string; type: 'FAILED_SIGN_IN' | 'SIGN_IN_THROTTLED'; request: RequestInfo; deviceInfo: string },
+): void {
+  const at = new Date();
+  void (async () => {
+    const user = await services.models.User.findOne({ email: attempt.email }, { _id: 1 }).lean();
+    if (!user) return;
+    await recordSecurityEvent(services, {
+      userId: user._id,
+      type: attempt.type,
+      ipAddress: attempt.request.ipAddress,
+      deviceInfo: attempt.deviceInfo,
+      at,
+    });
+  })().catch((error: unknown) => services.log.error({ err: (error as Error).message }, 'security event not recorded'));
+}
+
+/** True for the error the sign-in limits throw when a sign-in is refused for its rate. */
+export const isThrottled = (error: unknown): boolean => error instanceof AppError && error.code === 'RATE_LIMITED';
+
+// --- the timeline ---
+
+const MAX_PAGE = 100;
+const DEFAULT_PAGE = 20;
+const MAX_CURSOR_LENGTH = 200;
+
+/**
+ * Cursors are `base64url(userId.atMs.id).mac`: opaque to clients, and a
+ * forged one, or one from another account, fails the MAC check and is refused
+ * as BAD_USER_INPUT. They point inside the caller's own events only anyway.
+ */
+function cursorMac(services: Services, payload: string): Buffer {
+  return createHmac('sha256', `${services.config.jwtSecret}\u0000security-events-cursor`).update(payload).digest().subarray(0, 16);
+}
+
+function encodeCursor(services: Services, userId: string, event: Pick<SecurityEventRecord, 'at' | '_id'>): string {
+  const payload = `${userId}.${event.at.getTime()}.${event._id.toHexString()}`;
+  return `${Buffer.from(payload).toString('base64url')}.${cursorMac(services, payload).toString('base64url')}`;
+}
+
+function decodeCursor(services: Services, userId: string, value: unknown, field: string): { at: Date; id: Types.ObjectId } {
+  const refuse = (): AppError => badInput(field, `${field} is not a cursor from this list`);
+  if (typeof value !== 'string' || value.length > MAX_CURSOR_LENGTH) throw refuse();
+  const [encoded, mac, ...rest] = value.split('.');
+  if (!encoded || !mac || rest.length > 0) throw refuse();
+  const payload = Buffer.from(encoded, 'base64url').toString('utf8');
+  const expected = cursorMac(services, payload);
+  const given = Buffer.from(mac, 'base64url');
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw refuse();
+  const [owner, atMs, id] = payload.split('.');
+  if (owner !== userId || !atMs || !/^\d+$/.test(atMs) || !id || !Types.ObjectId.isValid(id)) throw refuse();
+  return { at: new Date(Number(atMs)), id: new Types.ObjectId(id) };
+}
+
+function validatePageSize(value: unknown, field: string): number {
+  if (value === undefined || value === null) return DEFAULT_PAGE;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_PAGE) {
+    throw badInput(field, `${field} must be a whole number from 1 to ${MAX_PAGE}`);
+  }
+  return value;
+}
+
+/**
+ * The viewer's own timeline, newest first, `first` at a time after the
+ * `after` cursor. `fields` names the arguments in errors (REST calls them
+ * `limit` and `cursor`).
+ */
+export async function listSecurityEvents(
+  services: Services,
+  viewer: Viewer,
+  args: { first?: unknown; after?: unknown },
+  fields: { first: string; after: string } = { first: 'first', after: 'after' },
+): Promise<SecurityEventConnection> {
+  const first = validatePageSize(args.first, fields.first);
+  const after = args.after === undefined || args.after === null ? null : decodeCursor(services, viewer.userId, args.after, fields.after);
+  const page = await services.models.SecurityEvent.find({
+    userId: viewer.userId,
+    ...(after ? { $or: [{ at: op({ $lt: after.at }) }, { at: after.at, _id: op({ $lt: after.id }) }] } : {}),
+  })
+    .sort({ at: -1, _id: -1 })
+    .limit(first + 1)
+    .lean();
+  const events = page.slice(0, first);
+  const last = events.at(-1);
+  return {
+    events: events.map((e) => ({
+      id: e._id.toHexString(),
+      type: e.type,
+      at: e.at,
+      ipAddress: e.ipAddress,
+      deviceInfo: e.deviceInfo,
+      sessionId: e.sessionId,
+      current: e.sessionId !== null && e.sessionId === viewer.sessionId,
+    })),
+    nextCursor: page.length > first && last ? encodeCursor(services, viewer.userId, last) : null,
+  };
+}
+
+/**
+ * Deletes entries older than SECURITY_EVENTS_RETENTION, oldest first, in
+ * batches, at most `maxBatches` per call so one run never holds the database
+ * long (the next run continues). Returns how many it deleted.
+ */
+export async function purgeExpiredSecurityEvents(
+  services: Services,
+  options: { batchSize?: number; maxBatches?: number; now?: Date } = {},
+): Promise<number> {
+  const { batchSize = 500, maxBatches = 20, now = new Date() } = options;
+  const cutoff = new Date(now.getTime() - services.config.securityEventsRetentionSeconds * 1000);
+  const { SecurityEvent } = services.models;
+  let deleted = 0;
+  for (let batch = 0; batch < maxBatches; batch++) {
+    const old = await SecurityEvent.find({ at: op({ $lt: cutoff }) }, { _id: 1 }).sort({ at: 1 }).limit(batchSize).lean();
+    if (old.length === 0) break;
+    const result = await SecurityEvent.deleteMany({ _id: op({ $in: old.map((e) => e._id) }) });
+    deleted += result.deletedCount;
+    if (old.length < batchSize) break;
+  }
+  return deleted;
+}
