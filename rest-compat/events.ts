@@ -58,7 +58,13 @@ export async function streamSessionEvents(
     throw error;
   }
   // New sign-ins on the account, from the same instant (it ends by itself when the viewer's session does).
-  const created = sessionCreatedEvents(services, viewer, authenticatedAt, request.signal);
+  // Started and set up before `connected` too, so that its one replay read belongs to the stream's start.
+  let createdReady = (): void => {};
+  const createdListening = new Promise<void>((resolve) => (createdReady = resolve));
+  const created = sessionCreatedEvents(services, viewer, authenticatedAt, request.signal, createdReady);
+  const firstCreated = created.next();
+  firstCreated.catch(() => {});
+  await createdListening;
 
   let nextId = 1;
   let open = true;
@@ -94,8 +100,8 @@ export async function streamSessionEvents(
         }
       })();
       void (async () => {
-        for await (const session of created) {
-          send(encoder.encode(`id: ${nextId++}\nevent: session-created\ndata: ${JSON.stringify(toJson('Session', session))}\n\n`));
+        for (let step = await firstCreated; !step.done; step = await created.next()) {
+          send(encoder.encode(`id: ${nextId++}\nevent: session-created\ndata: ${JSON.stringify(toJson('Session', step.value))}\n\n`));
         }
       })().catch((error: unknown) => services.log.warn({ err: (error as Error).message }, 'session-created events stopped'));
     },

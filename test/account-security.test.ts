@@ -203,11 +203,13 @@ describe('account security across two instances (GraphQL)', () => {
     const stream = readToEnd(revocations(client));
     await waitForSubscribers(two.services, users[0]!.user.id, 1);
 
-    // As if deleteAccount had died right after its first step. (Just now: the
+    // As if deleteAccount had died right after its first step, the mark and the cached
+    // profile's removal. (Just now: the
     // instances' own once-a-minute sweeps leave marks younger than 10 s alone.)
     const now = Date.now();
     for (const [i, user] of users.entries()) {
       await models.User.updateOne({ _id: user.user.id }, { $set: { deletingAt: new Date(now + i) } });
+      await one.services.cache.clearUser(user.user.id);
     }
     // Marked is enough to refuse signing in and `me`.
     expect(await errorCodes(one.graphqlUrl, LoginDocument, { input: { email: users[0]!.email, password: PASSWORD } })).toEqual(['INVALID_CREDENTIALS']);
@@ -304,7 +306,9 @@ describe('account security across two instances (GraphQL)', () => {
     const firstPage = await ok(one.graphqlUrl, SecurityEventsDocument, { first: 1 }, laptop.token);
     const cursor = firstPage.securityEvents.nextCursor!;
     expect(cursor).toEqual(expect.any(String));
-    for (const variables of [{ first: 0 }, { first: 101 }, { first: -5 }, { after: 'not-a-cursor' }, { after: `${cursor.slice(0, -2)}AA` }, { after: 'x'.repeat(5000) }]) {
+    // A forgery: the signature's last two characters changed (to something they are not).
+    const forged = `${cursor.slice(0, -2)}${cursor.endsWith('AA') ? 'BB' : 'AA'}`;
+    for (const variables of [{ first: 0 }, { first: 101 }, { first: -5 }, { after: 'not-a-cursor' }, { after: forged }, { after: 'x'.repeat(5000) }]) {
       expect(await errorCodes(one.graphqlUrl, SecurityEventsDocument, variables, laptop.token), JSON.stringify(variables)).toEqual(['BAD_USER_INPUT']);
     }
     expect(await errorCodes(one.graphqlUrl, SecurityEventsDocument, { after: cursor }, stranger.token)).toEqual(['BAD_USER_INPUT']);

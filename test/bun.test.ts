@@ -45,6 +45,9 @@ describe('the server on Bun', () => {
       JWT_SECRET: TEST_JWT_SECRET,
       BCRYPT_ROUNDS: '4',
       LOG_LEVEL: 'info',
+      // Every test signs in from 127.0.0.1 on the run's shared Redis, as test/support/server.ts says.
+      RATE_LIMIT_PER_IP: '1000000',
+      RATE_LIMIT_PER_ACCOUNT: '1000',
     });
     redis = new Redis(inject('redisUrl'));
   });

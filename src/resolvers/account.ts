@@ -95,6 +95,9 @@ export async function deleteAccount(
     { _id: viewer.userId, deletingAt: op({ $exists: false }) },
     { $set: { deletingAt: new Date() } },
   );
+  // Tokens are checked against the cached profile: without it the next request of any of
+  // the account's tokens asks MongoDB, which now says the account is going.
+  await services.cache.clearUser(viewer.userId);
   await finishDeletion(services, viewer.userId);
   return true;
 }

@@ -1,7 +1,7 @@
 import { Repeater } from 'graphql-yoga';
 import type { Types } from 'mongoose';
 import { AppError, toAppError } from '../errors.js';
-import { isActive, op } from '../models/session.js';
+import { op } from '../models/session.js';
 import type { SessionCreatedMessage } from '../pubsub.js';
 import type { Services } from '../services.js';
 import { recordSecurityEvent } from './security-events.js';
@@ -92,6 +92,8 @@ export function sessionCreatedEvents(
   viewer: Viewer,
   authenticatedAt: Date,
   signal: AbortSignal,
+  /** Called once the stream listens and has replayed (or has ended): from then on nothing is missed. */
+  onReady: () => void = () => {},
 ): Repeater<SessionView> {
   return new Repeater<SessionView>(async (push, stop) => {
     const onAbort = (): void => stop();
@@ -118,8 +120,9 @@ export function sessionCreatedEvents(
           if (message.sessionIds.includes(viewer.sessionId)) stop();
         }),
       );
-      const [own, created] = await Promise.all([
-        services.models.Session.findOne({ sessionId: viewer.sessionId }).lean(),
+      // The viewer's own session: its tombstone in the cache says if it went meanwhile (no MongoDB read).
+      const [ownRevoked, created] = await Promise.all([
+        services.cache.revokedAmong([viewer.sessionId]),
         services.models.Session.find({
           userId: viewer.userId,
           createdAt: op({ $gte: authenticatedAt }),
@@ -127,7 +130,7 @@ export function sessionCreatedEvents(
           .sort({ createdAt: 1, _id: 1 })
           .lean(),
       ]);
-      if (!own || !isActive(own)) {
+      if (ownRevoked.size > 0 || viewer.expiresAt.getTime() <= Date.now()) {
         stop();
       } else {
         for (const session of created) deliver(toSessionView(session, viewer.sessionId));
@@ -141,6 +144,7 @@ export function sessionCreatedEvents(
       if (!known) services.log.error({ err: (error as Error).message }, 'sessionCreated stream failed');
       stop(known ?? new AppError('INTERNAL_SERVER_ERROR'));
     }
+    onReady();
     await stop;
     clearTimeout(timer);
     signal.removeEventListener('abort', onAbort);
