@@ -97,6 +97,7 @@ async function main(): Promise<void> {
     REDIS_URL: redisUrl,
     JWT_SECRET: 'bench-secret-shared-by-every-instance-0123',
     RATE_LIMIT_PER_IP: '1000000',
+    RATE_LIMIT_PER_ACCOUNT_ADDRESS: '1000000',
     RATE_LIMIT_PER_ACCOUNT: '1000000',
     LOG_LEVEL: 'warn',
     PASSWORD_THREADS: threads,

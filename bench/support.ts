@@ -25,6 +25,7 @@ export async function benchServices(
     NODE_ENV: 'test',
     MONGODB_URI: uri.toString(),
     RATE_LIMIT_PER_IP: '1000000',
+    RATE_LIMIT_PER_ACCOUNT_ADDRESS: '1000000',
     RATE_LIMIT_PER_ACCOUNT: '1000000',
     LOG_LEVEL: 'silent',
     // One secret for every instance of the run, as in a real deployment.

@@ -50,6 +50,7 @@ async function main(): Promise<void> {
         REDIS_URL: redisUrl,
         JWT_SECRET: SECRET,
         RATE_LIMIT_PER_IP: '1000000',
+        RATE_LIMIT_PER_ACCOUNT_ADDRESS: '1000000',
         RATE_LIMIT_PER_ACCOUNT: '1000000',
         SERVER_ID: 'bench',
       },

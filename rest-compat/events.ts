@@ -1,8 +1,7 @@
-import { authenticate, requireViewer } from '../src/auth/authenticate.js';
+import type { Viewer } from '../src/auth/viewer.js';
 import { sessionCreatedEvents } from '../src/resolvers/session-created.js';
 import { sessionRevokedBatches } from '../src/resolvers/session-events.js';
 import type { SessionRevokedEvent } from '../src/resolvers/views.js';
-import { readBearerToken } from '../src/http/request-info.js';
 import type { Services } from '../src/services.js';
 import { toJson } from './shapes.js';
 
@@ -42,12 +41,12 @@ const PING = encoder.encode(': ping\n\n');
  * own session was revoked meanwhile the reconnection is refused with 401.
  * The events of one delivery step (a logoutAll) go out as one chunk.
  */
-export async function streamSessionEvents(services: Services, request: Request): Promise<Response> {
-  // Taken before the session check, as for the subscription: revocations from this instant are replayed.
-  const authenticatedAt = new Date();
-  // `?token=` as well as the header: a browser EventSource cannot set headers.
-  const token = readBearerToken(request, { allowQueryToken: true });
-  const viewer = requireViewer(await authenticate(services, token));
+export async function streamSessionEvents(
+  services: Services,
+  request: Request,
+  viewer: Viewer,
+  authenticatedAt: Date,
+): Promise<Response> {
   const { events, ready } = await sessionRevokedBatches(services, { viewer, authenticatedAt, signal: request.signal });
   // Start it now and wait until it listens, so that a failure is still a JSON error.
   const first = events.next();

@@ -13,9 +13,12 @@ import { jsonSchemaOf, type Json, type JsonSchema } from './shapes.js';
 export const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
 const jsonContent = (schema: JsonSchema): Json => ({ 'application/json': { schema } });
 
-/** The error body for one status: only the codes ERROR_STATUS maps to it. */
-export function errorDoc(status: number, description: string): Json {
-  const codes = (Object.keys(ERROR_STATUS) as ErrorCode[]).filter((code) => ERROR_STATUS[code] === status);
+/** The error body for one status: the codes ERROR_STATUS maps to it, unless the status is more precise than the code's. */
+export function errorDoc(
+  status: number,
+  description: string,
+  codes = (Object.keys(ERROR_STATUS) as ErrorCode[]).filter((code) => ERROR_STATUS[code] === status),
+): Json {
   const headers: { [name: string]: Json } = {};
   if (status === 401) headers['WWW-Authenticate'] = { schema: { type: 'string' }, description: '`Bearer realm="logout-all"`' };
   if (status === 429) headers['Retry-After'] = { schema: { type: 'integer' }, description: 'Seconds to wait before trying again.' };
@@ -58,6 +61,7 @@ export const AUTH_ERRORS = {
 export const BODY_ERRORS = {
   '400': errorDoc(400, 'A missing or invalid field, a wrong type, or malformed JSON (`BAD_USER_INPUT`).'),
   '413': errorDoc(413, 'Body over 100 kB (`PAYLOAD_TOO_LARGE`).'),
+  '415': errorDoc(415, 'A body not sent as `application/json` (`BAD_USER_INPUT`).', ['BAD_USER_INPUT']),
 };
 
 export const bearer = [{ bearer: [] }];
@@ -80,7 +84,7 @@ export const EVENTS_DESCRIPTION = `Server-Sent Events. A bad or revoked token ge
 - Every event has an \`id:\`, a counter per connection starting at 1.
 - A comment line \`: ping\` every \`SSE_HEARTBEAT_MS\` (default 15000).
 
-The token may come from \`Authorization: Bearer\` or \`?token=\` (a browser EventSource cannot set headers).`;
+The token may come from \`Authorization: Bearer\` or \`?token=\` (a browser EventSource cannot set headers); this is the only route that takes \`?token=\`.`;
 
 /** Built once per process: it depends only on the code. */
 let document: Json | undefined;

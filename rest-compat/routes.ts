@@ -1,12 +1,12 @@
 import { changePassword, deleteAccount } from '../src/resolvers/account.js';
 import { login, register } from '../src/resolvers/auth.js';
-import { authenticate, requireViewer } from '../src/auth/authenticate.js';
+import { authenticateRequest, requireViewer, type Transport } from '../src/auth/credentials.js';
 import { me } from '../src/resolvers/me.js';
 import { listSecurityEvents } from '../src/resolvers/security-events.js';
 import { listSessions, logout, logoutAll, revokeSession } from '../src/resolvers/sessions.js';
 import type { Viewer } from '../src/auth/viewer.js';
 import type { ServerContext } from '../src/http/handler.js';
-import { readBearerToken, readRequestInfo } from '../src/http/request-info.js';
+import { readRequestInfo } from '../src/http/request-info.js';
 import { json } from '../src/http/responses.js';
 import type { Services } from '../src/services.js';
 import { streamSessionEvents } from './events.js';
@@ -51,16 +51,26 @@ export interface Route {
 /** Where the request came from, recorded on the session it opens (socket address; X-Forwarded-For only with TRUST_PROXY). */
 const requestInfo = (c: RouteContext) => readRequestInfo(c.request, c.server, c.services.config.trustProxy);
 
-/** The caller, or UNAUTHENTICATED / SERVICE_UNAVAILABLE. Only `Authorization: Bearer`: tokens in URLs end up in logs. */
-async function viewerOf(c: RouteContext): Promise<Viewer> {
-  return requireViewer(await authenticate(c.services, readBearerToken(c.request, { allowQueryToken: false })));
+/**
+ * "Needs a viewer", stated once for REST: the handler runs only for an
+ * authenticated caller (else UNAUTHENTICATED / SERVICE_UNAVAILABLE), before any
+ * body is read, so an anonymous caller learns nothing about input rules.
+ * `request` routes take the Bearer header only (tokens in URLs end up in logs);
+ * the `stream` route also takes `?token=`, since EventSource cannot set headers.
+ */
+function authenticated(
+  transport: Transport,
+  handle: (c: RouteContext, viewer: Viewer, authenticatedAt: Date) => Promise<Response>,
+): Route['handle'] {
+  return async (c) => {
+    const auth = await authenticateRequest(c.services, c.request);
+    return handle(c, requireViewer(auth, transport), auth.authenticatedAt);
+  };
 }
 
 /**
  * API.md's REST table. Each handler parses, calls the resolver function
  * GraphQL calls, and shapes the answer; every rule lives in the resolvers.
- * Authentication comes before reading a body, so an anonymous caller learns
- * nothing about input rules.
  */
 export const routes: readonly Route[] = [
   {
@@ -113,10 +123,10 @@ export const routes: readonly Route[] = [
     security: bearer,
     responses: { '200': ok('Signed out.', SUCCESS), ...AUTH_ERRORS },
   },
-    handle: async (c) => {
-      await logout(c.services, await viewerOf(c), requestInfo(c));
+    handle: authenticated('request', async (c, viewer) => {
+      await logout(c.services, viewer, requestInfo(c));
       return json(200, { success: true });
-    },
+    }),
   },
   {
     method: 'POST',
@@ -141,12 +151,11 @@ export const routes: readonly Route[] = [
       ...AUTH_ERRORS,
     },
   },
-    handle: async (c) => {
-      const viewer = await viewerOf(c);
+    handle: authenticated('request', async (c, viewer) => {
       const body = await readJsonObject(c.request);
       const result = await logoutAll(c.services, viewer, { exceptCurrent: body.exceptCurrent }, requestInfo(c));
       return json(200, { success: true, ...toJson('LogoutAllPayload', result) });
-    },
+    }),
   },
   {
     method: 'GET',
@@ -165,10 +174,10 @@ export const routes: readonly Route[] = [
       ...AUTH_ERRORS,
     },
   },
-    handle: async (c) => {
-      const sessions = await listSessions(c.services, await viewerOf(c));
+    handle: authenticated('request', async (c, viewer) => {
+      const sessions = await listSessions(c.services, viewer);
       return json(200, { sessions: sessions.map((s) => toJson('Session', s)) });
-    },
+    }),
   },
   {
     method: 'DELETE',
@@ -186,10 +195,10 @@ export const routes: readonly Route[] = [
       ...AUTH_ERRORS,
     },
   },
-    handle: async (c) => {
-      await revokeSession(c.services, await viewerOf(c), c.params.id, requestInfo(c));
+    handle: authenticated('request', async (c, viewer) => {
+      await revokeSession(c.services, viewer, c.params.id, requestInfo(c));
       return json(200, { success: true });
-    },
+    }),
   },
   {
     method: 'GET',
@@ -208,7 +217,7 @@ export const routes: readonly Route[] = [
       ...AUTH_ERRORS,
     },
   },
-    handle: async (c) => json(200, { user: toJson('User', await me(c.services, await viewerOf(c))) }),
+    handle: authenticated('request', async (c, viewer) => json(200, { user: toJson('User', await me(c.services, viewer)) })),
   },
   {
     method: 'GET',
@@ -231,7 +240,7 @@ export const routes: readonly Route[] = [
       ...AUTH_ERRORS,
     },
   },
-    handle: (c) => streamSessionEvents(c.services, c.request),
+    handle: authenticated('stream', (c, viewer, authenticatedAt) => streamSessionEvents(c.services, c.request, viewer, authenticatedAt)),
   },
   {
     method: 'POST',
@@ -260,12 +269,11 @@ export const routes: readonly Route[] = [
         ...COMMON_ERRORS,
       },
     },
-    handle: async (c) => {
-      const viewer = await viewerOf(c);
+    handle: authenticated('request', async (c, viewer) => {
       const body = await readJsonObject(c.request);
       const result = await changePassword(c.services, viewer, body, requestInfo(c));
       return json(200, toJson('ChangePasswordPayload', result));
-    },
+    }),
   },
   {
     method: 'DELETE',
@@ -286,11 +294,10 @@ export const routes: readonly Route[] = [
         ...COMMON_ERRORS,
       },
     },
-    handle: async (c) => {
-      const viewer = await viewerOf(c);
+    handle: authenticated('request', async (c, viewer) => {
       await deleteAccount(c.services, viewer, await readJsonObject(c.request), requestInfo(c));
       return new Response(null, { status: 204, headers: { 'cache-control': 'no-store' } });
-    },
+    }),
   },
   {
     method: 'GET',
@@ -312,8 +319,7 @@ export const routes: readonly Route[] = [
         ...AUTH_ERRORS,
       },
     },
-    handle: async (c) => {
-      const viewer = await viewerOf(c);
+    handle: authenticated('request', async (c, viewer) => {
       const query = new URL(c.request.url).searchParams;
       const limit = query.get('limit') ?? undefined;
       const page = {
@@ -323,7 +329,7 @@ export const routes: readonly Route[] = [
       };
       const result = await listSecurityEvents(c.services, viewer, page, { first: 'limit', after: 'cursor' });
       return json(200, toJson('SecurityEventConnection', result));
-    },
+    }),
   },
   {
     method: 'GET',

@@ -26,6 +26,9 @@ describe('loadConfig()', () => {
       sseHeartbeatMs: 15000,
       securityEventsRetentionSeconds: 90 * 86400,
       jwtSecretGenerated: true,
+      rateLimit: { windowMs: 15 * 60_000, perAccountAddress: 5, perAccount: 20, perIp: 100 },
+      graphiql: true,
+      introspection: true,
     });
     expect(config.jwtSecret.length).toBeGreaterThanOrEqual(32);
     expect(loadConfig({}).jwtSecret).not.toBe(config.jwtSecret);
@@ -40,6 +43,13 @@ describe('loadConfig()', () => {
     expect(problems({ NODE_ENV: 'production', JWT_SECRET: 'short', MONGODB_URI: 'mongodb://db/x', REDIS_URL: 'redis://r' })).toEqual([
       'JWT_SECRET: must be at least 32 characters in production (got 5)',
     ]);
+  });
+
+  it('turns GraphiQL and introspection off in production unless GRAPHIQL and INTROSPECTION say so', () => {
+    const production = { NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32), MONGODB_URI: 'mongodb://db/x', REDIS_URL: 'redis://r' };
+    expect(loadConfig(production)).toMatchObject({ graphiql: false, introspection: false });
+    expect(loadConfig({ ...production, GRAPHIQL: 'true', INTROSPECTION: 'yes' })).toMatchObject({ graphiql: true, introspection: true });
+    expect(problems({ GRAPHIQL: 'maybe' })).toEqual(['GRAPHIQL: must be true or false (got "maybe")']);
   });
 
   it('names each bad variable', () => {

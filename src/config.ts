@@ -22,8 +22,8 @@ export interface Config {
   /** `['*']` allows any origin. */
   corsOrigins: string[];
   sseHeartbeatMs: number;
-  /** Login and registration attempts allowed per window, per account and per client address. */
-  rateLimit: { windowMs: number; perAccount: number; perIp: number };
+  /** Sign-in throttling (src/auth/rate-limit.ts): failures per window by account+address, account, address. */
+  rateLimit: { windowMs: number; perAccountAddress: number; perAccount: number; perIp: number };
   /** What one user can hold open (README "Limits"). */
   caps: { streamsPerSession: number; streamsPerUser: number; sessionsPerUser: number };
   /** Expired and revoked sessions are deleted this long after they ended. */
@@ -34,6 +34,10 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** Take the client address from X-Forwarded-For (only behind a proxy that sets it). */
   trustProxy: boolean;
+  /** Serve GraphiQL at /graphql in a browser (default: on outside production). */
+  graphiql: boolean;
+  /** Answer schema introspection (`__schema`, `__type`) (default: on outside production). */
+  introspection: boolean;
   /** How long security timeline entries are kept, in seconds. */
   securityEventsRetentionSeconds: number;
   logLevel: string;
@@ -121,6 +125,9 @@ const oneOf =
   (raw: string): T | Invalid =>
     (values as readonly string[]).includes(raw) ? (raw as T) : new Invalid(`must be ${list} (got "${raw}")`);
 
+const boolean = (raw: string): boolean | Invalid =>
+  /^(1|true|yes)$/i.test(raw) ? true : /^(0|false|no)$/i.test(raw) ? false : new Invalid(`must be true or false (got "${raw}")`);
+
 const NODE_ENV: Setting<Config['nodeEnv']> = {
   name: 'NODE_ENV',
   parse: oneOf(['development', 'production', 'test'], 'development, production or test'),
@@ -140,6 +147,7 @@ interface Values {
   corsOrigins: string[];
   sseHeartbeatMs: number;
   rateLimitWindowMs: number;
+  rateLimitPerAccountAddress: number;
   rateLimitPerAccount: number;
   rateLimitPerIp: number;
   streamsPerSession: number;
@@ -149,6 +157,8 @@ interface Values {
   purgeIntervalMs: number;
   shutdownTimeoutMs: number;
   trustProxy: boolean;
+  graphiql: boolean;
+  introspection: boolean;
   securityEventsRetentionSeconds: number;
   logLevel: string;
   serverId: string;
@@ -196,7 +206,8 @@ const SETTINGS: { [K in keyof Values]: Setting<Values[K]> } = {
   },
   sseHeartbeatMs: { name: 'SSE_HEARTBEAT_MS', parse: integer(10, 3_600_000, ' of milliseconds'), default: () => 15000 },
   rateLimitWindowMs: { name: 'RATE_LIMIT_WINDOW', parse: milliseconds('15m or 900'), default: () => 15 * 60_000 },
-  rateLimitPerAccount: { name: 'RATE_LIMIT_PER_ACCOUNT', parse: integer(1, 1_000_000), default: () => 10 },
+  rateLimitPerAccountAddress: { name: 'RATE_LIMIT_PER_ACCOUNT_ADDRESS', parse: integer(1, 1_000_000), default: () => 5 },
+  rateLimitPerAccount: { name: 'RATE_LIMIT_PER_ACCOUNT', parse: integer(1, 1_000_000), default: () => 20 },
   rateLimitPerIp: { name: 'RATE_LIMIT_PER_IP', parse: integer(1, 1_000_000), default: () => 100 },
   streamsPerSession: { name: 'STREAMS_PER_SESSION', parse: integer(1, 1_000_000), default: () => 5 },
   streamsPerUser: { name: 'STREAMS_PER_USER', parse: integer(1, 1_000_000), default: () => 50 },
@@ -204,12 +215,10 @@ const SETTINGS: { [K in keyof Values]: Setting<Values[K]> } = {
   sessionRetentionMs: { name: 'SESSION_RETENTION', parse: milliseconds('30d'), default: () => 30 * 86_400_000 },
   purgeIntervalMs: { name: 'SESSION_PURGE_INTERVAL', parse: milliseconds('10m'), default: () => 10 * 60_000 },
   shutdownTimeoutMs: { name: 'SHUTDOWN_TIMEOUT', parse: milliseconds('10s'), default: () => 10_000 },
-  trustProxy: {
-    name: 'TRUST_PROXY',
-    parse: (raw) =>
-      /^(1|true|yes)$/i.test(raw) ? true : /^(0|false|no)$/i.test(raw) ? false : new Invalid(`must be true or false (got "${raw}")`),
-    default: () => false,
-  },
+  trustProxy: { name: 'TRUST_PROXY', parse: boolean, default: () => false },
+  // Both map the API for a visitor: on for developers, off in production unless the operator says so.
+  graphiql: { name: 'GRAPHIQL', parse: boolean, default: ({ production }) => !production },
+  introspection: { name: 'INTROSPECTION', parse: boolean, default: ({ production }) => !production },
   securityEventsRetentionSeconds: {
     name: 'SECURITY_EVENTS_RETENTION',
     parse: duration('90d, 12h or 3600'),
@@ -251,6 +260,7 @@ export function loadConfig(env: Env = process.env): Config {
   const {
     jwtSecret,
     rateLimitWindowMs,
+    rateLimitPerAccountAddress,
     rateLimitPerAccount,
     rateLimitPerIp,
     streamsPerSession,
@@ -264,7 +274,12 @@ export function loadConfig(env: Env = process.env): Config {
     nodeEnv,
     jwtSecret: jwtSecret ?? randomBytes(48).toString('base64url'),
     jwtSecretGenerated: jwtSecret === undefined,
-    rateLimit: { windowMs: rateLimitWindowMs, perAccount: rateLimitPerAccount, perIp: rateLimitPerIp },
+    rateLimit: {
+      windowMs: rateLimitWindowMs,
+      perAccountAddress: rateLimitPerAccountAddress,
+      perAccount: rateLimitPerAccount,
+      perIp: rateLimitPerIp,
+    },
     caps: { streamsPerSession, streamsPerUser, sessionsPerUser },
   };
 }

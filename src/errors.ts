@@ -38,18 +38,25 @@ export class AppError extends Error {
   readonly field: string | undefined;
   /** Seconds, for RATE_LIMITED. */
   readonly retryAfter: number | undefined;
+  /** The HTTP status, where HTTP has a more precise one than the code's (415 for a BAD_USER_INPUT media type). */
+  readonly status: number | undefined;
   /**
    * The whole request is refused, not one field: GraphQL answers it with the
    * code's HTTP status too (as it does any error with a Retry-After).
    */
   readonly refusesRequest: boolean;
 
-  constructor(code: ErrorCode, message?: string, options: { field?: string; retryAfter?: number; refusesRequest?: boolean } = {}) {
+  constructor(
+    code: ErrorCode,
+    message?: string,
+    options: { field?: string; retryAfter?: number; refusesRequest?: boolean; status?: number } = {},
+  ) {
     super(message ?? DEFAULT_MESSAGES[code]);
     this.code = code;
     this.field = options.field;
     this.retryAfter = options.retryAfter;
     this.refusesRequest = options.refusesRequest ?? options.retryAfter !== undefined;
+    this.status = options.status;
   }
 }
 
@@ -58,6 +65,12 @@ export const badInput = (field: string, message: string): AppError =>
 export const unauthenticated = (): AppError => new AppError('UNAUTHENTICATED');
 export const notFound = (message?: string): AppError => new AppError('NOT_FOUND', message);
 export const serviceUnavailable = (): AppError => new AppError('SERVICE_UNAVAILABLE');
+/**
+ * A body that is not JSON. API.md's closed set has no code for it, so it is
+ * the closest one, BAD_USER_INPUT, with HTTP's precise status, 415.
+ */
+export const unsupportedMediaType = (): AppError =>
+  new AppError('BAD_USER_INPUT', 'The request body must be sent as application/json', { field: 'content-type', status: 415 });
 
 /** Driver errors that mean "the dependency is unreachable", not "the request is wrong". */
 export function isUnavailableError(error: unknown): boolean {
@@ -105,7 +118,7 @@ export interface HttpError {
  */
 export function httpErrorOf(error: unknown): HttpError {
   const app = toAppError(error) ?? new AppError('INTERNAL_SERVER_ERROR');
-  const status = ERROR_STATUS[app.code];
+  const status = app.status ?? ERROR_STATUS[app.code];
   const headers: Record<string, string> = {};
   // RFC 9110: a 401 names the scheme that would work.
   if (status === 401) headers['www-authenticate'] = 'Bearer realm="logout-all"';

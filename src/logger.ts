@@ -52,7 +52,17 @@ export function flushLog(log: Logger): Promise<void> {
   return new Promise((resolve) => log.flush(() => resolve()));
 }
 
-/** Removes `token=` from a URL before it is logged: EventSource clients put their JWT there. */
-export function redactUrl(url: string): string {
-  return url.replace(/([?&]token=)[^&#]*/gi, '$1[redacted]');
+// Query-string keys the server reads. Any other key is logged as `[key]`: a
+// key can carry a secret as easily as a value (`?hunter2`).
+const KNOWN_QUERY_KEYS = new Set(['token', 'query', 'variables', 'operationName', 'extensions']);
+
+/**
+ * What the request log records of a URL: the path, and the query string's
+ * keys (decoded, so `?%74oken=` is logged as `token`) with every value
+ * redacted. Tokens (EventSource), GraphQL documents and variables (GET
+ * /graphql, which may carry a password) never reach the log.
+ */
+export function loggableRoute(url: URL): string {
+  const keys = [...url.searchParams.keys()].map((key) => (KNOWN_QUERY_KEYS.has(key) ? key : '[key]'));
+  return keys.length === 0 ? url.pathname : `${url.pathname}?${keys.map((key) => `${key}=[redacted]`).join('&')}`;
 }

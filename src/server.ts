@@ -1,21 +1,22 @@
 import { createServerAdapter, type ServerAdapter } from '@whatwg-node/server';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { createRestHandler } from '../rest-compat/index.js';
+import { authenticateRequest } from './auth/credentials.js';
 import { withBodyLimit } from './http/body-limit.js';
+import { isJsonContentType } from './http/json-body.js';
 import { withCors } from './http/cors.js';
 import { createDevicesPage } from './http/devices-page.js';
-import { httpErrorOf, notFound } from './errors.js';
+import { httpErrorOf, notFound, unsupportedMediaType } from './errors.js';
 import { maskUnexpectedError } from './graphql/error-codes.js';
 import { graphiqlOptions } from './graphql/graphiql.js';
 import { graphqlPlugins } from './graphql/limits.js';
 import { useIgnoreUnknownParams } from './graphql/params.js';
 import { checkHealth } from './http/health.js';
 import type { Handler, ServerContext } from './http/handler.js';
-import { readBearerToken, readRequestInfo, wantsEventStream } from './http/request-info.js';
+import { readRequestInfo } from './http/request-info.js';
 import { withRequestLog } from './http/request-log.js';
 import { errorResponse, json } from './http/responses.js';
 import { withSecurityHeaders } from './http/security-headers.js';
-import { authenticate } from './auth/authenticate.js';
 import { schema, type Context } from './schema/index.js';
 import type { Services } from './services.js';
 import { useSharedSubscriptionDelivery } from './subscription-delivery.js';
@@ -30,7 +31,8 @@ function createGraphQL(services: Services): YogaServerInstance<ServerContext, Co
     landingPage: false,
     // Document limits and the contract's error codes (src/graphql/limits.ts).
     plugins: [useIgnoreUnknownParams(), ...graphqlPlugins(config), useSharedSubscriptionDelivery()],
-    ...graphiqlOptions(true),
+    // GRAPHIQL: on in development, off in production unless the operator turns it on.
+    ...graphiqlOptions(config.graphiql),
     maskedErrors: {
       // Never attach stacks or original messages, whatever NODE_ENV says.
       isDev: false,
@@ -46,15 +48,14 @@ function createGraphQL(services: Services): YogaServerInstance<ServerContext, Co
       error: (...args: unknown[]) => log.error({ args: args.map((a) => (a instanceof Error ? a.stack : String(a))) }, 'yoga'),
     },
     context: async ({ request, req }): Promise<Context> => {
-      // Taken before the session check: the subscription replays revocations from this instant.
-      const authenticatedAt = new Date();
-      const token = readBearerToken(request, { allowQueryToken: wantsEventStream(request) });
+      const auth = await authenticateRequest(services, request);
       return {
         services,
-        auth: await authenticate(services, token),
+        auth,
+        viewer: auth.request.viewer,
+        subscriber: auth.stream.viewer,
         client: readRequestInfo(request, { req }, config.trustProxy),
         signal: request.signal,
-        authenticatedAt,
         request,
       };
     },
@@ -91,7 +92,12 @@ export function createApp(services: Services): App {
       response.headers.set('connection', 'close');
       return response;
     }
-    return graphql ? yoga.fetch(limited, serverContext) : rest(limited, serverContext);
+    if (!graphql) return rest(limited, serverContext);
+    // CSRF: a POST must be JSON, which no cross-site form can send without a
+    // preflight. (Yoga's CSRF-prevention plugin would also refuse the GET an
+    // EventSource makes for a subscription, which cannot add headers.)
+    if (request.method === 'POST' && !isJsonContentType(limited)) return graphqlError(unsupportedMediaType());
+    return yoga.fetch(limited, serverContext);
   };
 
   const handler = withRequestLog(withSecurityHeaders(withCors(route, config.corsOrigins), config), log);

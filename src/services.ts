@@ -8,7 +8,7 @@ import { createLogger, type Logger } from './logger.js';
 import { createModels, ensureIndexes, type Models } from './models/index.js';
 import { createPasswordHasher, type PasswordHasher } from './auth/password-pool.js';
 import { createMemoryPubSub, createRedisPubSub, type PubSub } from './pubsub.js';
-import { createMemoryRateLimiter, createRedisRateLimiter, type RateLimiter } from './auth/rate-limit.js';
+import { createRateLimiter, createSignInLimiter, type RateLimiter, type SignInLimiter } from './auth/rate-limit.js';
 import { createMemorySessionCache, createRedisSessionCache, type SessionCache } from './auth/session-cache.js';
 import { createMemorySessionList, createRedisSessionList, type SessionList } from './auth/session-list.js';
 import { ExpiringMap } from './expiring-map.js';
@@ -31,6 +31,9 @@ export interface Services {
   /** bcrypt off the event loop, with a bounded queue (src/password-pool.ts). */
   passwords: PasswordHasher;
   pubsub: PubSub;
+  /** Sign-in and registration throttling (src/auth/rate-limit.ts). */
+  signInLimiter: SignInLimiter;
+  /** Plain fixed-window counters (the security timeline's coalescing). */
   rateLimiter: RateLimiter;
   /** null in the embedded development mode. */
   redis: Redis | null;
@@ -144,7 +147,7 @@ async function openDatabase(
   return { connection, models };
 }
 
-type SharedState = Pick<Services, 'redis' | 'cache' | 'sessionList' | 'pubsub' | 'rateLimiter'>;
+type SharedState = Pick<Services, 'redis' | 'cache' | 'sessionList' | 'pubsub' | 'signInLimiter' | 'rateLimiter'>;
 
 /** Session cache, pub/sub and rate limits shared by every instance through Redis. */
 async function openRedisState(url: string, config: Config, log: Logger, cleanups: Cleanups): Promise<SharedState> {
@@ -163,12 +166,13 @@ async function openRedisState(url: string, config: Config, log: Logger, cleanups
     cache: createRedisSessionCache(commands),
     sessionList: createRedisSessionList(commands),
     pubsub: createRedisPubSub(commands, subscriber),
-    rateLimiter: createRedisRateLimiter(commands, log),
+    signInLimiter: createSignInLimiter(config.rateLimit, commands),
+    rateLimiter: createRateLimiter(commands),
   };
 }
 
 /** The same, in this process only: development with one instance. */
-function inProcessState(log: Logger): SharedState {
+function inProcessState(config: Config, log: Logger): SharedState {
   log.warn('REDIS_URL not set: in-process pub/sub and session cache (one instance only)');
   // The list reads the session states the cache writes, as in Redis.
   const states = new ExpiringMap<string>();
@@ -177,7 +181,8 @@ function inProcessState(log: Logger): SharedState {
     cache: createMemorySessionCache(Date.now, states),
     sessionList: createMemorySessionList(states),
     pubsub: createMemoryPubSub(),
-    rateLimiter: createMemoryRateLimiter(),
+    signInLimiter: createSignInLimiter(config.rateLimit, null),
+    rateLimiter: createRateLimiter(null),
   };
 }
 
@@ -193,7 +198,7 @@ export async function createServices(config: Config, options: ServiceOptions = {
 
   try {
     const { connection, models } = await openDatabase(config, options, log, cleanups);
-    const shared = config.redisUrl !== undefined ? await openRedisState(config.redisUrl, config, log, cleanups) : inProcessState(log);
+    const shared = config.redisUrl !== undefined ? await openRedisState(config.redisUrl, config, log, cleanups) : inProcessState(config, log);
     cleanups.push(() => shared.pubsub.close());
     const passwords = await createPasswordHasher({
       rounds: config.bcryptRounds,

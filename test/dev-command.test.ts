@@ -78,6 +78,7 @@ describe('npm run dev on a fresh machine (no MONGODB_URI)', () => {
       expect(which[0]).toMatch(/using embedded (FerretDB|mongodb-memory-server) .*data in \.data\/.* until `make clean`/);
       const registered = await fetch(`${url}/api/auth/register`, {
         method: 'POST',
+        headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ name: 'Dev', email, password: PASSWORD }),
       });
       expect(registered.status).toBe(201);
@@ -88,7 +89,7 @@ describe('npm run dev on a fresh machine (no MONGODB_URI)', () => {
     const second = dev(cwd);
     try {
       const url = await listening(second);
-      const login = await fetch(`${url}/api/auth/login`, { method: 'POST', body: JSON.stringify({ email, password: PASSWORD }) });
+      const login = await fetch(`${url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password: PASSWORD }) });
       expect(login.status).toBe(200);
     } finally {
       await stop(second);

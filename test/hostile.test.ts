@@ -96,18 +96,118 @@ describe('hostile requests get their contract code and a 4xx', () => {
     expect(await graphql(huge)).toEqual({ status: 413, code: 'PAYLOAD_TOO_LARGE' });
   });
 
-  it('control and odd unicode characters are refused or kept intact, never a 500', async () => {
+  it('control characters are refused, never a 500', async () => {
     const base = { email: `u.${randomUUID()}@example.com`, password: PASSWORD };
     expect(await rest('POST', '/api/auth/register', { ...base, name: 'nul\u0000byte' })).toEqual({ status: 400, code: 'BAD_USER_INPUT' });
     expect(await rest('POST', '/api/auth/register', { ...base, name: 'bell\u0007' })).toEqual({ status: 400, code: 'BAD_USER_INPUT' });
     expect(await rest('POST', '/api/auth/register', { ...base, email: 'a\u0000@b.co', name: 'X' })).toEqual({ status: 400, code: 'BAD_USER_INPUT' });
-    // Lone surrogates and right-to-left marks are text, not attacks: accepted as given.
-    const ok = await fetch(`${server.url}/api/auth/register`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ ...base, name: 'Zoë \u202e\ud800 李', password: 'pässwörd-😀-long' }),
+  });
+
+  /** Register on both APIs with `fields` over a fresh valid input: REST's answer, then GraphQL's. */
+  async function registerBoth(fields: Record<string, unknown>): Promise<[Answer, Answer]> {
+    const input = (label: string) => ({ name: 'Uni Code', email: `${label}.${randomUUID()}@example.com`, password: PASSWORD, ...fields });
+    return [await rest('POST', '/api/auth/register', input('rest')), await graphql({ query: REGISTER, variables: { i: input('gql') } })];
+  }
+
+  // GraphQL answers an error raised while executing with 200 and the code, as it does for every resolver error.
+  const REFUSED: [Answer, Answer] = [{ status: 400, code: 'BAD_USER_INPUT' }, { status: 200, code: 'BAD_USER_INPUT' }];
+  const ACCEPTED: [Answer, Answer] = [{ status: 201, code: undefined }, { status: 200, code: undefined }];
+
+  it.each<[string, Record<string, unknown>, [Answer, Answer]]>([
+    ['a bidi override in a name ("invoice<RLO>gpj.exe")', { name: 'invoice\u202egpj.exe' }, REFUSED],
+    ['a bidi isolate in deviceInfo', { deviceInfo: 'Phone \u2067x\u2069' }, REFUSED],
+    ['a name of zero-width characters only', { name: '\u200b\u200c\u200d' }, REFUSED],
+    ['a deviceInfo of invisible characters only', { deviceInfo: '\u200b\u2060\ufeff\u200b' }, REFUSED],
+    ['a lone surrogate in a name (not encodable as UTF-8)', { name: 'Zoë \ud800 李' }, REFUSED],
+    ['a lone surrogate in deviceInfo', { deviceInfo: 'phone \udc00' }, REFUSED],
+    ['150 📱 as deviceInfo (150 characters, 300 UTF-16 units)', { deviceInfo: '📱'.repeat(150) }, ACCEPTED],
+    ['100 😀 as a name', { name: '😀'.repeat(100) }, ACCEPTED],
+    ['101 😀 as a name', { name: '😀'.repeat(101) }, REFUSED],
+    ['right-to-left text, accents and CJK', { name: 'Zoë שלום 李', deviceInfo: 'טלפון של זואי' }, ACCEPTED],
+  ])('%s: the same answer on both APIs', async (_label, fields, expected) => {
+    expect(await registerBoth(fields)).toEqual(expected);
+  });
+
+  it('invalid UTF-8 in a body is BAD_USER_INPUT on both APIs', async () => {
+    const bad = (json: string): Uint8Array<ArrayBuffer> => {
+      const [before, after] = json.split('BAD') as [string, string];
+      return new Uint8Array(Buffer.concat([Buffer.from(before), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from(after)]));
+    };
+    const input = `{"name": "BAD", "email": "utf8.${randomUUID()}@example.com", "password": "${PASSWORD}"}`;
+    const post = (url: string, body: Uint8Array<ArrayBuffer>) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const restAnswer = await post(`${server.url}/api/auth/register`, bad(input));
+    expect(restAnswer.status).toBe(400);
+    expect(await restAnswer.json()).toEqual({ error: { code: 'BAD_USER_INPUT', message: 'request body must be UTF-8 encoded JSON' } });
+    const gqlAnswer = await post(server.graphqlUrl, bad(`{"query": "${REGISTER.replace(/\$/g, '$')}", "variables": {"i": ${input}}}`));
+    expect(gqlAnswer.status).toBe(400);
+    expect(await gqlAnswer.json()).toEqual({ errors: [{ message: 'request body must be UTF-8 encoded JSON', extensions: { code: 'BAD_USER_INPUT' } }] });
+  });
+
+  it('a half-made account is never left behind: 150 📱 register, and the same email registers once', async () => {
+    const email = `phone.${randomUUID()}@example.com`;
+    const input = { name: 'Phone', email, password: PASSWORD, deviceInfo: '📱'.repeat(150) };
+    expect(await rest('POST', '/api/auth/register', input)).toEqual({ status: 201, code: undefined });
+    expect(await rest('POST', '/api/auth/register', input)).toEqual({ status: 409, code: 'EMAIL_TAKEN' });
+  });
+
+  describe('one spelling per email address', () => {
+    it('NFC and NFD spellings are one account, on both APIs', async () => {
+      const id = randomUUID();
+      const decomposed = `zoe\u0301.${id}@example.com`;
+      const composed = `zo\u00e9.${id}@example.com`;
+      const created = await fetch(`${server.url}/api/auth/register`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'Zoé', email: decomposed, password: PASSWORD }),
+      });
+      expect(created.status).toBe(201);
+      expect(((await created.json()) as { user: { email: string } }).user.email).toBe(composed);
+      expect(await graphql({ query: REGISTER, variables: { i: { name: 'Zoé', email: composed.toUpperCase(), password: PASSWORD } } })).toEqual({ status: 200, code: 'EMAIL_TAKEN' });
+      expect(await graphql({ query: LOGIN, variables: { i: { email: composed, password: PASSWORD } } })).toEqual({ status: 200, code: undefined });
+      expect(await rest('POST', '/api/auth/login', { email: decomposed, password: PASSWORD })).toEqual({ status: 200, code: undefined });
     });
-    expect(ok.status).toBe(201);
+
+    it('an internationalised domain and its punycode are one account, stored in ASCII', async () => {
+      const local = `idn.${randomUUID()}`;
+      const created = await fetch(server.graphqlUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: 'mutation($i: RegisterInput!) { register(input: $i) { user { email } } }', variables: { i: { name: 'Idn', email: `${local}@Bücher.example`, password: PASSWORD } } }),
+      });
+      expect(((await created.json()) as { data: { register: { user: { email: string } } } }).data.register.user.email).toBe(`${local}@xn--bcher-kva.example`);
+      expect(await rest('POST', '/api/auth/register', { name: 'Idn', email: `${local}@xn--bcher-kva.example`, password: PASSWORD })).toEqual({ status: 409, code: 'EMAIL_TAKEN' });
+      expect(await rest('POST', '/api/auth/login', { email: `${local}@BÜCHER.example`, password: PASSWORD })).toEqual({ status: 200, code: undefined });
+      expect(await rest('POST', '/api/auth/login', { email: `${local}@xn--bcher-kva.example`, password: PASSWORD })).toEqual({ status: 200, code: undefined });
+    });
+  });
+
+  describe('cross-site requests: bodies must be JSON', () => {
+    // What an HTML form or a no-preflight fetch from another site can send.
+    const FORMS: Array<[string, (query: string, variables: object) => string]> = [
+      ['application/x-www-form-urlencoded', (q, v) => new URLSearchParams({ query: q, variables: JSON.stringify(v) }).toString()],
+      ['multipart/form-data; boundary=x', (q, v) => `--x\r\nContent-Disposition: form-data; name="operations"\r\n\r\n${JSON.stringify({ query: q, variables: v })}\r\n--x--\r\n`],
+      ['text/plain', (q, v) => JSON.stringify({ query: q, variables: v })],
+      ['application/graphql', (q) => q],
+    ];
+
+    it.each(FORMS)('a %s POST is 415 BAD_USER_INPUT on both APIs, and nothing is created', async (type, encode) => {
+      const email = `csrf.${randomUUID()}@example.com`;
+      const input = { name: 'Csrf', email, password: PASSWORD };
+      const answer = async (url: string, body: string) => {
+        const response = await fetch(url, { method: 'POST', headers: { 'content-type': type }, body });
+        return { status: response.status, body: await response.json() };
+      };
+      expect(await answer(server.graphqlUrl, encode(REGISTER, { i: input }))).toEqual({
+        status: 415,
+        body: { errors: [{ message: 'The request body must be sent as application/json', extensions: { code: 'BAD_USER_INPUT' } }] },
+      });
+      expect(await answer(`${server.url}/api/auth/register`, type === 'application/graphql' ? JSON.stringify(input) : encode(REGISTER, input))).toEqual({
+        status: 415,
+        body: { error: { code: 'BAD_USER_INPUT', message: 'The request body must be sent as application/json' } },
+      });
+      // Neither request registered the address.
+      expect(await rest('POST', '/api/auth/register', input)).toEqual({ status: 201, code: undefined });
+    });
   });
 
   describe('tokens', () => {

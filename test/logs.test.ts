@@ -22,6 +22,19 @@ describe('logs', () => {
     await stream.until(isEvent('connected'));
     await fetch(`${server.url}/api/auth/logout`, { method: 'POST', headers: { authorization: `Bearer ${other.token}` } });
     await stream.readToEnd();
+    // Percent-encoded keys are still the token, and still redacted.
+    const third = await loginUser(server.graphqlUrl, { email: user.email, password: PASSWORD });
+    for (const key of ['%74oken', 'tok%65n']) {
+      const encoded = await openEventStream(`${server.url}/api/auth/events?${key}=${third.token}`);
+      await encoded.until(isEvent('connected'));
+      encoded.close();
+    }
+    // Passwords in a GET document, in its variables, and in any query string.
+    const document = `mutation { login(input: {email: "${user.email}", password: "password-in-a-document"}) { token } }`;
+    await fetch(`${server.url}/graphql?query=${encodeURIComponent(document)}`);
+    const variables = JSON.stringify({ i: { email: user.email, password: 'password-in-variables' } });
+    await fetch(`${server.url}/graphql?query=${encodeURIComponent('query($i: LoginInput) { __typename }')}&variables=${encodeURIComponent(variables)}`);
+    await fetch(`${server.url}/api/auth/me?password=password-in-a-query-string&password-as-a-key`);
 
     const records = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
     const requests = records.filter((r) => r.msg === 'request');
@@ -31,9 +44,13 @@ describe('logs', () => {
     }
     expect(requests).toContainEqual(expect.objectContaining({ reqId: 'trace-me-1', route: '/api/auth/login', status: 401 }));
     expect(requests).toContainEqual(expect.objectContaining({ route: '/api/auth/events?token=[redacted]', status: 200 }));
+    expect(requests.filter((r) => r.route === '/api/auth/events?token=[redacted]')).toHaveLength(3);
+    expect(requests).toContainEqual(expect.objectContaining({ route: '/graphql?query=[redacted]' }));
+    expect(requests).toContainEqual(expect.objectContaining({ route: '/graphql?query=[redacted]&variables=[redacted]' }));
+    expect(requests).toContainEqual(expect.objectContaining({ route: '/api/auth/me?[key]=[redacted]&[key]=[redacted]' }));
 
     const all = lines.join('\n');
-    for (const secret of [user.token, other.token, PASSWORD, 'a wrong password', TEST_JWT_SECRET, '$2a$', '$2b$']) {
+    for (const secret of [user.token, other.token, third.token, PASSWORD, 'a wrong password', 'password-in-a-document', 'password-in-variables', 'password-in-a-query-string', 'password-as-a-key', TEST_JWT_SECRET, '$2a$', '$2b$']) {
       expect(all).not.toContain(secret);
     }
   });

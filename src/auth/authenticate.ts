@@ -1,4 +1,4 @@
-import { type AppError, toAppError, unauthenticated } from '../errors.js';
+import { type AppError, toAppError } from '../errors.js';
 import { isActive } from '../models/session.js';
 import type { Services } from '../services.js';
 import type { CacheLookup } from './session-cache.js';
@@ -99,10 +99,4 @@ function touch(services: Services, { userId, sessionId }: TokenClaims): void {
     .exec()
     .catch(failed);
   services.sessionList.touch(userId, sessionId, at).catch(failed);
-}
-
-/** For fields and routes that need a signed-in caller: the viewer, or the reason there is none. */
-export function requireViewer(auth: Auth): Viewer {
-  if (auth.viewer) return auth.viewer;
-  throw auth.error ?? unauthenticated();
 }

@@ -1,32 +1,65 @@
+import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { useOwnRedisClient } from '../../test/support/redis-server.js';
 import { AppError } from '../errors.js';
-import { createMemoryRateLimiter, limitAttempt } from './rate-limit.js';
+import { createSignInLimiter, type SignInLimits } from './rate-limit.js';
 
-describe('createMemoryRateLimiter()', () => {
-  it('allows `limit` hits per window, then says when the window ends, then opens a new one', async () => {
-    let clock = 1_000_000;
-    const limiter = createMemoryRateLimiter(() => clock);
-    const decisions = [];
-    for (let i = 0; i < 4; i += 1) decisions.push(await limiter.hit('k', 3, 60_000));
-    expect(decisions.map((d) => d.allowed)).toEqual([true, true, true, false]);
-    clock += 15_000;
-    expect(await limiter.hit('k', 3, 60_000)).toEqual({ allowed: false, retryAfterSeconds: 45 });
-    clock += 45_000;
-    expect((await limiter.hit('k', 3, 60_000)).allowed).toBe(true);
-  });
-});
+const redis = useOwnRedisClient();
 
-describe('limitAttempt()', () => {
-  it('refuses when either the account or the address is spent, with the longer wait', async () => {
-    const limiter = createMemoryRateLimiter();
-    const limits = { windowMs: 60_000, perAccount: 2, perIp: 5 };
-    const attempt = { action: 'login' as const, email: 'a@b.co', ip: '10.0.0.1' };
-    await limitAttempt(limiter, limits, attempt);
-    await limitAttempt(limiter, limits, attempt);
-    const error = await limitAttempt(limiter, limits, attempt).catch((e: unknown) => e);
+const limits = { windowMs: 60_000, perAccountAddress: 3, perAccount: 5, perIp: 8 };
+const refusal = (promise: Promise<unknown>): Promise<unknown> => promise.then(() => 'allowed', (e: unknown) => e);
+
+// The same contract for both stores: the development default must behave like production.
+describe.each([
+  ['Redis', (limits: SignInLimits) => createSignInLimiter(limits, redis())],
+  ['memory', (limits: SignInLimits) => createSignInLimiter(limits, null)],
+] as const)('createSignInLimiter() on %s', (_name, make) => {
+  // Keys unique per run: the Redis store outlives one limiter.
+  const id = (): string => randomUUID().slice(0, 8);
+
+  it('refuses an account from an address after its failures, and a success there clears them', async () => {
+    const limiter = make(limits);
+    const key = { email: `a.${id()}@b.co`, ip: '10.0.0.1' };
+    for (let i = 0; i < 2; i += 1) {
+      await limiter.checkSignIn(key);
+      await limiter.recordFailure(key);
+    }
+    await limiter.recordSuccess(key);
+    for (let i = 0; i < 3; i += 1) {
+      await limiter.checkSignIn(key);
+      await limiter.recordFailure(key);
+    }
+    const error = await refusal(limiter.checkSignIn(key));
     expect(error).toBeInstanceOf(AppError);
     expect(error).toMatchObject({ code: 'RATE_LIMITED', retryAfter: 60 });
-    // Another account from the same address still has budget: 3 of 5 used.
-    await expect(limitAttempt(limiter, limits, { ...attempt, email: 'c@d.co' })).resolves.toBeUndefined();
+    // The same account from another address, and another account from this one, are untouched.
+    await expect(limiter.checkSignIn({ ...key, ip: '10.0.0.2' })).resolves.toBeUndefined();
+    await expect(limiter.checkSignIn({ ...key, email: `c.${id()}@d.co` })).resolves.toBeUndefined();
+  });
+
+  it('refuses an address failing across many accounts', async () => {
+    const limiter = make(limits);
+    const ip = `10.9.${id()}`;
+    for (let i = 0; i < limits.perIp; i += 1) await limiter.recordFailure({ email: `u${i}@b.co`, ip });
+    expect(await refusal(limiter.checkSignIn({ email: 'fresh@b.co', ip }))).toMatchObject({ code: 'RATE_LIMITED' });
+  });
+
+  it('slows an account attacked from many addresses to one failure per address, and never locks out a clean address', async () => {
+    const limiter = make(limits);
+    const email = `victim.${id()}@b.co`;
+    for (let i = 0; i < limits.perAccount; i += 1) await limiter.recordFailure({ email, ip: `10.1.0.${i}` });
+    // Those addresses have each failed once: under attack, that is their budget.
+    expect(await refusal(limiter.checkSignIn({ email, ip: '10.1.0.0' }))).toMatchObject({ code: 'RATE_LIMITED' });
+    // An address that has not failed still gets its attempt.
+    await expect(limiter.checkSignIn({ email, ip: '192.168.1.1' })).resolves.toBeUndefined();
+  });
+
+  it('counts every registration from an address', async () => {
+    const limiter = make({ ...limits, perIp: 2 });
+    const [ip, other] = [id(), id()];
+    await limiter.checkRegistration(ip);
+    await limiter.checkRegistration(ip);
+    expect(await refusal(limiter.checkRegistration(ip))).toMatchObject({ code: 'RATE_LIMITED' });
+    await expect(limiter.checkRegistration(other)).resolves.toBeUndefined();
   });
 });

@@ -1,88 +1,150 @@
 import type { Redis } from 'ioredis';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { AppError, wholeSecondsUp } from '../errors.js';
-import { ExpiringMap } from '../expiring-map.js';
-import type { Logger } from '../logger.js';
-
-export interface RateLimitDecision {
-  allowed: boolean;
-  /** Seconds until the window that refused this attempt ends. */
-  retryAfterSeconds: number;
-}
-
-/** Fixed-window attempt counters: `hit` counts one attempt and says whether it is within `limit`. */
-export interface RateLimiter {
-  hit(key: string, limit: number, windowMs: number): Promise<RateLimitDecision>;
-}
-
-const decide = (count: number, limit: number, ttlMs: number): RateLimitDecision => ({
-  allowed: count <= limit,
-  retryAfterSeconds: wholeSecondsUp(ttlMs / 1000),
-});
-
-export function createMemoryRateLimiter(now: () => number = Date.now): RateLimiter {
-  const windows = new ExpiringMap<{ count: number }>(now);
-  return {
-    async hit(key, limit, windowMs) {
-      const window = windows.entry(key) ?? windows.set(key, { count: 0 }, windowMs);
-      window.value.count += 1;
-      return decide(window.value.count, limit, window.expiresAt - now());
-    },
-  };
-}
-
-// INCR and the window's expiry in one atomic step, so concurrent attempts on
-// several instances cannot slip between the count and the check.
-const HIT_SCRIPT = `
-local n = redis.call('INCR', KEYS[1])
-if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-local ttl = redis.call('PTTL', KEYS[1])
-if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1]) end
-return {n, ttl}
-`;
 
 /**
- * Counts in Redis so that limits hold across instances. If Redis cannot be
- * reached the attempt is counted in this process instead: a Redis outage must
- * neither lock everyone out nor lift the limit.
+ * Sign-in throttling as the systems people trust do it (OWASP's authentication
+ * cheat sheet; rate-limiter-flexible's login example): count failures, not
+ * attempts, and key them so that an attacker spends his own budget, never the
+ * owner's.
+ *
+ * - account + address: an address that keeps failing on one account is
+ *   refused for that account only (`perAccountAddress` failures per window);
+ *   a success from that address clears its count.
+ * - address: an address failing across many accounts (credential stuffing) is
+ *   refused for every account (`perIp` failures per window).
+ * - account: an account failing from many addresses is slowed down, never
+ *   locked. Past `perAccount` failures in a window, each address gets one
+ *   failure on it per window instead of `perAccountAddress`, so a guess costs
+ *   the attacker a fresh address. An address that has not failed still signs
+ *   in with the right password: the owner is never locked out by someone else.
+ *
+ * Counters live in Redis so that limits hold across instances; each has an
+ * in-memory insurance limiter, so an unreachable Redis neither lifts the
+ * limits nor locks anyone out (it counts in this process meanwhile).
  */
-export function createRedisRateLimiter(redis: Redis, log: Logger): RateLimiter {
-  const fallback = createMemoryRateLimiter();
-  return {
-    async hit(key, limit, windowMs) {
-      try {
-        const [count, ttl] = (await redis.eval(HIT_SCRIPT, 1, `la:rl:${key}`, String(windowMs))) as [number, number];
-        return decide(Number(count), limit, Number(ttl));
-      } catch (error) {
-        log.warn({ err: (error as Error).message }, 'rate limiter: Redis unreachable, counting in memory');
-        return fallback.hit(key, limit, windowMs);
-      }
-    },
-  };
-}
-
-export interface AttemptLimits {
+export interface SignInLimits {
   windowMs: number;
+  perAccountAddress: number;
   perAccount: number;
   perIp: number;
 }
 
+/** Who is trying: the normalised email (validation.ts) and the client address. */
+export interface SignInKey {
+  email: string;
+  ip: string;
+}
+
 /**
- * Counts one login or registration attempt against the account and the client
- * address. Every attempt counts, successful ones too: a success never gives an
- * attacker's address its budget back. Throws RATE_LIMITED when either is spent.
+ * The small API every password check uses (login, and any operation that asks
+ * for the password again): `checkSignIn` before the check, then
+ * `recordFailure` or `recordSuccess` after it.
  */
-export async function limitAttempt(
-  limiter: RateLimiter,
-  limits: AttemptLimits,
-  attempt: { action: 'login' | 'register'; email: string; ip: string },
-): Promise<void> {
-  const [account, address] = await Promise.all([
-    limiter.hit(`${attempt.action}:account:${attempt.email}`, limits.perAccount, limits.windowMs),
-    limiter.hit(`${attempt.action}:ip:${attempt.ip}`, limits.perIp, limits.windowMs),
-  ]);
-  const refused = [account, address].filter((d) => !d.allowed);
-  if (refused.length > 0) {
-    const retryAfter = Math.max(...refused.map((d) => d.retryAfterSeconds));
-    throw new AppError('RATE_LIMITED', `Too many attempts: try again in ${retryAfter} s`, { retryAfter });
+export interface SignInLimiter {
+  /** Throws RATE_LIMITED (with `retryAfter`) if this key may not try now. Counts nothing. */
+  checkSignIn(key: SignInKey): Promise<void>;
+  /** A wrong password (or unknown email) from this key: counts against the pair, the address and the account. */
+  recordFailure(key: SignInKey): Promise<void>;
+  /** The right password: clears the failures of this account from this address. */
+  recordSuccess(key: SignInKey): Promise<void>;
+  /** Counts one registration from the address (every attempt, successful or not); throws RATE_LIMITED past `perIp`. */
+  checkRegistration(ip: string): Promise<void>;
+}
+
+type Counter = RateLimiterAbstract;
+
+function counter(redis: Redis | null, name: string, points: number, windowMs: number): Counter {
+  const options = { keyPrefix: `la:rl:${name}`, points, duration: Math.max(1, Math.ceil(windowMs / 1000)) };
+  const memory = new RateLimiterMemory(options);
+  return redis ? new RateLimiterRedis({ ...options, storeClient: redis, insuranceLimiter: memory }) : memory;
+}
+
+/** Failures counted so far, and when the window that holds them ends. */
+async function failures(limiter: Counter, key: string): Promise<{ count: number; msLeft: number }> {
+  const res = await limiter.get(key);
+  return { count: res?.consumedPoints ?? 0, msLeft: res?.msBeforeNext ?? 0 };
+}
+
+/** `consume` refuses past its points with a RateLimiterRes; here that only means "counted". */
+async function count(limiter: Counter, key: string): Promise<RateLimiterRes> {
+  try {
+    return await limiter.consume(key);
+  } catch (outcome) {
+    if (outcome instanceof RateLimiterRes) return outcome;
+    throw outcome;
   }
+}
+
+const rateLimited = (msLeft: number): AppError => {
+  const retryAfter = wholeSecondsUp(msLeft / 1000);
+  return new AppError('RATE_LIMITED', `Too many attempts: try again in ${retryAfter} s`, { retryAfter });
+};
+
+// A space cannot occur in a validated email, so the pair key is unambiguous.
+const pairKey = (key: SignInKey): string => `${key.email} ${key.ip}`;
+
+export function createSignInLimiter(limits: SignInLimits, redis: Redis | null): SignInLimiter {
+  const pair = counter(redis, 'signin:pair', limits.perAccountAddress, limits.windowMs);
+  const address = counter(redis, 'signin:ip', limits.perIp, limits.windowMs);
+  const account = counter(redis, 'signin:account', limits.perAccount, limits.windowMs);
+  const registrations = counter(redis, 'register:ip', limits.perIp, limits.windowMs);
+
+  return {
+    async checkSignIn(key) {
+      const [byPair, byAddress, byAccount] = await Promise.all([
+        failures(pair, pairKey(key)),
+        failures(address, key.ip),
+        failures(account, key.email),
+      ]);
+      const slowedDown = byAccount.count >= limits.perAccount;
+      const pairBudget = slowedDown ? 1 : limits.perAccountAddress;
+      const waits: number[] = [];
+      if (byPair.count >= pairBudget) waits.push(byPair.msLeft);
+      if (byAddress.count >= limits.perIp) waits.push(byAddress.msLeft);
+      if (waits.length > 0) throw rateLimited(Math.max(...waits));
+    },
+    async recordFailure(key) {
+      await Promise.all([count(pair, pairKey(key)), count(address, key.ip), count(account, key.email)]);
+    },
+    async recordSuccess(key) {
+      await pair.delete(pairKey(key));
+    },
+    async checkRegistration(ip) {
+      const res = await count(registrations, ip);
+      if (res.consumedPoints > limits.perIp) throw rateLimited(res.msBeforeNext);
+    },
+  };
+}
+
+export interface RateLimitDecision {
+  allowed: boolean;
+  /** Seconds until the window that counted this hit ends. */
+  retryAfterSeconds: number;
+}
+
+/**
+ * Plain fixed-window counters for other uses (the security timeline keeps the
+ * first event of a kind per window with one): `hit` counts and says whether
+ * the count is within `limit`. On the same store and insurance as the sign-in limits.
+ */
+export interface RateLimiter {
+  hit(key: string, limit: number, windowMs: number): Promise<RateLimitDecision>;
+}
+
+export function createRateLimiter(redis: Redis | null): RateLimiter {
+  // One counter per (limit, window): rate-limiter-flexible fixes both per instance.
+  const counters = new Map<string, Counter>();
+  return {
+    async hit(key, limit, windowMs) {
+      const id = `${limit}:${windowMs}`;
+      let limiter = counters.get(id);
+      if (!limiter) {
+        limiter = counter(redis, `hit:${id}`, limit, windowMs);
+        counters.set(id, limiter);
+      }
+      const res = await count(limiter, key);
+      return { allowed: res.consumedPoints <= limit, retryAfterSeconds: wholeSecondsUp(res.msBeforeNext / 1000) };
+    },
+  };
 }

@@ -39,6 +39,24 @@ describe('validateRegisterInput()', () => {
     expect(failure(() => validateRegisterInput(input))).toMatchObject({ code: 'BAD_USER_INPUT', field });
   });
 
+  it('gives an address one spelling: NFC, lower case, IDN domain in ASCII', () => {
+    const email = (value: string) => validateRegisterInput({ ...good, email: value }).email;
+    expect(email('Zoe\u0301@Example.com')).toBe('zo\u00e9@example.com');
+    expect(email('a@BÜCHER.example')).toBe('a@xn--bcher-kva.example');
+    expect(email('a@xn--bcher-kva.example')).toBe('a@xn--bcher-kva.example');
+  });
+
+  it.each([
+    ['name', 'a\u202eb'],
+    ['name', '\u200b\u200d'],
+    ['name', 'x\ud800'],
+    ['deviceInfo', '\u2066phone'],
+    ['deviceInfo', '\ufeff\u2060'],
+    ['email', 'a\u202e@b.co'],
+  ])('refuses misleading text in %s (%j)', (field, value) => {
+    expect(failure(() => validateRegisterInput({ ...good, [field]: value }))).toMatchObject({ code: 'BAD_USER_INPUT', field });
+  });
+
   it('counts characters, not UTF-16 units: 100 emoji are a valid name', () => {
     expect(validateRegisterInput({ ...good, name: '😀'.repeat(100) }).name).toBe('😀'.repeat(100));
   });

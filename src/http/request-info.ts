@@ -1,20 +1,8 @@
 import type { RequestInfo } from '../auth/viewer.js';
+import { MAX_LENGTH, truncateCodePoints } from '../auth/validation.js';
 import type { ServerContext } from './handler.js';
 
-/** Reads `Authorization: Bearer <token>`; SSE requests may use `?token=` since EventSource cannot set headers. */
-export function readBearerToken(request: Request, options: { allowQueryToken: boolean }): string | null {
-  const header = request.headers.get('authorization');
-  if (header !== null) {
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    return match?.[1] ?? null;
-  }
-  if (options.allowQueryToken) {
-    const token = new URL(request.url).searchParams.get('token');
-    return token && token.length > 0 ? token : null;
-  }
-  return null;
-}
-
+/** Does the client ask for an event stream (SSE)? */
 export function wantsEventStream(request: Request): boolean {
   return (request.headers.get('accept') ?? '').includes('text/event-stream');
 }
@@ -40,6 +28,6 @@ export function readClientIp(request: Request, server: ServerContext, trustProxy
 export function readRequestInfo(request: Request, server: ServerContext, trustProxy: boolean): RequestInfo {
   return {
     ipAddress: readClientIp(request, server, trustProxy),
-    userAgent: (request.headers.get('user-agent') ?? '').slice(0, 1000),
+    userAgent: truncateCodePoints(request.headers.get('user-agent') ?? '', MAX_LENGTH.userAgent),
   };
 }

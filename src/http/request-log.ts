@@ -1,14 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../logger.js';
-import { redactUrl } from '../logger.js';
+import { loggableRoute } from '../logger.js';
 import type { Handler } from './handler.js';
 
 const REQUEST_ID = /^[\w.-]{1,64}$/;
 
 /**
  * One JSON line per request: id, method, route, status, duration (to the
- * response head; an event stream goes on after it). The URL is logged with any
- * `token=` redacted, and no header or body is logged at all.
+ * response head; an event stream goes on after it). The URL is logged as
+ * loggableRoute says (path and query keys, no values), and no header or body
+ * is logged at all.
  */
 export function withRequestLog(handler: Handler, log: Logger): Handler {
   return async (request, server) => {
@@ -16,7 +17,7 @@ export function withRequestLog(handler: Handler, log: Logger): Handler {
     const given = request.headers.get('x-request-id');
     const id = given && REQUEST_ID.test(given) ? given : randomUUID();
     const url = new URL(request.url);
-    const entry = { reqId: id, method: request.method, route: redactUrl(`${url.pathname}${url.search}`) };
+    const entry = { reqId: id, method: request.method, route: loggableRoute(url) };
     let response: Response;
     try {
       response = await handler(request, server);

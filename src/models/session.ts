@@ -1,4 +1,5 @@
 import mongoose, { Schema, type Connection, type Model, type Types } from 'mongoose';
+import { MAX_LENGTH, maxCodePoints } from '../auth/validation.js';
 
 export const REVOCATION_REASONS = ['LOGOUT', 'LOGOUT_ALL', 'REVOKED', 'PASSWORD_CHANGED', 'ACCOUNT_DELETED', 'SESSION_LIMIT'] as const;
 export type RevocationReason = (typeof REVOCATION_REASONS)[number];
@@ -26,9 +27,10 @@ const sessionSchema = new Schema<SessionRecord>(
   {
     sessionId: { type: String, required: true },
     userId: { type: Schema.Types.ObjectId, ref: 'User', required: true },
-    deviceInfo: { type: String, required: true, maxlength: 200 },
+    // Lengths in code points, by the validator's own rule (maxlength would count UTF-16 units).
+    deviceInfo: { type: String, required: true, validate: maxCodePoints(MAX_LENGTH.deviceInfo) },
     ipAddress: { type: String, required: true },
-    userAgent: { type: String, default: '', maxlength: 1000 },
+    userAgent: { type: String, default: '', validate: maxCodePoints(MAX_LENGTH.userAgent) },
     lastActivity: { type: Date, required: true },
     createdAt: { type: Date, required: true },
     expiresAt: { type: Date, required: true },

@@ -1,4 +1,5 @@
 import { Schema, type Connection, type Model, type Types } from 'mongoose';
+import { MAX_LENGTH, maxCodePoints } from '../auth/validation.js';
 
 export interface UserRecord {
   _id: Types.ObjectId;
@@ -20,9 +21,10 @@ export type UserModel = Model<UserRecord>;
 
 const userSchema = new Schema<UserRecord>(
   {
-    email: { type: String, required: true, trim: true, lowercase: true, maxlength: 254 },
+    // Lengths in code points, by the validator's own rule (maxlength would count UTF-16 units).
+    email: { type: String, required: true, trim: true, lowercase: true, validate: maxCodePoints(MAX_LENGTH.email) },
     password: { type: String, required: true, select: false },
-    name: { type: String, required: true, trim: true, maxlength: 100 },
+    name: { type: String, required: true, trim: true, validate: maxCodePoints(MAX_LENGTH.name) },
     deletingAt: { type: Date },
   },
   { timestamps: true, strict: 'throw', strictQuery: 'throw' },

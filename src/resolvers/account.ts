@@ -2,7 +2,6 @@ import { AppError, badInput, unauthenticated } from '../errors.js';
 import type { UserRecord } from '../models/user.js';
 import { activeFilter, op, type RevocationReason } from '../models/session.js';
 import { clearAccountCache, refreshCachedProfile } from './account-cache.js';
-import { limitAttempt } from '../auth/rate-limit.js';
 import type { Services } from '../services.js';
 import { validateCurrentPassword, validatePassword } from '../auth/validation.js';
 import { isThrottled, recordViewerEvent } from './security-events.js';
@@ -21,16 +20,19 @@ async function verifyViewerPassword(services: Services, viewer: Viewer, password
   const user = await services.models.User.findById(viewer.userId).select('+password').lean();
   // An account being deleted is gone as far as its tokens are concerned.
   if (!user || user.deletingAt) throw unauthenticated();
+  const attempt = { email: user.email, ip: request.ipAddress };
   try {
-    await limitAttempt(services.rateLimiter, services.config.rateLimit, { action: 'login', email: user.email, ip: request.ipAddress });
+    await services.signInLimiter.checkSignIn(attempt);
   } catch (error) {
     if (isThrottled(error)) await recordViewerEvent(services, viewer, request, 'SIGN_IN_THROTTLED');
     throw error;
   }
   if (!(await services.passwords.verify(password, user.password))) {
+    await services.signInLimiter.recordFailure(attempt);
     await recordViewerEvent(services, viewer, request, 'FAILED_SIGN_IN');
     throw new AppError('INVALID_CREDENTIALS', 'Wrong password');
   }
+  await services.signInLimiter.recordSuccess(attempt);
   return user;
 }
 

@@ -115,7 +115,7 @@ export function noteRefusedSignIn(
   })().catch((error: unknown) => services.log.error({ err: (error as Error).message }, 'security event not recorded'));
 }
 
-/** True for the error limitAttempt throws when a sign-in is refused for its rate. */
+/** True for the error the sign-in limits throw when a sign-in is refused for its rate. */
 export const isThrottled = (error: unknown): boolean => error instanceof AppError && error.code === 'RATE_LIMITED';
 
 // --- the timeline ---

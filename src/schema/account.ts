@@ -1,5 +1,4 @@
 import { changePassword, deleteAccount, type ChangePasswordPayload } from '../resolvers/account.js';
-import { requireViewer } from '../auth/authenticate.js';
 import { builder } from './builder.js';
 
 const ChangePasswordPayloadRef = builder.objectRef<ChangePasswordPayload>('ChangePasswordPayload').implement({
@@ -9,7 +8,7 @@ const ChangePasswordPayloadRef = builder.objectRef<ChangePasswordPayload>('Chang
 });
 
 builder.mutationField('changePassword', (t) =>
-  t.field({
+  t.withAuth({ viewer: true }).field({
     type: ChangePasswordPayloadRef,
     description:
       'Sets a new password (the register rules apply) and revokes every other session (PASSWORD_CHANGED) before answering. ' +
@@ -18,15 +17,15 @@ builder.mutationField('changePassword', (t) =>
       currentPassword: t.arg.string({ required: true }),
       newPassword: t.arg.string({ required: true }),
     },
-    resolve: (_root, args, ctx) => changePassword(ctx.services, requireViewer(ctx.auth), args, ctx.client),
+    resolve: (_root, args, ctx) => changePassword(ctx.services, ctx.viewer, args, ctx.client),
   }),
 );
 
 builder.mutationField('deleteAccount', (t) =>
-  t.boolean({
+  t.withAuth({ viewer: true }).boolean({
     description:
       'Deletes the account: every session is revoked (ACCOUNT_DELETED), then the user, its sessions and its security events are deleted; the email can register again.',
     args: { password: t.arg.string({ required: true }) },
-    resolve: (_root, args, ctx) => deleteAccount(ctx.services, requireViewer(ctx.auth), args, ctx.client),
+    resolve: (_root, args, ctx) => deleteAccount(ctx.services, ctx.viewer, args, ctx.client),
   }),
 );

@@ -1,24 +1,30 @@
 import SchemaBuilder from '@pothos/core';
-import type { Auth } from '../auth/authenticate.js';
-import type { RequestInfo } from '../auth/viewer.js';
+import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
+import { authFailure, type RequestAuth } from '../auth/credentials.js';
+import type { RequestInfo, Viewer } from '../auth/viewer.js';
 import type { Services } from '../services.js';
 
 /** Built once per request by the server: credentials are read and checked there, never in resolvers. */
 export interface Context {
   services: Services;
-  auth: Auth;
+  /** The caller per transport (src/auth/credentials.ts). */
+  auth: RequestAuth;
+  /** The caller of a query or mutation; read it through `withAuth({ viewer: true })`, which makes it non-null. */
+  viewer: Viewer | null;
+  /** The caller of a subscription; read it through `withAuth({ subscriber: true })`. */
+  subscriber: Viewer | null;
   /** Where the request came from (not Yoga's `request`, which Yoga adds to the context itself). */
   client: RequestInfo;
   /** Aborts when the client goes away: streams end with it. */
   signal: AbortSignal;
-  /** When the credentials were checked: the subscription replays revocations from here on. */
-  authenticatedAt: Date;
   /** The HTTP request, which Yoga adds to every context (subscriptions check its transport). */
   request: Request;
 }
 
 export const builder = new SchemaBuilder<{
   Context: Context;
+  AuthScopes: { viewer: boolean; subscriber: boolean };
+  AuthContexts: { viewer: Context & { viewer: Viewer }; subscriber: Context & { subscriber: Viewer } };
   Scalars: {
     DateTime: { Input: Date; Output: Date };
     ID: { Input: string; Output: string };
@@ -26,6 +32,17 @@ export const builder = new SchemaBuilder<{
   DefaultFieldNullability: false;
   DefaultInputFieldRequiredness: false;
 }>({
+  plugins: [ScopeAuthPlugin],
+  scopeAuth: {
+    // "Needs a viewer", stated once for GraphQL: queries and mutations take the
+    // Bearer header only; the subscription may also take `?token=`.
+    authScopes: (ctx) => ({ viewer: ctx.viewer !== null, subscriber: ctx.subscriber !== null }),
+    // Checked when a subscription starts, not when its first event arrives.
+    authorizeOnSubscribe: true,
+    // The contract's code: UNAUTHENTICATED, or SERVICE_UNAVAILABLE when the session could not be checked.
+    unauthorizedError: (_parent, ctx, info) =>
+      authFailure(ctx.auth, info.operation.operation === 'subscription' ? 'stream' : 'request'),
+  },
   // API.md: every output field is non-null unless it says otherwise.
   defaultFieldNullability: false,
 });

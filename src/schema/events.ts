@@ -1,7 +1,6 @@
 import { AppError } from '../errors.js';
 import { REVOCATION_REASONS } from '../models/session.js';
 import { wantsEventStream } from '../http/request-info.js';
-import { requireViewer } from '../auth/authenticate.js';
 import { sessionRevokedEvents } from '../resolvers/session-events.js';
 import type { SessionRevokedEvent } from '../resolvers/views.js';
 import { builder } from './builder.js';
@@ -18,11 +17,10 @@ const SessionRevokedEventRef = builder.objectRef<SessionRevokedEvent>('SessionRe
 });
 
 builder.subscriptionField('sessionRevoked', (t) =>
-  t.field({
+  t.withAuth({ subscriber: true }).field({
     type: SessionRevokedEventRef,
     description: "Every revocation of the user's sessions, in order, ending after the subscriber's own.",
     subscribe: (_root, _args, ctx) => {
-      const viewer = requireViewer(ctx.auth);
       // Only SSE can carry a stream here: refuse any other transport before a stream exists
       // (Yoga would otherwise build one and answer 406 without ever reading it).
       if (!wantsEventStream(ctx.request)) {
@@ -32,7 +30,7 @@ builder.subscriptionField('sessionRevoked', (t) =>
           refusesRequest: true,
         });
       }
-      return sessionRevokedEvents(ctx.services, viewer, ctx.authenticatedAt, ctx.signal);
+      return sessionRevokedEvents(ctx.services, ctx.subscriber, ctx.auth.authenticatedAt, ctx.signal);
     },
     resolve: (event) => event,
   }),

@@ -1,5 +1,4 @@
 import { SECURITY_EVENT_TYPES } from '../models/security-event.js';
-import { requireViewer } from '../auth/authenticate.js';
 import { listSecurityEvents, type SecurityEventConnection, type SecurityEventView } from '../resolvers/security-events.js';
 import { builder } from './builder.js';
 
@@ -26,7 +25,7 @@ const SecurityEventConnectionRef = builder.objectRef<SecurityEventConnection>('S
 });
 
 builder.queryField('securityEvents', (t) =>
-  t.field({
+  t.withAuth({ viewer: true }).field({
     type: SecurityEventConnectionRef,
     description:
       "The caller's own security timeline, newest first: sign-ins, sign-outs, revocations, password changes, failed and throttled sign-ins. " +
@@ -35,6 +34,6 @@ builder.queryField('securityEvents', (t) =>
       first: t.arg.int({ defaultValue: 20 }),
       after: t.arg.string(),
     },
-    resolve: (_root, args, ctx) => listSecurityEvents(ctx.services, requireViewer(ctx.auth), args),
+    resolve: (_root, args, ctx) => listSecurityEvents(ctx.services, ctx.viewer, args),
   }),
 );

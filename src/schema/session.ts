@@ -1,4 +1,3 @@
-import { requireViewer } from '../auth/authenticate.js';
 import { listSessions, logout, logoutAll, revokeSession } from '../resolvers/sessions.js';
 import type { LogoutAllPayload, SessionView } from '../resolvers/views.js';
 import { builder } from './builder.js';
@@ -25,33 +24,33 @@ const LogoutAllPayloadRef = builder.objectRef<LogoutAllPayload>('LogoutAllPayloa
 });
 
 builder.queryField('sessions', (t) =>
-  t.field({
+  t.withAuth({ viewer: true }).field({
     type: [SessionRef],
     description: "The caller's active sessions, newest first.",
-    resolve: (_root, _args, ctx) => listSessions(ctx.services, requireViewer(ctx.auth)),
+    resolve: (_root, _args, ctx) => listSessions(ctx.services, ctx.viewer),
   }),
 );
 
 builder.mutationField('logout', (t) =>
-  t.boolean({
+  t.withAuth({ viewer: true }).boolean({
     description: "Revokes the caller's session.",
-    resolve: (_root, _args, ctx) => logout(ctx.services, requireViewer(ctx.auth), ctx.client),
+    resolve: (_root, _args, ctx) => logout(ctx.services, ctx.viewer, ctx.client),
   }),
 );
 
 builder.mutationField('logoutAll', (t) =>
-  t.field({
+  t.withAuth({ viewer: true }).field({
     type: LogoutAllPayloadRef,
     description: "Revokes all the caller's sessions, or all but the current one.",
     args: { exceptCurrent: t.arg.boolean({ defaultValue: false }) },
-    resolve: (_root, args, ctx) => logoutAll(ctx.services, requireViewer(ctx.auth), args, ctx.client),
+    resolve: (_root, args, ctx) => logoutAll(ctx.services, ctx.viewer, args, ctx.client),
   }),
 );
 
 builder.mutationField('revokeSession', (t) =>
-  t.boolean({
+  t.withAuth({ viewer: true }).boolean({
     description: "Revokes one of the caller's own sessions; any other id is NOT_FOUND.",
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, args, ctx) => revokeSession(ctx.services, requireViewer(ctx.auth), args.id, ctx.client),
+    resolve: (_root, args, ctx) => revokeSession(ctx.services, ctx.viewer, args.id, ctx.client),
   }),
 );

@@ -1,5 +1,4 @@
 import { me } from '../resolvers/me.js';
-import { requireViewer } from '../auth/authenticate.js';
 import type { UserView } from '../resolvers/views.js';
 import { builder } from './builder.js';
 
@@ -15,9 +14,9 @@ export const UserRef = builder.objectRef<UserView>('User').implement({
 });
 
 builder.queryField('me', (t) =>
-  t.field({
+  t.withAuth({ viewer: true }).field({
     type: UserRef,
     description: 'The signed-in user.',
-    resolve: (_root, _args, ctx) => me(ctx.services, requireViewer(ctx.auth)),
+    resolve: (_root, _args, ctx) => me(ctx.services, ctx.viewer),
   }),
 );

@@ -44,6 +44,7 @@ export async function startServer(options: TestServerOptions = {}): Promise<Test
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
     // Every test signs in from 127.0.0.1; the rate-limit test sets its own limits.
     RATE_LIMIT_PER_IP: '1000000',
+    RATE_LIMIT_PER_ACCOUNT_ADDRESS: '1000',
     RATE_LIMIT_PER_ACCOUNT: '1000',
     REDIS_URL: inject('redisUrl'),
     ...options.env,
