@@ -16,7 +16,7 @@ import { performance } from 'node:perf_hooks';
 import { createClient } from 'graphql-sse';
 import { register } from '../src/resolvers/auth.js';
 import { isEvent, openEventStream } from '../test/support/sse.js';
-import { benchServices, listen, percentiles } from './support.js';
+import { benchServices, listen, printLatencies } from './support.js';
 
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 100);
 
@@ -68,18 +68,11 @@ async function main(): Promise<void> {
     await graphql.return?.();
     client.dispose();
 
-    const base = percentiles(answer);
-    console.log(`new sign-in notice latency across instances, ${ITERATIONS} sign-ins, Node ${process.version}`);
-    for (const [name, samples] of [
+    printLatencies(`new sign-in notice latency across instances, ${ITERATIONS} sign-ins, Node ${process.version}`, [
       ['baseline: login request answered', answer],
       ['session-created on REST (two)', viaRest],
       ['sessionCreated on GraphQL (three)', viaGraphql],
-    ] as const) {
-      const p = percentiles(samples);
-      console.log(
-        `${name.padEnd(36)} p50 ${p.p50.toFixed(1).padStart(6)} ms  p95 ${p.p95.toFixed(1).padStart(6)} ms   ${(p.p50 / base.p50).toFixed(2)}x baseline p50`,
-      );
-    }
+    ]);
   } finally {
     httpOne.close();
     httpTwo.close();

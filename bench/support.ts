@@ -61,3 +61,15 @@ export async function listen(services: Services): Promise<{ url: string; close()
     },
   };
 }
+
+/** Prints latency rows as p50/p95, each with its ratio to the first row's p50 (the baseline). */
+export function printLatencies(title: string, rows: ReadonlyArray<readonly [string, number[]]>): void {
+  const base = percentiles(rows[0]![1]);
+  console.log(title);
+  for (const [name, samples] of rows) {
+    const p = percentiles(samples);
+    console.log(
+      `${name.padEnd(36)} p50 ${p.p50.toFixed(1).padStart(6)} ms  p95 ${p.p95.toFixed(1).padStart(6)} ms   ${(p.p50 / base.p50).toFixed(2)}x baseline p50`,
+    );
+  }
+}
