@@ -30,7 +30,7 @@ import {
   SessionsDocument,
 } from './support/operations.js';
 import { startServer, useTestServer } from './support/server.js';
-import { holdSubscription } from './support/sse.js';
+import { holdSubscription } from './support/pubsub.js';
 
 const NEW_PASSWORD = 'a brand new passphrase';
 

@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useTestServer } from './support/server.js';
+import { holdSubscription } from './support/pubsub.js';
 import {
-  holdSubscription,
   isEvent,
   listen,
   nextClientGone,

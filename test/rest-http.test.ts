@@ -5,7 +5,8 @@ import { registerUser } from './support/client.js';
 import { waitForSubscribers } from './support/events.js';
 import { SessionRevokedDocument } from './support/operations.js';
 import { useTestServer } from './support/server.js';
-import { holdSubscription, nextClientGone, openEventStream, type RawEventStream } from './support/sse.js';
+import { holdSubscription } from './support/pubsub.js';
+import { nextClientGone, openEventStream, type RawEventStream } from './support/sse.js';
 
 const PASSWORD = 'correct horse battery';
 let counter = 0;

@@ -1,110 +1,28 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { errorResponse } from '../src/http/responses.js';
 import { AppError } from '../src/errors.js';
 import { createLogger } from '../src/logger.js';
-import { ok } from './support/client.js';
+import { ok, PASSWORD, uniqueEmail } from './support/client.js';
 import { MeDocument, SessionsDocument } from './support/operations.js';
 import { badTokens } from './support/bad-tokens.js';
-import { dropDatabase, startServer, testDatabaseUri, type TestServer, useTestServer } from './support/server.js';
-
-interface RestUser {
-  id: string;
-  email: string;
-  name: string;
-  createdAt: string;
-  updatedAt: string;
-}
-interface RestSession {
-  id: string;
-  deviceInfo: string;
-  ipAddress: string;
-  userAgent: string;
-  lastActivity: string;
-  createdAt: string;
-  expiresAt: string;
-  current: boolean;
-}
-interface AuthBody {
-  token: string;
-  user: RestUser;
-  session: RestSession;
-}
-interface ErrorBody {
-  error: { code: string; message: string };
-}
-
-interface Reply {
-  status: number;
-  headers: Headers;
-  body: unknown;
-}
-
-/** One REST call as any client makes it: fetch, JSON in and out. `raw` sends a body verbatim. */
-async function api(
-  base: string,
-  method: string,
-  path: string,
-  options: { token?: string; json?: unknown; raw?: string; headers?: Record<string, string> } = {},
-): Promise<Reply> {
-  const headers: Record<string, string> = { ...options.headers };
-  if (options.token) headers.authorization = `Bearer ${options.token}`;
-  let body: string | undefined = options.raw;
-  // A raw body is malformed JSON declared as JSON (a body of another type is 415: test/hostile.test.ts).
-  if (options.raw !== undefined) headers['content-type'] ??= 'application/json';
-  if (options.json !== undefined) {
-    headers['content-type'] = 'application/json';
-    body = JSON.stringify(options.json);
-  }
-  const response = await fetch(`${base}${path}`, { method, headers, body });
-  const text = await response.text();
-  return { status: response.status, headers: response.headers, body: text === '' ? undefined : JSON.parse(text) };
-}
-
-/** An error reply: status, code, and the exact `{"error": {"code", "message"}}` shape. */
-function expectError(reply: Reply, status: number, code: string): ErrorBody {
-  expect(reply.status).toBe(status);
-  expect(reply.headers.get('content-type')).toMatch(/^application\/json/);
-  expect(reply.body).toEqual({ error: { code, message: expect.any(String) } });
-  return reply.body as ErrorBody;
-}
-
-let counter = 0;
-const email = (label = 'rest'): string => `${label}.${Date.now().toString(36)}.${process.pid}.${++counter}@example.com`;
-const PASSWORD = 'correct horse battery';
+import { expectRestError, restClient, restError, statusAndBody, type RestAuth, type RestSession } from './support/rest.js';
+import { useTestServer } from './support/server.js';
 
 describe('REST routes', () => {
-  const mongoUri = testDatabaseUri();
-  let server: TestServer;
-  let base: string;
-  const register = async (extra: Record<string, unknown> = {}): Promise<AuthBody> => {
-    const reply = await api(base, 'POST', '/api/auth/register', { json: { name: 'Rest User', email: email(), password: PASSWORD, ...extra } });
-    expect(reply.status).toBe(201);
-    return reply.body as AuthBody;
-  };
-  const login = async (address: string, extra: Record<string, unknown> = {}): Promise<AuthBody> => {
-    const reply = await api(base, 'POST', '/api/auth/login', { json: { email: address, password: PASSWORD, ...extra } });
-    expect(reply.status).toBe(200);
-    return reply.body as AuthBody;
-  };
-
-  beforeAll(async () => {
-    server = await startServer({ env: { MONGODB_URI: mongoUri } });
-    base = server.url;
-  });
-  afterAll(async () => {
-    await server?.close();
-    await dropDatabase(mongoUri);
-  });
+  const server = useTestServer();
+  const api = restClient(server);
+  const register = api.register;
+  const login = (email: string, extra: { deviceInfo?: string } = {}): Promise<RestAuth> => api.login({ email, ...extra });
 
   describe('POST /api/auth/register', () => {
     it('is 201 with {token, user, session}, the objects carrying exactly the GraphQL fields', async () => {
-      const address = email('Mixed.Case');
-      const reply = await api(base, 'POST', '/api/auth/register', {
+      const address = uniqueEmail('Mixed.Case');
+      const reply = await api.call('POST', '/api/auth/register', {
         json: { name: '  Ada Lovelace ', email: `  ${address.toUpperCase()} `, password: PASSWORD, deviceInfo: 'laptop' },
       });
       expect(reply.status).toBe(201);
-      const body = reply.body as AuthBody;
+      const body = reply.body as RestAuth;
       expect(Object.keys(body).sort()).toEqual(['session', 'token', 'user']);
       expect(body.user).toEqual({
         id: expect.stringMatching(/^[0-9a-f]{24}$/),
@@ -127,13 +45,13 @@ describe('REST routes', () => {
 
       // The same objects GraphQL prints for the same caller: no field more, none less, same values.
       const graphql = await ok(server.graphqlUrl, MeDocument, {}, body.token);
-      expect((await api(base, 'GET', '/api/auth/me', { token: body.token })).body).toEqual({ user: graphql.me });
+      expect((await api.call('GET', '/api/auth/me', { token: body.token })).body).toEqual({ user: graphql.me });
       const sessions = await ok(server.graphqlUrl, SessionsDocument, {}, body.token);
-      expect((await api(base, 'GET', '/api/auth/sessions', { token: body.token })).body).toEqual(sessions);
+      expect((await api.call('GET', '/api/auth/sessions', { token: body.token })).body).toEqual(sessions);
     });
 
     it('is 400 BAD_USER_INPUT for each input rule, a wrong type, and a body that is not a JSON object', async () => {
-      const input = { name: 'Ada', email: email(), password: PASSWORD };
+      const input = { name: 'Ada', email: uniqueEmail(), password: PASSWORD };
       const bodies: unknown[] = [
         { ...input, email: 'not-an-email' },
         { ...input, email: `${'a'.repeat(250)}@example.com` },
@@ -151,32 +69,51 @@ describe('REST routes', () => {
         'a string',
         null,
       ];
-      for (const body of bodies) expectError(await api(base, 'POST', '/api/auth/register', { json: body }), 400, 'BAD_USER_INPUT');
-      for (const raw of ['{"name": "Ada",', 'name=Ada&email=a@example.com', '']) {
-        expectError(await api(base, 'POST', '/api/auth/register', { raw, headers: { 'content-type': 'application/json' } }), 400, 'BAD_USER_INPUT');
+      for (const body of bodies) expectRestError(await api.call('POST', '/api/auth/register', { json: body }), 400, 'BAD_USER_INPUT');
+      for (const body of ['{"name": "Ada",', 'name=Ada&email=a@example.com', '']) {
+        expectRestError(await api.call('POST', '/api/auth/register', { body, headers: { 'content-type': 'application/json' } }), 400, 'BAD_USER_INPUT');
       }
-      const malformed = expectError(await api(base, 'POST', '/api/auth/register', { raw: '{oops' }), 400, 'BAD_USER_INPUT');
-      expect(malformed.error.message).toMatch(/JSON/);
+      expect(statusAndBody(await api.call('POST', '/api/auth/register', { body: '{oops' }))).toMatchInlineSnapshot(`
+        {
+          "body": {
+            "error": {
+              "code": "BAD_USER_INPUT",
+              "message": "request body is not valid JSON",
+            },
+          },
+          "status": 400,
+        }
+      `);
     });
 
     it('is 409 EMAIL_TAKEN for an address already in use, whatever its case', async () => {
       const first = await register();
-      const again = await api(base, 'POST', '/api/auth/register', {
+      const again = await api.call('POST', '/api/auth/register', {
         json: { name: 'Other', email: first.user.email.toUpperCase(), password: PASSWORD },
       });
-      expectError(again, 409, 'EMAIL_TAKEN');
+      expect(statusAndBody(again)).toMatchInlineSnapshot(`
+        {
+          "body": {
+            "error": {
+              "code": "EMAIL_TAKEN",
+              "message": "An account with this email already exists",
+            },
+          },
+          "status": 409,
+        }
+      `);
     });
   });
 
   describe('POST /api/auth/login', () => {
     it('is 200 with a new session, its device derived from the User-Agent when none is given', async () => {
       const first = await register();
-      const reply = await api(base, 'POST', '/api/auth/login', {
+      const reply = await api.call('POST', '/api/auth/login', {
         json: { email: first.user.email, password: PASSWORD },
         headers: { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0' },
       });
       expect(reply.status).toBe(200);
-      const body = reply.body as AuthBody;
+      const body = reply.body as RestAuth;
       expect(body.user).toEqual(first.user);
       expect(body.session).toMatchObject({ deviceInfo: 'Firefox 133 on Linux', current: true });
       expect(body.session.id).not.toBe(first.session.id);
@@ -185,38 +122,41 @@ describe('REST routes', () => {
 
     it('is 401 INVALID_CREDENTIALS with one message for a wrong password and an unknown email', async () => {
       const first = await register();
-      const wrong = expectError(
-        await api(base, 'POST', '/api/auth/login', { json: { email: first.user.email, password: 'not the password' } }),
-        401,
-        'INVALID_CREDENTIALS',
-      );
-      const unknown = expectError(
-        await api(base, 'POST', '/api/auth/login', { json: { email: email('nobody'), password: PASSWORD } }),
-        401,
-        'INVALID_CREDENTIALS',
-      );
-      expect(unknown.error.message).toBe(wrong.error.message);
+      const wrong = await api.post('/api/auth/login', { json: { email: first.user.email, password: 'not the password' } });
+      const unknown = await api.post('/api/auth/login', { json: { email: uniqueEmail('nobody'), password: PASSWORD } });
+      expect(statusAndBody(wrong)).toMatchInlineSnapshot(`
+        {
+          "body": {
+            "error": {
+              "code": "INVALID_CREDENTIALS",
+              "message": "Invalid email or password",
+            },
+          },
+          "status": 401,
+        }
+      `);
+      expect(statusAndBody(unknown)).toEqual(statusAndBody(wrong));
     });
 
     it('is 400 BAD_USER_INPUT for a missing field, an operator object, or malformed JSON', async () => {
       const first = await register();
       for (const body of [{ email: first.user.email }, { email: first.user.email, password: { $gt: '' } }, { password: PASSWORD }]) {
-        expectError(await api(base, 'POST', '/api/auth/login', { json: body }), 400, 'BAD_USER_INPUT');
+        expectRestError(await api.call('POST', '/api/auth/login', { json: body }), 400, 'BAD_USER_INPUT');
       }
-      expectError(await api(base, 'POST', '/api/auth/login', { raw: '{"email":' }), 400, 'BAD_USER_INPUT');
+      expectRestError(await api.call('POST', '/api/auth/login', { body: '{"email":' }), 400, 'BAD_USER_INPUT');
     });
   });
 
   describe('authenticated routes', () => {
     it('GET /api/auth/me is 200 {user}', async () => {
       const first = await register();
-      expect(await api(base, 'GET', '/api/auth/me', { token: first.token })).toMatchObject({ status: 200, body: { user: first.user } });
+      expect(await api.call('GET', '/api/auth/me', { token: first.token })).toMatchObject({ status: 200, body: { user: first.user } });
     });
 
     it('answer 401 UNAUTHENTICATED with WWW-Authenticate for no token, a bad, forged, expired or revoked one', async () => {
       const first = await register();
       const revoked = await login(first.user.email);
-      expect((await api(base, 'POST', '/api/auth/logout', { token: revoked.token })).status).toBe(200);
+      expect((await api.call('POST', '/api/auth/logout', { token: revoked.token })).status).toBe(200);
       const tokens = [undefined, ...badTokens(first).map(([, token]) => token), revoked.token];
       const routes: Array<[string, string]> = [
         ['GET', '/api/auth/me'],
@@ -227,23 +167,23 @@ describe('REST routes', () => {
       ];
       for (const [method, path] of routes) {
         for (const token of tokens) {
-          const reply = await api(base, method, path, { token });
-          expectError(reply, 401, 'UNAUTHENTICATED');
+          const reply = await api.call(method, path, { token });
+          expectRestError(reply, 401, 'UNAUTHENTICATED');
           expect(reply.headers.get('www-authenticate')).toMatch(/^Bearer/);
         }
         // Only the events route takes `?token=`: elsewhere a token in the URL would end up in logs.
-        expectError(await api(base, method, `${path}?token=${first.token}`), 401, 'UNAUTHENTICATED');
-        expectError(await api(base, method, path, { headers: { authorization: `Basic ${first.token}` } }), 401, 'UNAUTHENTICATED');
+        expectRestError(await api.call(method, `${path}?token=${first.token}`), 401, 'UNAUTHENTICATED');
+        expectRestError(await api.call(method, path, { headers: { authorization: `Basic ${first.token}` } }), 401, 'UNAUTHENTICATED');
       }
       // The first session was never touched by all this.
-      expect((await api(base, 'GET', '/api/auth/me', { token: first.token })).status).toBe(200);
+      expect((await api.call('GET', '/api/auth/me', { token: first.token })).status).toBe(200);
     });
 
     it('GET /api/auth/sessions lists active sessions newest first, one current, with device, address and agent', async () => {
       const first = await register({ deviceInfo: 'laptop' });
       const second = await login(first.user.email, { deviceInfo: 'phone' });
       const third = await login(first.user.email);
-      const reply = await api(base, 'GET', '/api/auth/sessions', { token: second.token });
+      const reply = await api.call('GET', '/api/auth/sessions', { token: second.token });
       expect(reply.status).toBe(200);
       const { sessions } = reply.body as { sessions: RestSession[] };
       expect(sessions.map((s) => s.id)).toEqual([third.session.id, second.session.id, first.session.id]);
@@ -255,10 +195,10 @@ describe('REST routes', () => {
     it('POST /api/auth/logout is 200 {success: true} and revokes only the caller', async () => {
       const first = await register();
       const other = await login(first.user.email);
-      expect(await api(base, 'POST', '/api/auth/logout', { token: other.token })).toMatchObject({ status: 200, body: { success: true } });
-      expectError(await api(base, 'GET', '/api/auth/me', { token: other.token }), 401, 'UNAUTHENTICATED');
-      expectError(await api(base, 'POST', '/api/auth/logout', { token: other.token }), 401, 'UNAUTHENTICATED');
-      const { sessions } = (await api(base, 'GET', '/api/auth/sessions', { token: first.token })).body as { sessions: RestSession[] };
+      expect(await api.call('POST', '/api/auth/logout', { token: other.token })).toMatchObject({ status: 200, body: { success: true } });
+      expectRestError(await api.call('GET', '/api/auth/me', { token: other.token }), 401, 'UNAUTHENTICATED');
+      expectRestError(await api.call('POST', '/api/auth/logout', { token: other.token }), 401, 'UNAUTHENTICATED');
+      const { sessions } = (await api.call('GET', '/api/auth/sessions', { token: first.token })).body as { sessions: RestSession[] };
       expect(sessions.map((s) => s.id)).toEqual([first.session.id]);
     });
 
@@ -267,31 +207,31 @@ describe('REST routes', () => {
       const second = await login(first.user.email);
       const third = await login(first.user.email);
 
-      const except = await api(base, 'POST', '/api/auth/logout-all', { token: second.token, json: { exceptCurrent: true } });
+      const except = await api.call('POST', '/api/auth/logout-all', { token: second.token, json: { exceptCurrent: true } });
       expect(except.status).toBe(200);
       expect(except.body).toEqual({ success: true, revokedCount: 2, revokedSessionIds: expect.any(Array) });
       expect((except.body as { revokedSessionIds: string[] }).revokedSessionIds.sort()).toEqual([first.session.id, third.session.id].sort());
-      expect((await api(base, 'GET', '/api/auth/me', { token: second.token })).status).toBe(200);
+      expect((await api.call('GET', '/api/auth/me', { token: second.token })).status).toBe(200);
 
       const fourth = await login(first.user.email);
       // No body at all, as the curl example sends it.
-      const all = await api(base, 'POST', '/api/auth/logout-all', { token: fourth.token });
+      const all = await api.call('POST', '/api/auth/logout-all', { token: fourth.token });
       expect(all.status).toBe(200);
       expect(all.body).toEqual({ success: true, revokedCount: 2, revokedSessionIds: expect.arrayContaining([second.session.id, fourth.session.id]) });
       for (const token of [first.token, second.token, third.token, fourth.token]) {
-        expectError(await api(base, 'GET', '/api/auth/sessions', { token }), 401, 'UNAUTHENTICATED');
+        expectRestError(await api.call('GET', '/api/auth/sessions', { token }), 401, 'UNAUTHENTICATED');
       }
     });
 
     it('POST /api/auth/logout-all is 400 for a non-boolean exceptCurrent or malformed JSON, and revokes nothing', async () => {
       const first = await register();
       for (const json of [{ exceptCurrent: 'yes' }, { exceptCurrent: 1 }, [true]]) {
-        expectError(await api(base, 'POST', '/api/auth/logout-all', { token: first.token, json }), 400, 'BAD_USER_INPUT');
+        expectRestError(await api.call('POST', '/api/auth/logout-all', { token: first.token, json }), 400, 'BAD_USER_INPUT');
       }
-      expectError(await api(base, 'POST', '/api/auth/logout-all', { token: first.token, raw: '{"exceptCurrent": tru' }), 400, 'BAD_USER_INPUT');
+      expectRestError(await api.call('POST', '/api/auth/logout-all', { token: first.token, body: '{"exceptCurrent": tru' }), 400, 'BAD_USER_INPUT');
       // Authentication comes first: an anonymous caller learns nothing about the body rules.
-      expectError(await api(base, 'POST', '/api/auth/logout-all', { raw: '{' }), 401, 'UNAUTHENTICATED');
-      expect((await api(base, 'GET', '/api/auth/me', { token: first.token })).status).toBe(200);
+      expectRestError(await api.call('POST', '/api/auth/logout-all', { body: '{' }), 401, 'UNAUTHENTICATED');
+      expect((await api.call('GET', '/api/auth/me', { token: first.token })).status).toBe(200);
     });
 
     it('DELETE /api/auth/sessions/:id revokes one own session; another user\'s id is 404 and that session stays', async () => {
@@ -299,22 +239,32 @@ describe('REST routes', () => {
       const second = await login(first.user.email);
       const stranger = await register();
 
-      expect(await api(base, 'DELETE', `/api/auth/sessions/${second.session.id}`, { token: first.token })).toMatchObject({
+      expect(await api.call('DELETE', `/api/auth/sessions/${second.session.id}`, { token: first.token })).toMatchObject({
         status: 200,
         body: { success: true },
       });
-      expectError(await api(base, 'GET', '/api/auth/me', { token: second.token }), 401, 'UNAUTHENTICATED');
+      expectRestError(await api.call('GET', '/api/auth/me', { token: second.token }), 401, 'UNAUTHENTICATED');
       // Already revoked: no longer an active session of the caller.
-      expectError(await api(base, 'DELETE', `/api/auth/sessions/${second.session.id}`, { token: first.token }), 404, 'NOT_FOUND');
+      expectRestError(await api.call('DELETE', `/api/auth/sessions/${second.session.id}`, { token: first.token }), 404, 'NOT_FOUND');
 
-      expectError(await api(base, 'DELETE', `/api/auth/sessions/${stranger.session.id}`, { token: first.token }), 404, 'NOT_FOUND');
-      expect((await api(base, 'GET', '/api/auth/me', { token: stranger.token })).status).toBe(200);
-      const { sessions } = (await api(base, 'GET', '/api/auth/sessions', { token: stranger.token })).body as { sessions: RestSession[] };
+      expectRestError(await api.call('DELETE', `/api/auth/sessions/${stranger.session.id}`, { token: first.token }), 404, 'NOT_FOUND');
+      expect((await api.call('GET', '/api/auth/me', { token: stranger.token })).status).toBe(200);
+      const { sessions } = (await api.call('GET', '/api/auth/sessions', { token: stranger.token })).body as { sessions: RestSession[] };
       expect(sessions.map((s) => s.id)).toEqual([stranger.session.id]);
 
-      expectError(await api(base, 'DELETE', `/api/auth/sessions/${randomUUID()}`, { token: first.token }), 404, 'NOT_FOUND');
+      expect(statusAndBody(await api.delete(`/api/auth/sessions/${randomUUID()}`, { token: first.token }))).toMatchInlineSnapshot(`
+        {
+          "body": {
+            "error": {
+              "code": "NOT_FOUND",
+              "message": "No active session with this id",
+            },
+          },
+          "status": 404,
+        }
+      `);
       for (const id of ['not-a-session-id', '%7B%22%24ne%22%3Anull%7D', '%E0%A4%A']) {
-        expectError(await api(base, 'DELETE', `/api/auth/sessions/${id}`, { token: first.token }), 400, 'BAD_USER_INPUT');
+        expectRestError(await api.call('DELETE', `/api/auth/sessions/${id}`, { token: first.token }), 400, 'BAD_USER_INPUT');
       }
     });
   });
@@ -322,8 +272,8 @@ describe('REST routes', () => {
   describe('routing', () => {
     it('answers unknown /api paths with 404 NOT_FOUND JSON', async () => {
       for (const path of ['/api/auth/nope', '/api/auth', '/api/v2/auth/login', '/api/auth/sessions/a/b']) {
-        expectError(await api(base, 'GET', path), 404, 'NOT_FOUND');
-        expectError(await api(base, 'POST', path), 404, 'NOT_FOUND');
+        expectRestError(await api.call('GET', path), 404, 'NOT_FOUND');
+        expectRestError(await api.call('POST', path), 404, 'NOT_FOUND');
       }
     });
 
@@ -338,10 +288,10 @@ describe('REST routes', () => {
         ['POST', '/api/auth/events', 'GET'],
       ];
       for (const [method, path, allow] of cases) {
-        const reply = await api(base, method, path);
+        const reply = await api.call(method, path);
         expect(reply.status).toBe(404);
         expect(reply.headers.get('allow')).toBe(allow);
-        expect(reply.body).toEqual({ error: { code: 'NOT_FOUND', message: expect.any(String) } });
+        expect(reply.body).toEqual(restError('NOT_FOUND'));
       }
     });
   });
@@ -349,18 +299,40 @@ describe('REST routes', () => {
 
 describe('REST errors when a dependency is down', () => {
   const server = useTestServer({ ownRedis: true });
+  const api = restClient(server);
 
   it('is 503 SERVICE_UNAVAILABLE when a revocation cannot reach Redis, and the session stays usable', async () => {
-    const reply = await api(server.url, 'POST', '/api/auth/register', { json: { name: 'A', email: email(), password: PASSWORD } });
-    const { token } = reply.body as AuthBody;
+    const reply = await api.call('POST', '/api/auth/register', { json: { name: 'A', email: uniqueEmail(), password: PASSWORD } });
+    const { token } = reply.body as RestAuth;
     await server.redis.stop();
     try {
-      expectError(await api(server.url, 'POST', '/api/auth/logout', { token }), 503, 'SERVICE_UNAVAILABLE');
-      expectError(await api(server.url, 'POST', '/api/auth/logout-all', { token }), 503, 'SERVICE_UNAVAILABLE');
+      const logout = await api.post('/api/auth/logout', { token });
+      expect(statusAndBody(logout)).toMatchInlineSnapshot(`
+        {
+          "body": {
+            "error": {
+              "code": "SERVICE_UNAVAILABLE",
+              "message": "A service this request needs is unavailable: retry later",
+            },
+          },
+          "status": 503,
+        }
+      `);
+      expect(statusAndBody(await api.post('/api/auth/logout-all', { token }))).toEqual(statusAndBody(logout));
       // No stream can be promised without the broker: a JSON error, not a stream.
-      expectError(await api(server.url, 'GET', `/api/auth/events?token=${token}`), 503, 'SERVICE_UNAVAILABLE');
+      expect(statusAndBody(await api.get(`/api/auth/events?token=${token}`))).toMatchInlineSnapshot(`
+        {
+          "body": {
+            "error": {
+              "code": "SERVICE_UNAVAILABLE",
+              "message": "A service this request needs is unavailable: retry later",
+            },
+          },
+          "status": 503,
+        }
+      `);
       // MongoDB still answers who the caller is.
-      expect((await api(server.url, 'GET', '/api/auth/me', { token })).status).toBe(200);
+      expect((await api.call('GET', '/api/auth/me', { token })).status).toBe(200);
     } finally {
       await server.redis.start();
     }
@@ -369,14 +341,15 @@ describe('REST errors when a dependency is down', () => {
 
 describe('REST rate limits', () => {
   const server = useTestServer({ env: { RATE_LIMIT_PER_ACCOUNT_ADDRESS: '2', RATE_LIMIT_WINDOW: '10m' } });
+  const api = restClient(server);
 
   it('is 429 RATE_LIMITED with Retry-After once an address has spent its failures on an account, even with the right password', async () => {
-    const address = email('limited');
-    expect((await api(server.url, 'POST', '/api/auth/register', { json: { name: 'L', email: address, password: PASSWORD } })).status).toBe(201);
-    expectError(await api(server.url, 'POST', '/api/auth/login', { json: { email: address, password: 'wrong password' } }), 401, 'INVALID_CREDENTIALS');
-    expectError(await api(server.url, 'POST', '/api/auth/login', { json: { email: address, password: 'wrong again' } }), 401, 'INVALID_CREDENTIALS');
-    const refused = await api(server.url, 'POST', '/api/auth/login', { json: { email: address, password: PASSWORD } });
-    expectError(refused, 429, 'RATE_LIMITED');
+    const address = uniqueEmail('limited');
+    expect((await api.call('POST', '/api/auth/register', { json: { name: 'L', email: address, password: PASSWORD } })).status).toBe(201);
+    expectRestError(await api.call('POST', '/api/auth/login', { json: { email: address, password: 'wrong password' } }), 401, 'INVALID_CREDENTIALS');
+    expectRestError(await api.call('POST', '/api/auth/login', { json: { email: address, password: 'wrong again' } }), 401, 'INVALID_CREDENTIALS');
+    const refused = await api.call('POST', '/api/auth/login', { json: { email: address, password: PASSWORD } });
+    expectRestError(refused, 429, 'RATE_LIMITED');
     const retryAfter = Number(refused.headers.get('retry-after'));
     expect(retryAfter).toBeGreaterThan(0);
     expect(retryAfter).toBeLessThanOrEqual(600);
@@ -396,7 +369,14 @@ describe('errorResponse()', () => {
     const response = errorResponse(new AppError('RATE_LIMITED', undefined, { retryAfter: 29.2 }), log);
     expect(response.status).toBe(429);
     expect(response.headers.get('retry-after')).toBe('30');
-    expect(await response.json()).toEqual({ error: { code: 'RATE_LIMITED', message: expect.any(String) } });
+    expect(await response.json()).toMatchInlineSnapshot(`
+      {
+        "error": {
+          "code": "RATE_LIMITED",
+          "message": "Too many attempts: try again later",
+        },
+      }
+    `);
   });
 
   it('maps an unreachable dependency to 503 as the resolvers do', async () => {

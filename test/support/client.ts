@@ -73,6 +73,11 @@ export function uniqueEmail(label = 'user'): string {
 
 export const PASSWORD = 'correct horse battery';
 
+/** Sign-up credentials no other test uses: a fresh address, the common password. */
+export function newCredentials(label = 'user'): { email: string; password: string } {
+  return { email: uniqueEmail(label), password: PASSWORD };
+}
+
 export async function registerUser(
   graphqlUrl: string,
   input: Partial<RegisterInput> = {},

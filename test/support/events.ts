@@ -1,4 +1,4 @@
-import type { Topic } from '../../src/pubsub.js';
+import { channel, type Topic } from '../../src/pubsub.js';
 import type { Services } from '../../src/services.js';
 
 /**
@@ -13,16 +13,20 @@ export async function waitForSubscribers(
   count: number,
   topic: Topic = 'sessionRevoked',
 ): Promise<void> {
-  const redis = services.redis;
-  if (!redis) throw new Error('waitForSubscribers needs Redis');
-  const channel = `la:${topic}:${userId}`;
   const deadline = Date.now() + 10_000;
   for (;;) {
-    const reply = (await redis.call('PUBSUB', 'NUMSUB', channel)) as [string, number];
-    if (Number(reply[1]) === count) return;
-    if (Date.now() > deadline) throw new Error(`${channel} has ${reply[1]} subscriber(s), not ${count}, after 10 s`);
+    const subscribers = await subscriberCount(services, userId, topic);
+    if (subscribers === count) return;
+    if (Date.now() > deadline) throw new Error(`${channel(topic, userId)} has ${subscribers} subscriber(s), not ${count}, after 10 s`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
+}
+
+/** How many connections listen for `userId`'s messages on `topic`, as Redis counts them (PUBSUB NUMSUB). */
+export async function subscriberCount(services: Services, userId: string, topic: Topic = 'sessionRevoked'): Promise<number> {
+  if (!services.redis) throw new Error('subscriberCount needs Redis');
+  const [, count] = (await services.redis.call('PUBSUB', 'NUMSUB', channel(topic, userId))) as [string, number];
+  return Number(count);
 }
 
 /** Reads an async iterable to its end (the server completing the stream), or fails after `timeoutMs`. */

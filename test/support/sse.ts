@@ -1,9 +1,10 @@
 import diagnostics from 'node:diagnostics_channel';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { EventSource, type ErrorEvent } from 'eventsource';
+import { expect } from 'vitest';
 import { EventQueue } from './event-queue.js';
-import type { Services } from '../../src/services.js';
 import { take } from './events.js';
+import { urlOf, type ServerAddress } from './rest.js';
 
 /** One thing read off a text/event-stream: an event, or a comment line such as `: ping`. */
 export type SseItem =
@@ -131,10 +132,39 @@ export async function openEventStream(url: string, headers: Record<string, strin
   };
 }
 
+/**
+ * `GET /api/auth/events` as `token` (in the Authorization header, or with
+ * `via: 'query'` as `?token=` the way a browser's EventSource sends it),
+ * returned once the server has said `connected`: the subscription is live.
+ */
+export async function openRestEvents(
+  server: ServerAddress,
+  token: string,
+  options: { via?: 'header' | 'query' } = {},
+): Promise<RawEventStream> {
+  const stream =
+    options.via === 'query'
+      ? await openEventStream(`${urlOf(server)}/api/auth/events?token=${encodeURIComponent(token)}`)
+      : await openEventStream(`${urlOf(server)}/api/auth/events`, { authorization: `Bearer ${token}` });
+  expect(stream.response.status).toBe(200);
+  await stream.until(isEvent('connected'));
+  return stream;
+}
+
 export const isEvent =
   (name: string) =>
   (item: SseItem): boolean =>
     item.kind === 'event' && item.event === name;
+
+/** A `session-revoked` event for this session. */
+export const isRevocationOf =
+  (sessionId: string) =>
+  (item: SseItem): boolean =>
+    isEvent('session-revoked')(item) && eventData(item).sessionId === sessionId;
+
+/** An event's JSON data (an empty object for a comment or nothing). */
+export const eventData = (item: SseItem | undefined): Record<string, unknown> =>
+  item?.kind === 'event' ? (JSON.parse(item.data) as Record<string, unknown>) : {};
 
 /** What a browser-style EventSource reports: named events, and errors (the stream ending, or a refusal). */
 export type SourceItem =
@@ -185,36 +215,4 @@ export function nextClientGone(pathPrefix: string): Promise<void> {
     };
     diagnostics.subscribe('http.server.request.start', onStart);
   });
-}
-
-/**
- * Holds the next stream's set-up until `until` settles, either just before its
- * Redis subscription (the gap between authentication and subscription, where
- * a revocation must still be delivered) or just after it is live (the window
- * in which a client can leave before the server has answered).
- */
-export function holdSubscription(
-  services: Services,
-  until: () => Promise<unknown>,
-  at: 'before-subscribe' | 'after-subscribe',
-): () => void {
-  const real = services.pubsub;
-  let held = false;
-  const hold = async (): Promise<void> => {
-    if (held) return;
-    held = true;
-    await until();
-  };
-  services.pubsub = {
-    ...real,
-    async subscribe(topic, key, onMessage) {
-      if (at === 'before-subscribe') await hold();
-      const unsubscribe = await real.subscribe(topic, key, onMessage);
-      if (at === 'after-subscribe') await hold();
-      return unsubscribe;
-    },
-  };
-  return () => {
-    services.pubsub = real;
-  };
 }
