@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { errorCodes, loginUser, ok, PASSWORD, registerUser, sseClient, revocations } from './support/client.js';
+import { errorCodes, gql, loginUser, ok, PASSWORD, registerUser, sseClient, revocations } from './support/client.js';
 import { readToEnd, take, waitForSubscribers } from './support/events.js';
 import { LogoutAllDocument, LogoutDocument, MeDocument } from './support/operations.js';
 import { useTestServer } from './support/server.js';
@@ -48,13 +48,25 @@ describe('two server instances sharing MongoDB and Redis', () => {
     const events = readToEnd(revocations(watcher));
     await waitForSubscribers(one.services, user.user.id, 1);
 
-    const results = await Promise.all([
-      ...devices.map((d, i) => ok(i % 2 ? one.graphqlUrl : two.graphqlUrl, LogoutDocument, {}, d.token).catch(() => null)),
-      ok(two.graphqlUrl, LogoutAllDocument, { exceptCurrent: false }, devices[0]!.token).catch(() => null),
+    // Each call either succeeds or finds its caller already signed out by the other: nothing else.
+    const [logouts, logoutAll] = await Promise.all([
+      Promise.all(devices.map((d, i) => gql(i % 2 ? one.graphqlUrl : two.graphqlUrl, LogoutDocument, {}, { token: d.token }))),
+      gql(two.graphqlUrl, LogoutAllDocument, { exceptCurrent: false }, { token: devices[0]!.token }),
     ]);
-    expect(results.length).toBe(5);
-    // logoutAll may have run before or after the logouts: the watcher's own session ends the stream.
-    await ok(one.graphqlUrl, LogoutAllDocument, {}, user.token).catch(() => null);
+    for (const result of [...logouts, logoutAll]) {
+      expect(result.errors?.map((e) => e.extensions?.code) ?? 'ok').toEqual(result.data ? 'ok' : ['UNAUTHENTICATED']);
+    }
+    // Between them they signed every device out.
+    const revokedIds = logoutAll.data?.logoutAll.revokedSessionIds ?? [];
+    expect(new Set(revokedIds).size).toBe(revokedIds.length);
+    const signedOut = new Set([...devices.filter((_, i) => logouts[i]!.data?.logout === true).map((d) => d.session.id), ...revokedIds]);
+    for (const d of devices) expect(signedOut).toContain(d.session.id);
+    // The watcher's own session ends its stream: revoked by the racing logoutAll if that ran, else now.
+    if (revokedIds.includes(user.session.id)) {
+      expect(await errorCodes(one.graphqlUrl, LogoutAllDocument, {}, user.token)).toEqual(['UNAUTHENTICATED']);
+    } else {
+      expect((await ok(one.graphqlUrl, LogoutAllDocument, {}, user.token)).logoutAll.revokedSessionIds).toEqual([user.session.id]);
+    }
     const seen = (await events).map((e) => e.data?.sessionRevoked?.sessionId);
     expect(new Set(seen).size).toBe(seen.length);
     expect(seen.at(-1)).toBe(user.session.id);
