@@ -1,35 +1,9 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { newCredentials, PASSWORD } from './support/client.js';
+import { restClient, restError, statusAndBody, type RestAuth, type RestSession } from './support/rest.js';
 import { useTestServer } from './support/server.js';
 import { listen, type SourceItem } from './support/sse.js';
 import { waitForSubscribers } from './support/events.js';
-
-const run = promisify(execFile);
-const PASSWORD = 'password123';
-let counter = 0;
-const email = (): string => `flow.${Date.now().toString(36)}.${process.pid}.${++counter}@example.com`;
-
-interface Session {
-  id: string;
-  deviceInfo: string;
-  current: boolean;
-}
-interface Auth {
-  token: string;
-  user: { id: string };
-  session: Session;
-}
-
-/** One curl call, as the README prints them; returns the status and the parsed JSON body. */
-async function curl(url: string, method: string, options: { token?: string; json?: unknown } = {}): Promise<{ status: number; body: unknown }> {
-  const args = ['-sS', '-X', method, url, '-w', '\n%{http_code}'];
-  if (options.token) args.push('-H', `Authorization: Bearer ${options.token}`);
-  if (options.json !== undefined) args.push('-H', 'Content-Type: application/json', '-d', JSON.stringify(options.json));
-  const { stdout } = await run('curl', args);
-  const cut = stdout.lastIndexOf('\n');
-  return { status: Number(stdout.slice(cut + 1)), body: JSON.parse(stdout.slice(0, cut)) };
-}
 
 /** Items from an EventSource until one matches; fails if the stream gives something else first. */
 async function nextOf(source: ReturnType<typeof listen>, type: SourceItem['type']): Promise<SourceItem> {
@@ -40,36 +14,34 @@ async function nextOf(source: ReturnType<typeof listen>, type: SourceItem['type'
 
 describe('the seed flow over REST, with curl and an EventSource', () => {
   const server = useTestServer();
-  let api: string;
-
-  beforeAll(() => {
-    api = `${server.url}/api/auth`;
-  });
+  // The README's examples are curl command lines: the same requests, sent with curl.
+  const curl = restClient(server, { via: 'curl' });
+  const events = (token: string): string => `${server.url}/api/auth/events?token=${token}`;
 
   it('register → login twice → 3 sessions → logout-all reaches the listening device at once → every token is 401', async () => {
-    const address = email();
-    const registered = await curl(`${api}/register`, 'POST', { json: { name: 'John Doe', email: address, password: PASSWORD } });
+    const { email: address } = newCredentials('flow');
+    const registered = await curl.call('POST', '/api/auth/register', { json: { name: 'John Doe', email: address, password: PASSWORD } });
     expect(registered.status).toBe(201);
-    const first = registered.body as Auth;
-    const loginA = await curl(`${api}/login`, 'POST', { json: { email: address, password: PASSWORD } });
-    const loginB = await curl(`${api}/login`, 'POST', { json: { email: address, password: PASSWORD, deviceInfo: 'Device B' } });
+    const first = registered.body as RestAuth;
+    const loginA = await curl.call('POST', '/api/auth/login', { json: { email: address, password: PASSWORD } });
+    const loginB = await curl.call('POST', '/api/auth/login', { json: { email: address, password: PASSWORD, deviceInfo: 'Device B' } });
     expect([loginA.status, loginB.status]).toEqual([200, 200]);
-    const a = loginA.body as Auth;
-    const b = loginB.body as Auth;
+    const a = loginA.body as RestAuth;
+    const b = loginB.body as RestAuth;
 
-    const listed = await curl(`${api}/sessions`, 'GET', { token: a.token });
+    const listed = await curl.call('GET', '/api/auth/sessions', { token: a.token });
     expect(listed.status).toBe(200);
-    const { sessions } = listed.body as { sessions: Session[] };
+    const { sessions } = listed.body as { sessions: RestSession[] };
     expect(sessions.map((s) => s.id)).toEqual([b.session.id, a.session.id, first.session.id]);
     expect(sessions.filter((s) => s.current).map((s) => s.id)).toEqual([a.session.id]);
     // No deviceInfo sent: it comes from curl's User-Agent.
     expect(sessions.map((s) => s.deviceInfo)).toEqual(['Device B', expect.stringMatching(/^curl \d/), expect.stringMatching(/^curl \d/)]);
 
     // Device B listens as a browser would: EventSource, token in the query.
-    const deviceB = listen(`${api}/events?token=${b.token}`);
+    const deviceB = listen(events(b.token));
     expect(await nextOf(deviceB, 'connected')).toMatchObject({ id: '1', data: { sessionId: b.session.id, userId: first.user.id } });
 
-    const loggedOut = await curl(`${api}/logout-all`, 'POST', { token: a.token });
+    const loggedOut = await curl.call('POST', '/api/auth/logout-all', { token: a.token });
     expect(loggedOut.status).toBe(200);
     expect(loggedOut.body).toEqual({ success: true, revokedCount: 3, revokedSessionIds: expect.any(Array) });
     expect((loggedOut.body as { revokedSessionIds: string[] }).revokedSessionIds.sort()).toEqual(
@@ -93,43 +65,43 @@ describe('the seed flow over REST, with curl and an EventSource', () => {
 
     for (const token of [first.token, a.token, b.token]) {
       for (const [path, method] of [['sessions', 'GET'], ['me', 'GET'], ['logout', 'POST']] as const) {
-        const reply = await curl(`${api}/${path}`, method, { token });
-        expect(reply).toEqual({ status: 401, body: { error: { code: 'UNAUTHENTICATED', message: expect.any(String) } } });
+        const reply = await curl.call(method, `/api/auth/${path}`, { token });
+        expect(statusAndBody(reply)).toEqual({ status: 401, body: restError('UNAUTHENTICATED') });
       }
     }
   });
 
   it('logout and DELETE sessions/:id tell the user\'s other listeners; another user\'s session is 404 and left alone', async () => {
-    const address = email();
-    const first = (await curl(`${api}/register`, 'POST', { json: { name: 'Jane', email: address, password: PASSWORD } })).body as Auth;
-    const second = (await curl(`${api}/login`, 'POST', { json: { email: address, password: PASSWORD } })).body as Auth;
-    const third = (await curl(`${api}/login`, 'POST', { json: { email: address, password: PASSWORD } })).body as Auth;
-    const strangerAddress = email();
-    const stranger = (await curl(`${api}/register`, 'POST', { json: { name: 'Eve', email: strangerAddress, password: PASSWORD } })).body as Auth;
+    const { email: address } = newCredentials('flow');
+    const first = (await curl.call('POST', '/api/auth/register', { json: { name: 'Jane', email: address, password: PASSWORD } })).body as RestAuth;
+    const second = (await curl.call('POST', '/api/auth/login', { json: { email: address, password: PASSWORD } })).body as RestAuth;
+    const third = (await curl.call('POST', '/api/auth/login', { json: { email: address, password: PASSWORD } })).body as RestAuth;
+    const { email: strangerAddress } = newCredentials('flow');
+    const stranger = (await curl.call('POST', '/api/auth/register', { json: { name: 'Eve', email: strangerAddress, password: PASSWORD } })).body as RestAuth;
 
-    const listener = listen(`${api}/events?token=${first.token}`);
-    const strangerListener = listen(`${api}/events?token=${stranger.token}`);
+    const listener = listen(events(first.token));
+    const strangerListener = listen(events(stranger.token));
     await nextOf(listener, 'connected');
     await nextOf(strangerListener, 'connected');
 
-    expect(await curl(`${api}/logout`, 'POST', { token: second.token })).toEqual({ status: 200, body: { success: true } });
+    expect(statusAndBody(await curl.call('POST', '/api/auth/logout', { token: second.token }))).toEqual({ status: 200, body: { success: true } });
     expect(await nextOf(listener, 'session-revoked')).toMatchObject({
       id: '2',
       data: { sessionId: second.session.id, reason: 'LOGOUT', current: false },
     });
 
-    expect(await curl(`${api}/sessions/${third.session.id}`, 'DELETE', { token: first.token })).toEqual({ status: 200, body: { success: true } });
+    expect(statusAndBody(await curl.call('DELETE', `/api/auth/sessions/${third.session.id}`, { token: first.token }))).toEqual({ status: 200, body: { success: true } });
     expect(await nextOf(listener, 'session-revoked')).toMatchObject({
       id: '3',
       data: { sessionId: third.session.id, reason: 'REVOKED', current: false },
     });
 
-    const foreign = await curl(`${api}/sessions/${stranger.session.id}`, 'DELETE', { token: first.token });
-    expect(foreign).toEqual({ status: 404, body: { error: { code: 'NOT_FOUND', message: expect.any(String) } } });
-    expect((await curl(`${api}/me`, 'GET', { token: stranger.token })).status).toBe(200);
+    const foreign = await curl.call('DELETE', `/api/auth/sessions/${stranger.session.id}`, { token: first.token });
+    expect(statusAndBody(foreign)).toEqual({ status: 404, body: restError('NOT_FOUND') });
+    expect((await curl.call('GET', '/api/auth/me', { token: stranger.token })).status).toBe(200);
     // The stranger's next event is one it caused itself: nothing came of the refused attempt.
-    const strangerPhone = (await curl(`${api}/login`, 'POST', { json: { email: strangerAddress, password: PASSWORD } })).body as Auth;
-    expect((await curl(`${api}/logout`, 'POST', { token: strangerPhone.token })).status).toBe(200);
+    const strangerPhone = (await curl.call('POST', '/api/auth/login', { json: { email: strangerAddress, password: PASSWORD } })).body as RestAuth;
+    expect((await curl.call('POST', '/api/auth/logout', { token: strangerPhone.token })).status).toBe(200);
     expect(await nextOf(strangerListener, 'session-revoked')).toMatchObject({ data: { sessionId: strangerPhone.session.id, reason: 'LOGOUT' } });
 
     listener.close();
