@@ -4,6 +4,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
+import { channel } from '../src/pubsub.js';
 import { loginUser, PASSWORD, registerUser, revocations, sseClient } from './support/client.js';
 import { readToEnd } from './support/events.js';
 import { dropDatabase, TEST_JWT_SECRET, testDatabaseUri } from './support/server.js';
@@ -66,7 +67,7 @@ describe('the server on Bun', () => {
   async function subscribed(userId: string): Promise<void> {
     const deadline = Date.now() + 10_000;
     for (;;) {
-      const [, count] = (await redis.call('PUBSUB', 'NUMSUB', `la:sessionRevoked:${userId}`)) as [string, number];
+      const [, count] = (await redis.call('PUBSUB', 'NUMSUB', channel('sessionRevoked', userId))) as [string, number];
       if (Number(count) === 1) return;
       if (Date.now() > deadline) throw new Error('the server never subscribed');
       await new Promise((resolve) => setTimeout(resolve, 10));

@@ -4,20 +4,12 @@ import { gql, loginUser, ok, PASSWORD, registerUser, revocations, sseClient, typ
 import { readToEnd } from './support/events.js';
 import { LogoutAllDocument, LogoutDocument, RevokeSessionDocument } from './support/operations.js';
 import { type ServerFixture, useTestServer } from './support/server.js';
-import { isEvent, openEventStream, type RawEventStream } from './support/sse.js';
+import { openRestEvents, type RawEventStream } from './support/sse.js';
 
 interface Seen {
   sessionId: string;
   reason: string;
   current: boolean;
-}
-
-/** A REST event stream that is listening (its `connected` event arrived). */
-async function restStream(server: ServerFixture, token: string): Promise<RawEventStream> {
-  const stream = await openEventStream(`${server.url}/api/auth/events`, { authorization: `Bearer ${token}` });
-  expect(stream.response.status).toBe(200);
-  await stream.until(isEvent('connected'));
-  return stream;
 }
 
 async function restEvents(stream: RawEventStream): Promise<Seen[]> {
@@ -39,7 +31,7 @@ describe('revocations racing on two instances', () => {
       const everyone = [owner, ...devices, watcherOne!, watcherTwo!].map((s) => s.session.id);
 
       // A REST stream on instance one and a GraphQL stream on instance two.
-      const rest = await restStream(one, watcherOne!.token);
+      const rest = await openRestEvents(one, watcherOne!.token);
       const client = sseClient(two.graphqlUrl, watcherTwo!.token);
       const graphql = readToEnd(revocations(client));
       await expect.poll(() => two.services.streams.running).toBe(1);
@@ -115,7 +107,7 @@ describe('database work per revocation', () => {
   async function logoutAllCommands(streams: number): Promise<string[]> {
     const user = await registerUser(server.graphqlUrl);
     const other = await loginUser(server.graphqlUrl, { email: user.email, password: PASSWORD });
-    const open = await Promise.all(Array.from({ length: streams }, () => restStream(server, other.token)));
+    const open = await Promise.all(Array.from({ length: streams }, () => openRestEvents(server, other.token)));
     commands.length = 0;
     const result = await ok(server.graphqlUrl, LogoutAllDocument, {}, user.token);
     expect(result.logoutAll.revokedCount).toBe(2);
@@ -142,7 +134,7 @@ describe('a revocation whose record is slow', () => {
     const owner = await registerUser(server.graphqlUrl);
     const slow = await loginUser(server.graphqlUrl, { email: owner.email, password: PASSWORD, deviceInfo: 'slow' });
     const watcher = await loginUser(server.graphqlUrl, { email: owner.email, password: PASSWORD, deviceInfo: 'watcher' });
-    const stream = await restStream(server, watcher.token);
+    const stream = await openRestEvents(server, watcher.token);
 
     // The first revocation's record write waits (a slow MongoDB) until the stream has ended.
     const { Revocation } = server.services.models;

@@ -1,10 +1,11 @@
 import { print } from 'graphql';
+import { channel } from '../src/pubsub.js';
 import { describe, expect, it } from 'vitest';
 import { loginUser, ok, PASSWORD, registerUser, revocations, sseClient } from './support/client.js';
 import { readToEnd, take } from './support/events.js';
 import { LogoutAllDocument, SessionRevokedDocument, SessionsDocument } from './support/operations.js';
 import { type ServerFixture, useTestServer } from './support/server.js';
-import { isEvent, openEventStream, type RawEventStream } from './support/sse.js';
+import { isEvent, openRestEvents } from './support/sse.js';
 
 const SUBSCRIPTION = print(SessionRevokedDocument);
 
@@ -18,18 +19,11 @@ async function subscribeOverSse(server: ServerFixture, token: string, signal?: A
   });
 }
 
-async function restStream(server: ServerFixture, token: string): Promise<RawEventStream> {
-  const stream = await openEventStream(`${server.url}/api/auth/events`, { authorization: `Bearer ${token}` });
-  expect(stream.response.status).toBe(200);
-  await stream.until(isEvent('connected'));
-  return stream;
-}
-
 /** Nothing of any stream is left on the server: no listener, no running stream, no Redis subscription. */
 async function expectNoStreamLeft(server: ServerFixture): Promise<void> {
   await expect.poll(() => server.services.pubsub.listenerCount()).toBe(0);
   await expect.poll(() => server.services.streams.running).toBe(0);
-  const channels = (await server.services.redis!.call('PUBSUB', 'CHANNELS', 'la:sessionRevoked:*')) as string[];
+  const channels = (await server.services.redis!.call('PUBSUB', 'CHANNELS', channel('sessionRevoked', '*'))) as string[];
   const counts = channels.length ? ((await server.services.redis!.call('PUBSUB', 'NUMSUB', ...channels)) as Array<string | number>) : [];
   expect(counts.filter((_, i) => i % 2 === 1).map(Number).reduce((a, b) => a + b, 0)).toBe(0);
 }
@@ -39,8 +33,8 @@ describe('open streams per session and per user', () => {
 
   it('refuses a stream over the per-session cap with 429 and Retry-After on both APIs, until one closes', async () => {
     const user = await registerUser(server.graphqlUrl);
-    const first = await restStream(server, user.token);
-    const second = await restStream(server, user.token);
+    const first = await openRestEvents(server, user.token);
+    const second = await openRestEvents(server, user.token);
 
     const rest = await fetch(`${server.url}/api/auth/events`, { headers: { authorization: `Bearer ${user.token}` } });
     expect(rest.status).toBe(429);
@@ -65,7 +59,7 @@ describe('open streams per session and per user', () => {
   it('counts every session of the user toward the per-user cap', async () => {
     const user = await registerUser(server.graphqlUrl);
     const other = await loginUser(server.graphqlUrl, { email: user.email, password: PASSWORD });
-    const streams = [await restStream(server, user.token), await restStream(server, user.token), await restStream(server, other.token)];
+    const streams = [await openRestEvents(server, user.token), await openRestEvents(server, user.token), await openRestEvents(server, other.token)];
     const refused = await fetch(`${server.url}/api/auth/events`, { headers: { authorization: `Bearer ${other.token}` } });
     expect(refused.status).toBe(429);
     // The streams that are open still work: a logoutAll ends each of them with its own event.
@@ -99,7 +93,7 @@ describe('streams that never start, or whose client leaves during set-up', () =>
     }
     await expectNoStreamLeft(server);
     // The caps were not used up by them: a real stream still opens.
-    const stream = await restStream(server, user.token);
+    const stream = await openRestEvents(server, user.token);
     stream.close();
     await expectNoStreamLeft(server);
   });
