@@ -1,36 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { PubSub } from '../src/pubsub.js';
 import { loginUser, ok, PASSWORD, registerUser, sseClient, revocations } from './support/client.js';
 import { readToEnd, take, waitForSubscribers } from './support/events.js';
 import { LogoutAllDocument, LogoutDocument, RevokeSessionDocument } from './support/operations.js';
-import { type TestServer, useTestServer } from './support/server.js';
-
-/** Wraps some of the running server's pub/sub methods for one test; returns the undo. */
-function interceptPubSub(server: TestServer, wrap: (real: PubSub) => Partial<PubSub>): () => void {
-  const real: PubSub = server.services.pubsub;
-  server.services.pubsub = { ...real, ...wrap(real) };
-  return () => {
-    server.services.pubsub = real;
-  };
-}
-
-/**
- * Opens the window between a subscriber's authentication and the start of its
- * subscription, and runs `during` inside it: the real server, with its pub/sub
- * subscribe step held back until `during` has finished.
- */
-function holdSubscribe(server: TestServer, during: () => Promise<unknown>): () => void {
-  let fired = false;
-  return interceptPubSub(server, (real) => ({
-    async subscribe(topic, key, onMessage) {
-      if (!fired) {
-        fired = true;
-        await during();
-      }
-      return real.subscribe(topic, key, onMessage);
-    },
-  }));
-}
+import { holdSubscription, interceptPubSub } from './support/pubsub.js';
+import { useTestServer } from './support/server.js';
 
 describe('no revocation falls between authentication and subscription', () => {
   const server = useTestServer();
@@ -39,7 +12,7 @@ describe('no revocation falls between authentication and subscription', () => {
     const url = server.graphqlUrl;
     const a = await registerUser(url);
     const b = await loginUser(url, { email: a.email, password: PASSWORD });
-    const restore = holdSubscribe(server, () => ok(url, LogoutAllDocument, {}, a.token));
+    const restore = holdSubscription(server.services, () => ok(url, LogoutAllDocument, {}, a.token), 'before-subscribe');
     try {
       const client = sseClient(url, b.token);
       const events = await readToEnd(revocations(client));
@@ -57,7 +30,7 @@ describe('no revocation falls between authentication and subscription', () => {
     const url = server.graphqlUrl;
     const a = await registerUser(url);
     const b = await loginUser(url, { email: a.email, password: PASSWORD });
-    const restore = holdSubscribe(server, () => ok(url, RevokeSessionDocument, { id: b.session.id }, a.token));
+    const restore = holdSubscription(server.services, () => ok(url, RevokeSessionDocument, { id: b.session.id }, a.token), 'before-subscribe');
     try {
       const client = sseClient(url, a.token);
       const iterator = revocations(client);
@@ -91,7 +64,7 @@ describe('no revocation is lost to a late announcement', () => {
     // instance's publish reaches Redis late) until the watcher's stream has ended.
     let release = (): void => {};
     const held = new Promise<void>((resolve) => (release = resolve));
-    const restore = interceptPubSub(server, (real) => ({
+    const restore = interceptPubSub(server.services, (real) => ({
       async publish(topic, key, payload) {
         if ('sessionIds' in payload && payload.sessionIds.includes(slow.session.id)) await held;
         return real.publish(topic, key, payload);
