@@ -1,16 +1,14 @@
 import { print } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { MAX_BODY_BYTES } from '../src/http/body-limit.js';
-import { registerUser } from './support/client.js';
+import { newCredentials, PASSWORD, registerUser } from './support/client.js';
 import { waitForSubscribers } from './support/events.js';
 import { SessionRevokedDocument } from './support/operations.js';
-import { useTestServer } from './support/server.js';
+import { expectRestError, restClient, statusAndBody, type RestSession } from './support/rest.js';
+import { type ServerFixture, useTestServer } from './support/server.js';
 import { holdSubscription } from './support/pubsub.js';
 import { nextClientGone, openEventStream, type RawEventStream } from './support/sse.js';
 
-const PASSWORD = 'correct horse battery';
-let counter = 0;
-const email = (): string => `http.${Date.now().toString(36)}.${process.pid}.${++counter}@example.com`;
 
 /** A body sent with `Transfer-Encoding: chunked`: no Content-Length for the server to trust. */
 function chunked(text: string, chunkSize = 8192): ReadableStream<Uint8Array> {
@@ -24,10 +22,6 @@ function chunked(text: string, chunkSize = 8192): ReadableStream<Uint8Array> {
     },
   });
 }
-
-const post = (url: string, body: string | ReadableStream<Uint8Array>, headers: Record<string, string> = {}): Promise<Response> =>
-  // `duplex` is what Node's fetch needs to stream a request body.
-  fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body, duplex: 'half' } as RequestInit);
 
 /** The sessionRevoked subscription over GraphQL SSE, read raw. */
 function openGraphQLStream(graphqlUrl: string, token: string): Promise<RawEventStream> {
@@ -45,30 +39,47 @@ describe('HTTP hygiene', () => {
   const server = useTestServer();
   const strict = useTestServer({ env: { CORS_ORIGINS: 'https://app.example.com, http://localhost:5173' }, shareWith: server });
   const proxied = useTestServer({ env: { TRUST_PROXY: 'true' }, shareWith: server });
+  const api = restClient(server);
 
   describe('request body limit', () => {
     it('refuses REST and GraphQL bodies over 100 kB with 413 PAYLOAD_TOO_LARGE, by Content-Length or counted', async () => {
       const big = registerBodyOfSize(MAX_BODY_BYTES + 1);
       for (const body of [big, chunked(big)]) {
-        const rest = await post(`${server.url}/api/auth/register`, body);
-        expect(rest.status).toBe(413);
-        expect(await rest.json()).toEqual({ error: { code: 'PAYLOAD_TOO_LARGE', message: expect.any(String) } });
+        expect(statusAndBody(await api.post('/api/auth/register', { body }))).toMatchInlineSnapshot(`
+          {
+            "body": {
+              "error": {
+                "code": "PAYLOAD_TOO_LARGE",
+                "message": "Request body is too large",
+              },
+            },
+            "status": 413,
+          }
+        `);
       }
       const query = JSON.stringify({ query: `{ me { id } } ${'#'.repeat(MAX_BODY_BYTES)}` });
       for (const body of [query, chunked(query)]) {
-        const graphql = await post(server.graphqlUrl, body);
-        expect(graphql.status).toBe(413);
-        expect(await graphql.json()).toEqual({
-          errors: [{ message: expect.any(String), extensions: { code: 'PAYLOAD_TOO_LARGE' } }],
-        });
+        expect(statusAndBody(await api.post('/graphql', { body }))).toMatchInlineSnapshot(`
+          {
+            "body": {
+              "errors": [
+                {
+                  "extensions": {
+                    "code": "PAYLOAD_TOO_LARGE",
+                  },
+                  "message": "Request body is too large",
+                },
+              ],
+            },
+            "status": 413,
+          }
+        `);
       }
     });
 
     it('reads a body at the limit and lets validation answer it', async () => {
       for (const body of [registerBodyOfSize(MAX_BODY_BYTES), chunked(registerBodyOfSize(MAX_BODY_BYTES))]) {
-        const reply = await post(`${server.url}/api/auth/register`, body);
-        expect(reply.status).toBe(400);
-        expect(await reply.json()).toMatchObject({ error: { code: 'BAD_USER_INPUT' } });
+        expectRestError(await api.post('/api/auth/register', { body }), 400, 'BAD_USER_INPUT');
       }
     });
 
@@ -146,38 +157,34 @@ describe('HTTP hygiene', () => {
         expect(refused.headers.get('access-control-allow-origin')).toBeNull();
         expect(refused.headers.get('access-control-allow-methods')).toBeNull();
       }
-      const body = JSON.stringify({ email: email(), password: PASSWORD });
-      const listed = await post(`${strict.url}/api/auth/login`, body, { origin: 'https://app.example.com' });
+      const listed = await restClient(strict).post('/api/auth/login', { json: newCredentials(), headers: { origin: 'https://app.example.com' } });
       expect(listed.status).toBe(401);
       expect(listed.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
       // Browsers may read these from a cross-origin answer.
       expect(listed.headers.get('access-control-expose-headers')).toContain('retry-after');
-      const other = await post(`${strict.url}/graphql`, JSON.stringify({ query: '{ me { id } }' }), { origin: 'https://evil.example' });
+      const other = await restClient(strict).post('/graphql', { json: { query: '{ me { id } }' }, headers: { origin: 'https://evil.example' } });
       expect(other.headers.get('access-control-allow-origin')).toBeNull();
       expect(other.headers.get('vary')).toContain('Origin');
     });
   });
 
   describe('client address and device', () => {
-    const registerVia = async (url: string, headers: Record<string, string>, extra: Record<string, string> = {}) => {
-      const reply = await post(`${url}/api/auth/register`, JSON.stringify({ name: 'Ip', email: email(), password: PASSWORD, ...extra }), headers);
-      expect(reply.status).toBe(201);
-      return ((await reply.json()) as { session: { ipAddress: string; deviceInfo: string; userAgent: string } }).session;
-    };
+    const registerVia = async (instance: ServerFixture, headers: Record<string, string>, extra: Record<string, string> = {}): Promise<RestSession> =>
+      (await restClient(instance).register({ name: 'Ip', ...extra }, { headers })).session;
 
     it('records the socket address and ignores X-Forwarded-For unless TRUST_PROXY is set', async () => {
       const forwarded = { 'x-forwarded-for': '203.0.113.7, 10.0.0.1' };
-      expect((await registerVia(server.url, forwarded)).ipAddress).toBe('127.0.0.1');
-      expect((await registerVia(proxied.url, forwarded)).ipAddress).toBe('203.0.113.7');
-      expect((await registerVia(proxied.url, {})).ipAddress).toBe('127.0.0.1');
+      expect((await registerVia(server, forwarded)).ipAddress).toBe('127.0.0.1');
+      expect((await registerVia(proxied, forwarded)).ipAddress).toBe('203.0.113.7');
+      expect((await registerVia(proxied, {})).ipAddress).toBe('127.0.0.1');
     });
 
     it('derives deviceInfo from the User-Agent when the client names none', async () => {
       const safari =
         'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1';
-      expect(await registerVia(server.url, { 'user-agent': safari })).toMatchObject({ deviceInfo: 'Safari 17 on iOS', userAgent: safari });
-      expect((await registerVia(server.url, { 'user-agent': 'curl/8.5.0' })).deviceInfo).toBe('curl 8.5.0');
-      expect((await registerVia(server.url, { 'user-agent': safari }, { deviceInfo: 'Work phone' })).deviceInfo).toBe('Work phone');
+      expect(await registerVia(server, { 'user-agent': safari })).toMatchObject({ deviceInfo: 'Safari 17 on iOS', userAgent: safari });
+      expect((await registerVia(server, { 'user-agent': 'curl/8.5.0' })).deviceInfo).toBe('curl 8.5.0');
+      expect((await registerVia(server, { 'user-agent': safari }, { deviceInfo: 'Work phone' })).deviceInfo).toBe('Work phone');
     });
   });
 });

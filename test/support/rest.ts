@@ -57,7 +57,7 @@ export interface RestClient {
   post(path: string, request?: RestRequest): Promise<RestReply>;
   delete(path: string, request?: RestRequest): Promise<RestReply>;
   /** POST /api/auth/register with fresh credentials (overridable); fails the test unless 201. */
-  register(fields?: Record<string, unknown>): Promise<RestAuth & { email: string; password: string }>;
+  register(fields?: Record<string, unknown>, request?: Pick<RestRequest, 'headers'>): Promise<RestAuth & { email: string; password: string }>;
   /** POST /api/auth/login (the common password unless given); fails the test unless 200. */
   login(fields: { email: string; password?: string; deviceInfo?: string }): Promise<RestAuth>;
 }
@@ -112,10 +112,10 @@ export function restClient(server: ServerAddress, options: { via?: 'fetch' | 'cu
     get: (path, request) => call('GET', path, request),
     post: (path, request) => call('POST', path, request),
     delete: (path, request) => call('DELETE', path, request),
-    async register(fields = {}) {
+    async register(fields = {}, request = {}) {
       const credentials = newCredentials('rest');
       const input = { name: 'Rest User', ...credentials, ...fields };
-      const reply = await call('POST', '/api/auth/register', { json: input });
+      const reply = await call('POST', '/api/auth/register', { ...request, json: input });
       expect(reply.status, JSON.stringify(reply.body)).toBe(201);
       return { ...(reply.body as RestAuth), email: String(input.email), password: String(input.password) };
     },
