@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { GRAPHQL_LIMITS } from '../src/graphql/limits.js';
 import { badTokens } from './support/bad-tokens.js';
 import { PASSWORD, registerUser, type AuthPayload } from './support/client.js';
+import { restClient, type RestErrorBody } from './support/rest.js';
 import { useTestServer } from './support/server.js';
 
 /**
@@ -44,21 +45,18 @@ describe('hostile requests get their contract code and a 4xx', () => {
     return { status: response.status, code: json.errors?.[0]?.extensions?.code };
   }
 
-  async function rest(method: string, path: string, body?: string | object, token?: string): Promise<Answer> {
-    const response = await fetch(`${server.url}${path}`, {
-      method,
-      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-    });
-    const json = (await response.json()) as { error?: { code?: string } };
-    return { status: response.status, code: json.error?.code };
+  const api = restClient(server);
+  /** A REST call's status and error code (a string body is sent verbatim). */
+  async function restCode(method: string, path: string, body?: string | object, token?: string): Promise<Answer> {
+    const reply = await api.call(method, path, { token, ...(typeof body === 'string' ? { body } : { json: body }) });
+    return { status: reply.status, code: (reply.body as Partial<RestErrorBody> | undefined)?.error?.code };
   }
 
   it.each(['name', 'email', 'password', 'deviceInfo'])('NoSQL operators and wrong types in register.%s are BAD_USER_INPUT, before any query', async (field) => {
     for (const value of OPERATORS) {
       const input = { name: 'Mallory', email: `m.${randomUUID()}@example.com`, password: PASSWORD, [field]: value };
       commands.length = 0;
-      expect(await rest('POST', '/api/auth/register', input)).toEqual({ status: 400, code: 'BAD_USER_INPUT' });
+      expect(await restCode('POST', '/api/auth/register', input)).toEqual({ status: 400, code: 'BAD_USER_INPUT' });
       expect(await graphql({ query: REGISTER, variables: { i: input } })).toEqual({ status: 400, code: 'BAD_USER_INPUT' });
       expect(commands).toEqual([]);
     }
@@ -68,15 +66,15 @@ describe('hostile requests get their contract code and a 4xx', () => {
     for (const value of OPERATORS) {
       const input = { email: user.email, password: PASSWORD, [field]: value };
       commands.length = 0;
-      expect(await rest('POST', '/api/auth/login', input)).toEqual({ status: 400, code: 'BAD_USER_INPUT' });
+      expect(await restCode('POST', '/api/auth/login', input)).toEqual({ status: 400, code: 'BAD_USER_INPUT' });
       expect(await graphql({ query: LOGIN, variables: { i: input } })).toEqual({ status: 400, code: 'BAD_USER_INPUT' });
       expect(commands).toEqual([]);
     }
   });
 
   it('operators in logout-all, revokeSession and session ids are BAD_USER_INPUT', async () => {
-    expect(await rest('POST', '/api/auth/logout-all', { exceptCurrent: { $ne: null } }, user.token)).toEqual({ status: 400, code: 'BAD_USER_INPUT' });
-    expect(await rest('DELETE', `/api/auth/sessions/${encodeURIComponent('{"$ne":null}')}`, undefined, user.token)).toEqual({ status: 400, code: 'BAD_USER_INPUT' });
+    expect(await restCode('POST', '/api/auth/logout-all', { exceptCurrent: { $ne: null } }, user.token)).toEqual({ status: 400, code: 'BAD_USER_INPUT' });
+    expect(await restCode('DELETE', `/api/auth/sessions/${encodeURIComponent('{"$ne":null}')}`, undefined, user.token)).toEqual({ status: 400, code: 'BAD_USER_INPUT' });
     expect(
       await graphql({ query: 'mutation($id: ID!) { revokeSession(id: $id) }', variables: { id: { $ne: null } } }, user.token),
     ).toEqual({ status: 400, code: 'BAD_USER_INPUT' });
@@ -84,29 +82,29 @@ describe('hostile requests get their contract code and a 4xx', () => {
 
   it('malformed JSON is BAD_USER_INPUT 400', async () => {
     for (const body of ['{"email": ', 'not json', '{"a":1}}', '\u0000']) {
-      expect(await rest('POST', '/api/auth/login', body)).toEqual({ status: 400, code: 'BAD_USER_INPUT' });
+      expect(await restCode('POST', '/api/auth/login', body)).toEqual({ status: 400, code: 'BAD_USER_INPUT' });
       expect(await graphql(body)).toEqual({ status: 400, code: 'BAD_USER_INPUT' });
     }
   });
 
   it('a 5 MB body is PAYLOAD_TOO_LARGE 413 on every route', async () => {
     const huge = JSON.stringify({ email: 'a@b.co', password: 'x'.repeat(5 * 1024 * 1024) });
-    expect(await rest('POST', '/api/auth/login', huge)).toEqual({ status: 413, code: 'PAYLOAD_TOO_LARGE' });
-    expect(await rest('POST', '/api/auth/register', huge)).toEqual({ status: 413, code: 'PAYLOAD_TOO_LARGE' });
+    expect(await restCode('POST', '/api/auth/login', huge)).toEqual({ status: 413, code: 'PAYLOAD_TOO_LARGE' });
+    expect(await restCode('POST', '/api/auth/register', huge)).toEqual({ status: 413, code: 'PAYLOAD_TOO_LARGE' });
     expect(await graphql(huge)).toEqual({ status: 413, code: 'PAYLOAD_TOO_LARGE' });
   });
 
   it('control characters are refused, never a 500', async () => {
     const base = { email: `u.${randomUUID()}@example.com`, password: PASSWORD };
-    expect(await rest('POST', '/api/auth/register', { ...base, name: 'nul\u0000byte' })).toEqual({ status: 400, code: 'BAD_USER_INPUT' });
-    expect(await rest('POST', '/api/auth/register', { ...base, name: 'bell\u0007' })).toEqual({ status: 400, code: 'BAD_USER_INPUT' });
-    expect(await rest('POST', '/api/auth/register', { ...base, email: 'a\u0000@b.co', name: 'X' })).toEqual({ status: 400, code: 'BAD_USER_INPUT' });
+    expect(await restCode('POST', '/api/auth/register', { ...base, name: 'nul\u0000byte' })).toEqual({ status: 400, code: 'BAD_USER_INPUT' });
+    expect(await restCode('POST', '/api/auth/register', { ...base, name: 'bell\u0007' })).toEqual({ status: 400, code: 'BAD_USER_INPUT' });
+    expect(await restCode('POST', '/api/auth/register', { ...base, email: 'a\u0000@b.co', name: 'X' })).toEqual({ status: 400, code: 'BAD_USER_INPUT' });
   });
 
   /** Register on both APIs with `fields` over a fresh valid input: REST's answer, then GraphQL's. */
   async function registerBoth(fields: Record<string, unknown>): Promise<[Answer, Answer]> {
     const input = (label: string) => ({ name: 'Uni Code', email: `${label}.${randomUUID()}@example.com`, password: PASSWORD, ...fields });
-    return [await rest('POST', '/api/auth/register', input('rest')), await graphql({ query: REGISTER, variables: { i: input('gql') } })];
+    return [await restCode('POST', '/api/auth/register', input('rest')), await graphql({ query: REGISTER, variables: { i: input('gql') } })];
   }
 
   // GraphQL answers an error raised while executing with 200 and the code, as it does for every resolver error.
@@ -146,8 +144,8 @@ describe('hostile requests get their contract code and a 4xx', () => {
   it('a half-made account is never left behind: 150 📱 register, and the same email registers once', async () => {
     const email = `phone.${randomUUID()}@example.com`;
     const input = { name: 'Phone', email, password: PASSWORD, deviceInfo: '📱'.repeat(150) };
-    expect(await rest('POST', '/api/auth/register', input)).toEqual({ status: 201, code: undefined });
-    expect(await rest('POST', '/api/auth/register', input)).toEqual({ status: 409, code: 'EMAIL_TAKEN' });
+    expect(await restCode('POST', '/api/auth/register', input)).toEqual({ status: 201, code: undefined });
+    expect(await restCode('POST', '/api/auth/register', input)).toEqual({ status: 409, code: 'EMAIL_TAKEN' });
   });
 
   describe('one spelling per email address', () => {
@@ -164,7 +162,7 @@ describe('hostile requests get their contract code and a 4xx', () => {
       expect(((await created.json()) as { user: { email: string } }).user.email).toBe(composed);
       expect(await graphql({ query: REGISTER, variables: { i: { name: 'Zoé', email: composed.toUpperCase(), password: PASSWORD } } })).toEqual({ status: 200, code: 'EMAIL_TAKEN' });
       expect(await graphql({ query: LOGIN, variables: { i: { email: composed, password: PASSWORD } } })).toEqual({ status: 200, code: undefined });
-      expect(await rest('POST', '/api/auth/login', { email: decomposed, password: PASSWORD })).toEqual({ status: 200, code: undefined });
+      expect(await restCode('POST', '/api/auth/login', { email: decomposed, password: PASSWORD })).toEqual({ status: 200, code: undefined });
     });
 
     it('an internationalised domain and its punycode are one account, stored in ASCII', async () => {
@@ -175,9 +173,9 @@ describe('hostile requests get their contract code and a 4xx', () => {
         body: JSON.stringify({ query: 'mutation($i: RegisterInput!) { register(input: $i) { user { email } } }', variables: { i: { name: 'Idn', email: `${local}@Bücher.example`, password: PASSWORD } } }),
       });
       expect(((await created.json()) as { data: { register: { user: { email: string } } } }).data.register.user.email).toBe(`${local}@xn--bcher-kva.example`);
-      expect(await rest('POST', '/api/auth/register', { name: 'Idn', email: `${local}@xn--bcher-kva.example`, password: PASSWORD })).toEqual({ status: 409, code: 'EMAIL_TAKEN' });
-      expect(await rest('POST', '/api/auth/login', { email: `${local}@BÜCHER.example`, password: PASSWORD })).toEqual({ status: 200, code: undefined });
-      expect(await rest('POST', '/api/auth/login', { email: `${local}@xn--bcher-kva.example`, password: PASSWORD })).toEqual({ status: 200, code: undefined });
+      expect(await restCode('POST', '/api/auth/register', { name: 'Idn', email: `${local}@xn--bcher-kva.example`, password: PASSWORD })).toEqual({ status: 409, code: 'EMAIL_TAKEN' });
+      expect(await restCode('POST', '/api/auth/login', { email: `${local}@BÜCHER.example`, password: PASSWORD })).toEqual({ status: 200, code: undefined });
+      expect(await restCode('POST', '/api/auth/login', { email: `${local}@xn--bcher-kva.example`, password: PASSWORD })).toEqual({ status: 200, code: undefined });
     });
   });
 
@@ -206,20 +204,20 @@ describe('hostile requests get their contract code and a 4xx', () => {
         body: { error: { code: 'BAD_USER_INPUT', message: 'The request body must be sent as application/json' } },
       });
       // Neither request registered the address.
-      expect(await rest('POST', '/api/auth/register', input)).toEqual({ status: 201, code: undefined });
+      expect(await restCode('POST', '/api/auth/register', input)).toEqual({ status: 201, code: undefined });
     });
   });
 
   describe('tokens', () => {
     it('every bad token is UNAUTHENTICATED on both APIs and the events stream', async () => {
       for (const [name, token] of badTokens(user)) {
-        expect(await rest('GET', '/api/auth/me', undefined, token), name).toEqual({ status: 401, code: 'UNAUTHENTICATED' });
-        expect(await rest('GET', '/api/auth/sessions', undefined, token), name).toEqual({ status: 401, code: 'UNAUTHENTICATED' });
+        expect(await restCode('GET', '/api/auth/me', undefined, token), name).toEqual({ status: 401, code: 'UNAUTHENTICATED' });
+        expect(await restCode('GET', '/api/auth/sessions', undefined, token), name).toEqual({ status: 401, code: 'UNAUTHENTICATED' });
         expect(await graphql({ query: '{ me { id } }' }, token), name).toEqual({ status: 200, code: 'UNAUTHENTICATED' });
         // The account security routes: nothing is checked, changed or deleted for a bad token.
-        expect(await rest('GET', '/api/auth/security-events', undefined, token), name).toEqual({ status: 401, code: 'UNAUTHENTICATED' });
-        expect(await rest('POST', '/api/auth/password', { currentPassword: 'x', newPassword: 'long enough' }, token), name).toEqual({ status: 401, code: 'UNAUTHENTICATED' });
-        expect(await rest('DELETE', '/api/auth/account', { password: 'x' }, token), name).toEqual({ status: 401, code: 'UNAUTHENTICATED' });
+        expect(await restCode('GET', '/api/auth/security-events', undefined, token), name).toEqual({ status: 401, code: 'UNAUTHENTICATED' });
+        expect(await restCode('POST', '/api/auth/password', { currentPassword: 'x', newPassword: 'long enough' }, token), name).toEqual({ status: 401, code: 'UNAUTHENTICATED' });
+        expect(await restCode('DELETE', '/api/auth/account', { password: 'x' }, token), name).toEqual({ status: 401, code: 'UNAUTHENTICATED' });
         const events = await fetch(`${server.url}/api/auth/events?token=${encodeURIComponent(token)}`, { headers: { accept: 'text/event-stream' } });
         expect(events.status, name).toBe(401);
         expect(((await events.json()) as { error: { code: string } }).error.code, name).toBe('UNAUTHENTICATED');
