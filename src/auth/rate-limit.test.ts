@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { useOwnRedisClient } from '../../test/support/redis-server.js';
 import { AppError } from '../errors.js';
-import { createSignInLimiter, type SignInLimits } from './rate-limit.js';
+import { createRateLimiter, createSignInLimiter, type RateLimiter, type SignInLimits } from './rate-limit.js';
 
 const redis = useOwnRedisClient();
 
@@ -61,5 +61,30 @@ describe.each([
     await limiter.checkRegistration(ip);
     expect(await refusal(limiter.checkRegistration(ip))).toMatchObject({ code: 'RATE_LIMITED' });
     await expect(limiter.checkRegistration(other)).resolves.toBeUndefined();
+  });
+});
+
+describe.each([
+  ['Redis', () => createRateLimiter(redis())],
+  ['memory', () => createRateLimiter(null)],
+] as const)('createRateLimiter() on %s', (_name, make: () => RateLimiter) => {
+  it('allows `limit` hits of a key per window, then refuses with the seconds left in the window', async () => {
+    const limiter = make();
+    const key = randomUUID();
+    const decisions = [];
+    for (let i = 0; i < 4; i += 1) decisions.push(await limiter.hit(key, 3, 60_000));
+    expect(decisions.map((d) => d.allowed)).toEqual([true, true, true, false]);
+    for (const d of decisions) expect(d.retryAfterSeconds).toBeGreaterThanOrEqual(59);
+    for (const d of decisions) expect(d.retryAfterSeconds).toBeLessThanOrEqual(60);
+  });
+
+  it('counts each key, and each (limit, window), apart', async () => {
+    const limiter = make();
+    const [key, other] = [randomUUID(), randomUUID()];
+    expect((await limiter.hit(key, 1, 60_000)).allowed).toBe(true);
+    expect((await limiter.hit(key, 1, 60_000)).allowed).toBe(false);
+    expect((await limiter.hit(other, 1, 60_000)).allowed).toBe(true);
+    // Another use of the same key with its own limit has its own count.
+    expect((await limiter.hit(key, 5, 60_000)).allowed).toBe(true);
   });
 });
