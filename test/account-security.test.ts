@@ -8,6 +8,7 @@ import {
   errorCodes,
   gql,
   loginUser,
+  NEW_PASSWORD,
   ok,
   PASSWORD,
   registerUser,
@@ -31,8 +32,6 @@ import {
 } from './support/operations.js';
 import { startServer, useTestServer } from './support/server.js';
 import { holdSubscription } from './support/pubsub.js';
-
-const NEW_PASSWORD = 'a brand new passphrase';
 
 describe('account security across two instances (GraphQL)', () => {
   const one = useTestServer({ ownRedis: true, env: { SERVER_ID: 'one' } });

@@ -1,11 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { PASSWORD } from './support/client.js';
+import { NEW_PASSWORD, PASSWORD } from './support/client.js';
 import { waitForSubscribers } from './support/events.js';
 import { restClient, restError, statusAndBody } from './support/rest.js';
 import { useTestServer } from './support/server.js';
 import { eventData, isEvent, openRestEvents } from './support/sse.js';
-
-const NEW_PASSWORD = 'a brand new passphrase';
 
 describe('account security over REST, across two instances', () => {
   const one = useTestServer({ ownRedis: true, env: { SERVER_ID: 'one' } });

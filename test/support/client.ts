@@ -72,6 +72,8 @@ export function uniqueEmail(label = 'user'): string {
 }
 
 export const PASSWORD = 'correct horse battery';
+/** What the password-change tests change it to. */
+export const NEW_PASSWORD = 'a brand new passphrase';
 
 /** Sign-up credentials no other test uses: a fresh address, the common password. */
 export function newCredentials(label = 'user'): { email: string; password: string } {
