@@ -29,7 +29,7 @@ describe('account security over REST, across two instances', () => {
     for (const [body, status, code] of bad) {
       expect(statusAndBody(await api1.call('POST', '/api/auth/password', { token: laptop.token, json: body })), JSON.stringify(body)).toEqual({ status, body: restError(code) });
     }
-    expect((statusAndBody(await api1.call('POST', '/api/auth/password', { json: { currentPassword: PASSWORD, newPassword: NEW_PASSWORD } }))).status).toBe(401);
+    expect((await api1.call('POST', '/api/auth/password', { json: { currentPassword: PASSWORD, newPassword: NEW_PASSWORD } })).status).toBe(401);
     expect((await api2.call('GET', '/api/auth/me', { token: phone.token })).status).toBe(200);
 
     const changed = statusAndBody(await api1.call('POST', '/api/auth/password', { token: laptop.token, json: { currentPassword: PASSWORD, newPassword: NEW_PASSWORD } }));
@@ -162,18 +162,8 @@ describe('account security over REST, across two instances', () => {
     }
     // Another account's cursor is refused, and its own timeline holds only its own events.
     expect((await api1.call('GET', `/api/auth/security-events?cursor=${encodeURIComponent(firstPage.nextCursor!)}`, { token: other.token })).status).toBe(400);
-    const theirs = (statusAndBody(await api1.call('GET', '/api/auth/security-events', { token: other.token }))).body as Page;
+    const theirs = (await api1.call('GET', '/api/auth/security-events', { token: other.token })).body as Page;
     expect(theirs.events.map((e) => [e.type, e.sessionId])).toEqual([['SIGNED_IN', other.session.id]]);
-    expect(statusAndBody(await api1.call('GET', '/api/auth/security-events'))).toMatchInlineSnapshot(`
-      {
-        "body": {
-          "error": {
-            "code": "UNAUTHENTICATED",
-            "message": "Not authenticated: sign in again",
-          },
-        },
-        "status": 401,
-      }
-    `);
+    expect(statusAndBody(await api1.call('GET', '/api/auth/security-events'))).toEqual({ status: 401, body: restError('UNAUTHENTICATED') });
   });
 });
