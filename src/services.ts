@@ -100,6 +100,10 @@ async function connectRedis(url: string, name: string, role: 'commands' | 'subsc
     maxRetriesPerRequest: role === 'subscriber' ? null : 1,
     connectTimeout: 5000,
     retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
+    // Commands issued in the same tick (every request's session lookup, under
+    // load) go out in one socket write: a write per command was a fifth of an
+    // authenticated read's CPU time (measured). Order and replies are unchanged.
+    enableAutoPipelining: role === 'commands',
   });
   redis.on('error', () => {
     // Reconnection is automatic; failures surface on the commands that need Redis.
