@@ -44,3 +44,50 @@ describe('verifyToken()', () => {
     for (const garbage of ['', 'a.b.c', 'x'.repeat(5000), '..', 'Bearer']) expect(verifyToken(garbage, key)).toBeNull();
   });
 });
+
+describe('verifyToken() and jsonwebtoken agree', () => {
+  const now = Math.floor(Date.now() / 1000);
+  const payload = { sub: claims.userId, sid: claims.sessionId, exp: now + 3600 };
+  const header = { alg: 'HS256', typ: 'JWT' };
+  const valid = handMade(header, payload);
+  const [h, p, s] = valid.split('.') as [string, string, string];
+  const cases: Record<string, string> = {
+    valid,
+    'no typ': handMade({ alg: 'HS256' }, payload),
+    'nbf in the past': handMade(header, { ...payload, nbf: now - 10 }),
+    'nbf in the future': handMade(header, { ...payload, nbf: now + 60 }),
+    'nbf not a number': handMade(header, { ...payload, nbf: String(now - 10) }),
+    'exp now': handMade(header, { ...payload, exp: now }),
+    'exp not a number': handMade(header, { ...payload, exp: String(now + 60) }),
+    'alg in lower case': handMade({ alg: 'hs256', typ: 'JWT' }, payload),
+    'alg missing': handMade({ typ: 'JWT' }, payload),
+    'header an array': handMade(['HS256'], payload),
+    'payload an array': handMade(header, [payload]),
+    'payload not JSON': (() => {
+      const body = `${b64(header)}.${Buffer.from('{"sub":').toString('base64url')}`;
+      return `${body}.${createHmac('sha256', secret).update(body).digest('base64url')}`;
+    })(),
+    'signature missing': `${h}.${p}.`,
+    'signature padded': `${h}.${p}.${s}=`,
+    'signature in base64 with +/': `${h}.${p}.${s.replace(/-/g, '+').replace(/_/g, '/')}`,
+    'signature truncated': `${h}.${p}.${s.slice(0, -1)}`,
+    'signature with its last character changed': `${h}.${p}.${s.slice(0, -1)}${s.endsWith('A') ? 'B' : 'A'}`,
+    'a fourth part': `${valid}.x`,
+    'a space inside': `${h}.${p} .${s}`,
+    'signed as HS512 but says HS256': handMade(header, payload, secret, 'sha512'),
+  };
+
+  it.each(Object.keys(cases))('%s', (name) => {
+    const token = cases[name]!;
+    let accepted: boolean;
+    try {
+      jwt.verify(token, key, { algorithms: ['HS256'] });
+      accepted = true;
+    } catch {
+      accepted = false;
+    }
+    // The claims (sub, sid, exp) are checked on top of what jsonwebtoken checks.
+    const claimsOk = !['payload an array', 'exp not a number'].includes(name);
+    expect(verifyToken(token, key) !== null).toBe(accepted && claimsOk);
+  });
+});

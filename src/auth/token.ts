@@ -1,4 +1,4 @@
-import { createSecretKey, type KeyObject } from 'node:crypto';
+import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { isSessionId } from './validation.js';
 
@@ -32,15 +32,49 @@ export function signToken(claims: TokenClaims, key: KeyObject): string {
   );
 }
 
-/** Returns the claims of a valid token, or null for anything else: never throws. */
-export function verifyToken(token: string, key: KeyObject): TokenClaims | null {
-  let payload: string | jwt.JwtPayload;
+// Three base64url parts, none empty: a token without a signature is refused here.
+const COMPACT_JWS = /^([\w-]+)\.([\w-]+)\.([\w-]+)$/;
+
+function parseJsonObject(text: string): Record<string, unknown> | null {
   try {
-    payload = jwt.verify(token, key, { algorithms: [ALGORITHM] });
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : null;
   } catch {
     return null;
   }
-  if (typeof payload !== 'object' || payload === null) return null;
+}
+
+/**
+ * The HS256 verification jsonwebtoken does for `jwt.verify(token, key, {
+ * algorithms: ['HS256'] })`, without its generality: it decoded the token
+ * twice, re-split it four times and checked key types on every call, about
+ * a tenth of an authenticated read's CPU time (measured). Same rules: the
+ * header's `alg` must be HS256, the signature is compared in constant time,
+ * `nbf` and `exp` (when present) must be numbers and in force. Returns the
+ * payload, or null.
+ */
+function verifyHs256(token: string, key: KeyObject): Record<string, unknown> | null {
+  const parts = COMPACT_JWS.exec(token);
+  if (!parts) return null;
+  const [, header, payload, signature] = parts as unknown as [string, string, string, string];
+  // The signature's text is compared, as jsonwebtoken does: decoding it first would let stray trailing bits through.
+  const expected = Buffer.from(createHmac('sha256', key).update(`${header}.${payload}`).digest('base64url'));
+  const given = Buffer.from(signature);
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
+  if (parseJsonObject(Buffer.from(header, 'base64url').toString('latin1'))?.alg !== ALGORITHM) return null;
+  const claims = parseJsonObject(Buffer.from(payload, 'base64url').toString('utf8'));
+  if (!claims) return null;
+  const now = Math.floor(Date.now() / 1000);
+  const { nbf, exp } = claims;
+  if (nbf !== undefined && (typeof nbf !== 'number' || nbf > now)) return null;
+  if (exp !== undefined && (typeof exp !== 'number' || now >= exp)) return null;
+  return claims;
+}
+
+/** Returns the claims of a valid token, or null for anything else: never throws. */
+export function verifyToken(token: string, key: KeyObject): TokenClaims | null {
+  const payload = verifyHs256(token, key);
+  if (payload === null) return null;
   const { sub, sid, exp } = payload;
   if (typeof sub !== 'string' || !OBJECT_ID.test(sub)) return null;
   if (!isSessionId(sid)) return null;
