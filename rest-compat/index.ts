@@ -1,7 +1,7 @@
 import { notFound } from '../src/errors.js';
-import type { ServerContext } from '../src/http/handler.js';
+import type { RequestHead, ServerContext } from '../src/http/handler.js';
 import type { Services } from '../src/services.js';
-import { errorResponse } from '../src/http/responses.js';
+import { errorResponse, type JsonReply } from '../src/http/responses.js';
 import { routes, type Route } from './routes.js';
 
 export { routes } from './routes.js';
@@ -28,6 +28,18 @@ function matchPath(pattern: readonly string[], actual: readonly string[]): Recor
   return params;
 }
 
+// Each pattern split once, not on every request.
+const table: ReadonlyArray<{ route: Route; pattern: string[] }> = routes.map((route) => ({ route, pattern: segments(route.path) }));
+
+/** The routes whose pattern fits the path, in table order, with their parameters. */
+function routesFor(pathname: string): Array<{ route: Route; params: Record<string, string> }> {
+  const actual = segments(pathname);
+  return table.flatMap(({ route, pattern }) => {
+    const params = matchPath(pattern, actual);
+    return params ? [{ route, params }] : [];
+  });
+}
+
 /**
  * The REST compatibility routes under /api as one fetch handler. Unknown paths
  * are 404 `NOT_FOUND`, and so is a known path with another method (with an
@@ -36,15 +48,9 @@ function matchPath(pattern: readonly string[], actual: readonly string[]): Recor
  * Every failure becomes `{"error": {"code", "message"}}` in errorResponse.
  */
 export function createRestHandler(services: Services): (request: Request, server: ServerContext) => Promise<Response> {
-  // Each pattern split once, not on every request.
-  const table: Array<{ route: Route; pattern: string[] }> = routes.map((route) => ({ route, pattern: segments(route.path) }));
   return async (request, server) => {
     const { pathname } = new URL(request.url);
-    const actual = segments(pathname);
-    const candidates = table.flatMap(({ route, pattern }) => {
-      const params = matchPath(pattern, actual);
-      return params ? [{ route, params }] : [];
-    });
+    const candidates = routesFor(pathname);
     const match = candidates.find((c) => c.route.method === request.method);
     try {
       if (!match) {
@@ -58,5 +64,28 @@ export function createRestHandler(services: Services): (request: Request, server
     } catch (error) {
       return errorResponse(error, services.log);
     }
+  };
+}
+
+/**
+ * The plain JSON read a GET of this path is routed to, as the node fast path
+ * calls it (src/http/node-reads.ts), or null when createRestHandler must answer
+ * (no such route, or one that is not a plain read). The same route the handler
+ * would pick, and the same answer, errors included.
+ */
+export function createRestReads(
+  services: Services,
+): (pathname: string) => ((request: RequestHead, server: ServerContext) => Promise<JsonReply>) | null {
+  const readFor = (pathname: string): { read: NonNullable<Route['read']>; params: Record<string, string> } | null => {
+    const match = routesFor(pathname).find((c) => c.route.method === 'GET');
+    return match?.route.read ? { read: match.route.read, params: match.params } : null;
+  };
+  // The routes' own paths (those without parameters), looked up once: the hot reads are among them.
+  const exact = new Map(routes.filter((r) => !r.path.includes(':')).map((r) => [r.path, readFor(r.path)]));
+  return (pathname) => {
+    const found = exact.has(pathname) ? exact.get(pathname)! : readFor(pathname);
+    if (!found) return null;
+    const { read, params } = found;
+    return (request, server) => read({ request, params, services, server });
   };
 }

@@ -5,9 +5,9 @@ import { me } from '../src/resolvers/me.js';
 import { listSecurityEvents } from '../src/resolvers/security-events.js';
 import { listSessions, logout, logoutAll, revokeSession } from '../src/resolvers/sessions.js';
 import type { Viewer } from '../src/auth/viewer.js';
-import type { ServerContext } from '../src/http/handler.js';
+import type { RequestHead, ServerContext } from '../src/http/handler.js';
 import { readRequestInfo } from '../src/http/request-info.js';
-import { json } from '../src/http/responses.js';
+import { json, jsonReply, toResponse, type JsonReply } from '../src/http/responses.js';
 import type { Services } from '../src/services.js';
 import { streamSessionEvents } from './events.js';
 import { readJsonObject } from './http.js';
@@ -31,12 +31,16 @@ import { jsonSchemaOf, toJson, type Json } from './shapes.js';
 
 export type Method = 'GET' | 'POST' | 'DELETE';
 
-export interface RouteContext {
-  request: Request;
+export interface ReadContext {
+  request: RequestHead;
   /** Path parameters by name (`:id`), already percent-decoded. */
   params: Record<string, string>;
   services: Services;
   server: ServerContext;
+}
+
+export interface RouteContext extends ReadContext {
+  request: Request;
 }
 
 export interface Route {
@@ -46,10 +50,17 @@ export interface Route {
   /** Its operation in GET /api/openapi.json, which is built from this table. */
   doc: Json;
   handle: (c: RouteContext) => Promise<Response> | Response;
+  /**
+   * A plain JSON read (GET, no body, no stream) also states its answer before
+   * it is a Response: `handle` is that answer as a Response, and the node fast
+   * path (src/http/node-reads.ts) writes it without building a fetch Request.
+   * Throws what `handle` throws.
+   */
+  read?: (c: ReadContext) => Promise<JsonReply>;
 }
 
 /** Where the request came from, recorded on the session it opens (socket address; X-Forwarded-For only with TRUST_PROXY). */
-const requestInfo = (c: RouteContext) => readRequestInfo(c.request, c.server, c.services.config.trustProxy);
+const requestInfo = (c: ReadContext) => readRequestInfo(c.request, c.server, c.services.config.trustProxy);
 
 /**
  * "Needs a viewer", stated once for REST: the handler runs only for an
@@ -66,6 +77,15 @@ function authenticated(
     const auth = await authenticateRequest(c.services, c.request);
     return handle(c, requireViewer(auth, transport), auth.authenticatedAt);
   };
+}
+
+/** `authenticated` for a plain JSON read: `read` and `handle` of its route. */
+function authenticatedRead(handle: (c: ReadContext, viewer: Viewer) => Promise<JsonReply>): Pick<Route, 'read' | 'handle'> {
+  const read = async (c: ReadContext): Promise<JsonReply> => {
+    const auth = await authenticateRequest(c.services, c.request);
+    return handle(c, requireViewer(auth, 'request'));
+  };
+  return { read, handle: async (c) => toResponse(await read(c)) };
 }
 
 /**
@@ -174,9 +194,9 @@ export const routes: readonly Route[] = [
       ...AUTH_ERRORS,
     },
   },
-    handle: authenticated('request', async (c, viewer) => {
+    ...authenticatedRead(async (c, viewer) => {
       const sessions = await listSessions(c.services, viewer);
-      return json(200, { sessions: sessions.map((s) => toJson('Session', s)) });
+      return jsonReply(200, { sessions: sessions.map((s) => toJson('Session', s)) });
     }),
   },
   {
@@ -217,7 +237,7 @@ export const routes: readonly Route[] = [
       ...AUTH_ERRORS,
     },
   },
-    handle: authenticated('request', async (c, viewer) => json(200, { user: toJson('User', await me(c.services, viewer)) })),
+    ...authenticatedRead(async (c, viewer) => jsonReply(200, { user: toJson('User', await me(c.services, viewer)) })),
   },
   {
     method: 'GET',
@@ -319,7 +339,7 @@ export const routes: readonly Route[] = [
         ...AUTH_ERRORS,
       },
     },
-    handle: authenticated('request', async (c, viewer) => {
+    ...authenticatedRead(async (c, viewer) => {
       const query = new URL(c.request.url).searchParams;
       const limit = query.get('limit') ?? undefined;
       const page = {
@@ -328,7 +348,7 @@ export const routes: readonly Route[] = [
         after: query.get('cursor') ?? undefined,
       };
       const result = await listSecurityEvents(c.services, viewer, page, { first: 'limit', after: 'cursor' });
-      return json(200, toJson('SecurityEventConnection', result));
+      return jsonReply(200, toJson('SecurityEventConnection', result));
     }),
   },
   {

@@ -1,6 +1,7 @@
-import { createServerAdapter, type ServerAdapter } from '@whatwg-node/server';
+import type { RequestListener } from 'node:http';
+import { createServerAdapter } from '@whatwg-node/server';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
-import { createRestHandler } from '../rest-compat/index.js';
+import { createRestHandler, createRestReads } from '../rest-compat/index.js';
 import { authenticateRequest } from './auth/credentials.js';
 import { withBodyLimit } from './http/body-limit.js';
 import { isJsonContentType } from './http/json-body.js';
@@ -13,6 +14,7 @@ import { graphqlPlugins } from './graphql/limits.js';
 import { useIgnoreUnknownParams } from './graphql/params.js';
 import { checkHealth } from './http/health.js';
 import type { Handler, ServerContext } from './http/handler.js';
+import { createNodeReads } from './http/node-reads.js';
 import { readRequestInfo } from './http/request-info.js';
 import { withRequestLog } from './http/request-log.js';
 import { errorResponse, json } from './http/responses.js';
@@ -21,7 +23,8 @@ import { schema, type Context } from './schema/index.js';
 import type { Services } from './services.js';
 import { useSharedSubscriptionDelivery } from './subscription-delivery.js';
 
-export type App = ServerAdapter<ServerContext, { handle: Handler }>;
+/** Node's request listener (src/main.ts hands it to the HTTP server). */
+export type App = RequestListener;
 
 function createGraphQL(services: Services): YogaServerInstance<ServerContext, Context> {
   const { config, log } = services;
@@ -63,8 +66,10 @@ function createGraphQL(services: Services): YogaServerInstance<ServerContext, Co
 }
 
 /**
- * The whole HTTP surface as one fetch handler (`/graphql`, `/api/*`,
- * `/health`, `/devices`). It never listens: src/main.ts does, and tests start it on port 0.
+ * The whole HTTP surface (`/graphql`, `/api/*`, `/health`, `/devices`): one
+ * fetch handler, in front of which the hot REST reads take a shorter way with
+ * the same answers (src/http/node-reads.ts). It never listens: src/main.ts
+ * does, and tests start it on port 0.
  */
 export function createApp(services: Services): App {
   const { config, log } = services;
@@ -101,7 +106,11 @@ export function createApp(services: Services): App {
   };
 
   const handler = withRequestLog(withSecurityHeaders(withCors(route, config.corsOrigins), config), log);
-  return createServerAdapter<ServerContext>(handler) as unknown as App;
+  const adapter = createServerAdapter<ServerContext>(handler);
+  const reads = createNodeReads({ find: createRestReads(services), corsOrigins: config.corsOrigins, trustProxy: config.trustProxy, log });
+  return (req, res) => {
+    if (!reads(req, res)) void adapter(req, res);
+  };
 }
 
 /** A request-level failure in GraphQL's shape (`errors` with the contract's code). */

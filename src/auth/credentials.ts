@@ -1,6 +1,7 @@
 import { type AppError, unauthenticated } from '../errors.js';
 import { ANONYMOUS, authenticate, type Auth } from './authenticate.js';
 import type { Viewer } from './viewer.js';
+import type { RequestHead } from '../http/handler.js';
 import type { Services } from '../services.js';
 
 /**
@@ -31,7 +32,7 @@ interface Credentials {
  * `Authorization: Bearer <token>`, else `?token=`. A malformed header is no
  * credentials at all: the URL is not consulted behind a header the client did send.
  */
-function readCredentials(request: Request): Credentials | null {
+function readCredentials(request: RequestHead): Credentials | null {
   const header = request.headers.get('authorization');
   if (header !== null) {
     const token = /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1];
@@ -41,7 +42,7 @@ function readCredentials(request: Request): Credentials | null {
   return token ? { token, from: 'url' } : null;
 }
 
-export async function authenticateRequest(services: Services, request: Request): Promise<RequestAuth> {
+export async function authenticateRequest(services: Services, request: RequestHead): Promise<RequestAuth> {
   const authenticatedAt = new Date();
   const credentials = readCredentials(request);
   const auth = await authenticate(services, credentials?.token ?? null);

@@ -1,4 +1,4 @@
-import type { Handler } from './handler.js';
+import type { Handler, RequestHead } from './handler.js';
 
 const PREFLIGHT = {
   'access-control-allow-methods': 'GET, POST, DELETE, OPTIONS',
@@ -7,7 +7,7 @@ const PREFLIGHT = {
   'access-control-max-age': '600',
 };
 
-function corsHeaders(request: Request, origins: readonly string[]): Record<string, string> {
+export function corsHeaders(request: RequestHead, origins: readonly string[]): Record<string, string> {
   const anyOrigin = origins.includes('*');
   // A listed origin is echoed, so caches must keep answers for different origins apart.
   const headers: Record<string, string> = anyOrigin ? {} : { vary: 'Origin' };

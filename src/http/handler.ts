@@ -10,3 +10,14 @@ export interface ServerContext {
 
 /** One stage of the HTTP pipeline: the app, or a wrapper around it (cors, security headers, request log). */
 export type Handler = (request: Request, server: ServerContext) => Promise<Response>;
+
+/**
+ * What reading credentials, the client's address, CORS and the request log
+ * need of a request: a fetch Request has it, and so has the node fast path's
+ * view of a bodiless GET (src/http/node-reads.ts).
+ */
+export interface RequestHead {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: { get(name: string): string | null };
+}

@@ -1,9 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../logger.js';
 import { loggableRoute } from '../logger.js';
-import type { Handler } from './handler.js';
+import type { Handler, RequestHead } from './handler.js';
 
 const REQUEST_ID = /^[\w.-]{1,64}$/;
+
+/** One request's log line, opened when it arrives. */
+export interface RequestLogLine {
+  /** The client's X-Request-Id when it is well-formed, else a new one; the response echoes it. */
+  id: string;
+  /** Writes the line once the response head is ready. */
+  answered(status: number): void;
+  failed(error: unknown): void;
+}
 
 /**
  * One JSON line per request: id, method, route, status, duration (to the
@@ -11,25 +20,40 @@ const REQUEST_ID = /^[\w.-]{1,64}$/;
  * loggableRoute says (path and query keys, no values), and no header or body
  * is logged at all.
  */
-export function withRequestLog(handler: Handler, log: Logger): Handler {
+export function requestLog(log: Logger): (request: RequestHead, url: URL) => RequestLogLine {
   const lines = unredacted(log);
-  return async (request, server) => {
+  return (request, url) => {
     const started = performance.now();
     const given = request.headers.get('x-request-id');
     const id = given && REQUEST_ID.test(given) ? given : randomUUID();
-    const url = new URL(request.url);
     const entry = { reqId: id, method: request.method, route: loggableRoute(url) };
+    return {
+      id,
+      answered(status) {
+        const durationMs = Math.round((performance.now() - started) * 10) / 10;
+        const level = status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
+        lines[level]({ ...entry, status, durationMs }, 'request');
+      },
+      failed(error) {
+        lines.error({ ...entry, err: error instanceof Error ? error.message : String(error) }, 'request failed');
+      },
+    };
+  };
+}
+
+export function withRequestLog(handler: Handler, log: Logger): Handler {
+  const open = requestLog(log);
+  return async (request, server) => {
+    const line = open(request, new URL(request.url));
     let response: Response;
     try {
       response = await handler(request, server);
     } catch (error) {
-      lines.error({ ...entry, err: error instanceof Error ? error.message : String(error) }, 'request failed');
+      line.failed(error);
       throw error;
     }
-    response.headers.set('x-request-id', id);
-    const durationMs = Math.round((performance.now() - started) * 10) / 10;
-    const level = response.status >= 500 ? 'error' : response.status >= 400 ? 'warn' : 'info';
-    lines[level]({ ...entry, status: response.status, durationMs }, 'request');
+    response.headers.set('x-request-id', line.id);
+    line.answered(response.status);
     return response;
   };
 }
