@@ -32,6 +32,11 @@ function createGraphQL(services: Services): YogaServerInstance<ServerContext, Co
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
+    // withBodyLimit (src/http/body-limit.ts) has already bounded every body at
+    // 100 kB; Yoga's own 25 MB check piped each POST body through a stream
+    // transform, a tenth of a GraphQL read's CPU (measured). The malformed
+    // Content-Length it refuses never gets past Node's HTTP parser.
+    maxRequestBodySize: false,
     // Document limits and the contract's error codes (src/graphql/limits.ts).
     plugins: [useIgnoreUnknownParams(), ...graphqlPlugins(config), useSharedSubscriptionDelivery()],
     // GRAPHIQL: on in development, off in production unless the operator turns it on.
