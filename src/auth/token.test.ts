@@ -1,6 +1,6 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createTokenKey, signToken, verifyToken } from './token.js';
 
 const secret = 'a-secret-of-at-least-thirty-two-characters';
@@ -89,5 +89,34 @@ describe('verifyToken() and jsonwebtoken agree', () => {
     // The claims (sub, sid, exp) are checked on top of what jsonwebtoken checks.
     const claimsOk = !['payload an array', 'exp not a number'].includes(name);
     expect(verifyToken(token, key) !== null).toBe(accepted && claimsOk);
+  });
+});
+
+describe('verifyToken() on a token it has verified before', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('still refuses it once it has expired', () => {
+    vi.useFakeTimers({ now: Date.now(), toFake: ['Date'] });
+    const token = signToken({ ...claims, expiresAt: new Date(Date.now() + 2000) }, key);
+    expect(verifyToken(token, key)).not.toBeNull();
+    expect(verifyToken(token, key)).not.toBeNull();
+    vi.setSystemTime(Date.now() + 3000);
+    expect(verifyToken(token, key)).toBeNull();
+  });
+
+  it('refuses it under another key', () => {
+    const token = signToken(claims, key);
+    expect(verifyToken(token, key)).not.toBeNull();
+    expect(verifyToken(token, createTokenKey('another-secret-of-thirty-two-characters'))).toBeNull();
+  });
+
+  it('gives the same claims again, as a copy the caller may keep', () => {
+    const token = signToken(claims, key);
+    const first = verifyToken(token, key)!;
+    const second = verifyToken(token, key)!;
+    expect(second).toEqual(first);
+    expect(second).not.toBe(first);
   });
 });

@@ -71,13 +71,36 @@ function verifyHs256(token: string, key: KeyObject): Record<string, unknown> | n
   return claims;
 }
 
-/** Returns the claims of a valid token, or null for anything else: never throws. */
-export function verifyToken(token: string, key: KeyObject): TokenClaims | null {
-  const payload = verifyHs256(token, key);
-  if (payload === null) return null;
+function claimsOf(payload: Record<string, unknown>): TokenClaims | null {
   const { sub, sid, exp } = payload;
   if (typeof sub !== 'string' || !OBJECT_ID.test(sub)) return null;
   if (!isSessionId(sid)) return null;
   if (typeof exp !== 'number' || !Number.isFinite(exp)) return null;
   return { userId: sub, sessionId: sid, expiresAt: new Date(exp * 1000) };
+}
+
+/**
+ * Tokens this process has already found valid, per key, oldest first: a
+ * client sends the same token on every request, and its signature cannot
+ * stop being valid, only the token expire, which is checked again on every
+ * use. A bad token is never remembered, so no one can fill this without
+ * tokens we signed. Revocation is not decided here (src/auth/authenticate.ts).
+ */
+const verified = new WeakMap<KeyObject, Map<string, { claims: TokenClaims; exp: number }>>();
+const VERIFIED_MAX = 10_000;
+
+/** Returns the claims of a valid token, or null for anything else: never throws. */
+export function verifyToken(token: string, key: KeyObject): TokenClaims | null {
+  let known = verified.get(key);
+  const hit = known?.get(token);
+  // The same expiry rule as verifyHs256's.
+  if (hit && Math.floor(Date.now() / 1000) < hit.exp) return { ...hit.claims, expiresAt: new Date(hit.exp * 1000) };
+  if (hit) known?.delete(token);
+  const payload = verifyHs256(token, key);
+  const claims = payload === null ? null : claimsOf(payload);
+  if (payload === null || claims === null) return null;
+  if (!known) verified.set(key, (known = new Map()));
+  if (known.size >= VERIFIED_MAX) known.delete(known.keys().next().value!);
+  known.set(token, { claims: { ...claims }, exp: payload.exp as number });
+  return claims;
 }
