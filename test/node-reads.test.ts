@@ -17,8 +17,14 @@ interface Raw {
  * the node fast path (src/http/node-reads.ts): the two answers must be the same.
  */
 function get(base: string, path: string, headers: Record<string, string>, longWay: boolean): Promise<Raw> {
+  return send(base, 'GET', path, longWay ? { ...headers, 'content-length': '0' } : headers);
+}
+
+function send(base: string, method: string, path: string, headers: Record<string, string>, body?: string): Promise<Raw> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(`${base}${path}`, { headers: longWay ? { ...headers, 'content-length': '0' } : headers }, (res) => {
+    const { hostname, port } = new URL(base);
+    // `path` as given: a URL would drop the empty query of `/graphql?`.
+    const req = httpRequest({ hostname, port, path, method, headers }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (body += chunk));
@@ -35,7 +41,7 @@ function get(base: string, path: string, headers: Record<string, string>, longWa
       });
     });
     req.on('error', reject);
-    req.end();
+    req.end(body);
   });
 }
 
@@ -91,5 +97,44 @@ describe('the node fast path for plain REST reads', () => {
     for (const path of ['/api/auth/nope', '/api/auth/login', '/api/auth/./me', '/api/auth/me/']) {
       await expectSameBothWays(server, path, {});
     }
+  });
+});
+
+describe('GraphQL POSTs handed to Yoga directly', () => {
+  const server = useTestServer();
+  const strict = useTestServer({ env: { CORS_ORIGINS: 'https://app.example.com', TRUST_PROXY: 'true' }, shareWith: server });
+
+  /** `POST /graphql` goes to Yoga straight away; `POST /graphql?` (the same URL to the router) through the app's adapter. */
+  async function expectSameBothWays(on: ServerFixture, headers: Record<string, string>, body: string): Promise<Raw> {
+    const direct = await send(on.url, 'POST', '/graphql', headers, body);
+    const general = await send(on.url, 'POST', '/graphql?', headers, body);
+    expect(direct).toEqual(general);
+    return direct;
+  }
+
+  it('answers queries, their errors and refused requests as the app\'s adapter does', async () => {
+    const { token } = await registerUser(server.graphqlUrl);
+    const json = { 'content-type': 'application/json' };
+    const auth = { ...json, authorization: `Bearer ${token}` };
+    const me = await expectSameBothWays(server, auth, JSON.stringify({ query: '{ me { id email name } }' }));
+    expect(me.status).toBe(200);
+    await expectSameBothWays(server, json, JSON.stringify({ query: '{ me { id } }' }));
+    await expectSameBothWays(server, { ...auth, accept: 'application/graphql-response+json' }, JSON.stringify({ query: '{ me { id } }' }));
+    await expectSameBothWays(server, auth, JSON.stringify({ query: '{ me { nope } }' }));
+    await expectSameBothWays(server, auth, JSON.stringify({ query: '{ me { id ' }));
+    await expectSameBothWays(server, auth, '{"query": ');
+    await expectSameBothWays(server, auth, JSON.stringify({ query: '{ sessions { id current } }', extra: 1 }));
+    await expectSameBothWays(server, { ...auth, 'content-type': 'text/plain' }, JSON.stringify({ query: '{ me { id } }' }));
+    await expectSameBothWays(server, { ...auth, 'x-request-id': 'gql-1' }, JSON.stringify({ query: 'mutation { logout { success } }' }).replace('logout', 'nope'));
+    const big = await expectSameBothWays(server, auth, JSON.stringify({ query: `{ me { id } } # ${'x'.repeat(200 * 1024)}` }));
+    expect(big.status).toBe(413);
+  });
+
+  it('adds the same CORS and HSTS headers', async () => {
+    const { token } = await registerUser(strict.graphqlUrl);
+    const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
+    const body = JSON.stringify({ query: '{ me { id } }' });
+    const extras: Array<Record<string, string>> = [{ origin: 'https://app.example.com' }, { origin: 'https://evil.example' }, { 'x-forwarded-proto': 'https' }];
+    for (const extra of extras) await expectSameBothWays(strict, { ...headers, ...extra }, body);
   });
 });
