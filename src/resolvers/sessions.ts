@@ -108,8 +108,9 @@ export const SESSION_CAP_REASON: RevocationReason = 'SESSION_LIMIT';
  *    tombstones (from here no instance accepts their tokens), numbers the call
  *    in the user's order and records it in the outbox. If Redis is down the call
  *    fails here and nothing changed.
- * 2. Its record in MongoDB (one document), then the announcement; the call
- *    answers after these. Each session's own document is marked meanwhile, in
+ * 2. The announcement, and its record in MongoDB (one document), together (the
+ *    outbox lets a stream find a revocation not recorded yet); the call
+ *    answers after both. Each session's own document is marked meanwhile, in
  *    the background (src/revocation-outbox.ts).
  * If MongoDB or Redis fails after step 1, or this process dies, the revocation
  * already holds and the outbox sweepers of every instance complete it when the
@@ -152,6 +153,15 @@ export async function logout(services: Services, viewer: Viewer, request: Reques
   return true;
 }
 
+/**
+ * Revokes every session of the viewer's user (but the viewer's own with
+ * `exceptCurrent`). The sessions the Redis list knows of are revoked and
+ * announced at once, so the devices learn of it without waiting for MongoDB
+ * (on FerretDB a user's sessions are found by a scan of the whole
+ * collection); MongoDB, the authority, is read meanwhile, and whatever the
+ * list missed is revoked right after, as a second revocation. The answer
+ * covers both.
+ */
 export async function logoutAll(
   services: Services,
   viewer: Viewer,
@@ -159,14 +169,22 @@ export async function logoutAll(
   request: RequestInfo,
 ): Promise<LogoutAllPayload> {
   const exceptCurrent = validateOptionalBoolean(args.exceptCurrent, 'exceptCurrent') ?? false;
-  const active = await services.models.Session.find(
-    { userId: viewer.userId, ...activeFilter() },
-    { sessionId: 1 },
-  )
+  const { models, sessionList, log } = services;
+  const targets = (ids: readonly string[]): string[] => ids.filter((id) => !(exceptCurrent && id === viewer.sessionId));
+  const listed = await sessionList.known(viewer.userId).catch((error: unknown) => {
+    log.warn({ err: (error as Error).message }, 'session list unavailable: logoutAll waits for MongoDB');
+    return [];
+  });
+  const first = revokeSessions(services, viewer.userId, targets(listed.map((s) => s.id)), 'LOGOUT_ALL');
+  // Settled either way before this call returns: its failure is the call's failure.
+  first.catch(() => {});
+  const active = await models.Session.find({ userId: viewer.userId, ...activeFilter() }, { sessionId: 1 })
     .sort({ createdAt: -1, _id: -1 })
     .lean();
-  const targets = active.map((s) => s.sessionId).filter((id) => !(exceptCurrent && id === viewer.sessionId));
-  const revokedSessionIds = await revokeSessions(services, viewer.userId, targets, 'LOGOUT_ALL');
+  const revokedFirst = await first;
+  // Only what no call claimed yet is claimed again: usually nothing, and no second announcement.
+  const revokedAfter = await revokeSessions(services, viewer.userId, targets(active.map((s) => s.sessionId)), 'LOGOUT_ALL');
+  const revokedSessionIds = [...revokedFirst, ...revokedAfter];
   await recordViewerEvent(services, viewer, request, 'SIGNED_OUT_EVERYWHERE');
   return { revokedCount: revokedSessionIds.length, revokedSessionIds };
 }
