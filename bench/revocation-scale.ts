@@ -12,7 +12,7 @@
  *   devices:N:K   one user, N devices with a stream each, K other users with one
  *                 idle stream each; `logoutAll` on instance one
  *   session:N     N streams on one session; that session's `logout`
- *   idle:K        K users with one idle stream each: RSS per open stream
+ *   idle:K[:U]    K idle streams, spread over U users (default K: one each): RSS per open stream
  *   sessions:N    `logoutAll` of N sessions (no streams)
  *
  * Baseline: the revoke request's own answer (when it returns, the revocation
@@ -21,7 +21,7 @@
  * device was told, and the instances' RSS per open stream.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { request as httpRequest, type ClientRequest } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -42,16 +42,20 @@ interface Instance {
   url: string;
   port: number;
   child: ChildProcess;
+  /** Where bench/memory-probe.ts writes the instance's memory use. */
+  memoryFile: string;
 }
 
 async function startInstance(name: string, env: Record<string, string>): Promise<Instance> {
   const port = await freePort();
   // BENCH_CPU_PROF=dir writes each instance's CPU profile there (where the time goes).
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'src/main.ts'], {
+  const memoryFile = `/tmp/logout-all-bench-memory-${process.pid}-${name}.json`;
+  const child = spawn(process.execPath, [...profile, '--expose-gc', '--import', 'tsx', '--import', './bench/memory-probe.ts', 'src/main.ts'], {
     env: {
       ...process.env,
       ...env,
+      BENCH_MEMORY_FILE: memoryFile,
       NODE_ENV: 'production',
       PORT: String(port),
       SERVER_ID: name,
@@ -76,7 +80,20 @@ async function startInstance(name: string, env: Record<string, string>): Promise
     if (attempt > 300) throw new Error(`${name} did not start`);
     await sleep(100);
   }
-  return { url, port, child };
+  return { url, port, child, memoryFile };
+}
+
+/** The instance's memory after a full garbage collection (bench/memory-probe.ts), in kB. */
+async function collectedMemory(instance: Instance): Promise<{ rss: number; heap: number }> {
+  rmSync(instance.memoryFile, { force: true });
+  instance.child.kill('SIGUSR2');
+  for (let attempt = 0; !existsSync(instance.memoryFile); attempt += 1) {
+    if (attempt > 200) throw new Error('no memory report from the instance');
+    await sleep(50);
+  }
+  await sleep(50);
+  const usage = JSON.parse(readFileSync(instance.memoryFile, 'utf8')) as NodeJS.MemoryUsage;
+  return { rss: usage.rss / 1024, heap: (usage.heapUsed + usage.external + usage.arrayBuffers) / 1024 };
 }
 
 async function stopInstance(instance: Instance): Promise<void> {
@@ -84,12 +101,6 @@ async function stopInstance(instance: Instance): Promise<void> {
     instance.child.once('exit', () => resolve());
     instance.child.kill('SIGTERM');
   });
-}
-
-/** Resident memory of a child process, in kB (Linux). */
-function rssKb(instance: Instance): number {
-  const status = readFileSync(`/proc/${instance.child.pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
 }
 
 async function postJson<T>(url: string, body: unknown, token?: string): Promise<{ status: number; body: T }> {
@@ -236,7 +247,7 @@ function cpuMs(pid: number | 'machine'): number {
 
 let instancesNow: Instance[] = [];
 
-async function revokeAndMeasure(label: string, streams: Stream[], revoke: () => Promise<unknown>): Promise<void> {
+async function revokeAndMeasure(label: string, streams: Stream[], revoke: () => Promise<unknown>, report = true): Promise<void> {
   const pids = [...instancesNow.map((i) => i.child.pid!), process.pid];
   const cpuBefore = [...pids.map(cpuMs), cpuMs('machine')];
   since = performance.now();
@@ -245,6 +256,7 @@ async function revokeAndMeasure(label: string, streams: Stream[], revoke: () => 
   const timeout = sleep(120_000, NaN, { ref: false });
   const told = await Promise.all(streams.map((s) => Promise.race([s.own, timeout])));
   const cpuAfter = [...pids.map(cpuMs), cpuMs('machine')];
+  if (!report) return;
   const used = cpuAfter.map((after, i) => after - cpuBefore[i]!);
   // Where the CPU went until the last device was told: the instances, this client process, and everything else (FerretDB, Redis).
   console.error(
@@ -258,6 +270,21 @@ async function revokeAndMeasure(label: string, streams: Stream[], revoke: () => 
   );
 }
 
+/**
+ * One small logoutAll seen by streams of both APIs on both instances, before
+ * anything is measured: the first revocation an instance delivers also
+ * compiles its code paths (tens of milliseconds), which a server that has run
+ * for a while has long done.
+ */
+async function warmUp(instances: Instance[], email: string): Promise<void> {
+  const [one] = instances as [Instance, Instance];
+  const revoker = await register(one, email);
+  const devices = await inBatches(8, (i) => login(instances[i % 2]!, email));
+  const streams = await openStreams(instances, devices.map((d) => d.token), 8);
+  await revokeAndMeasure('', streams, () => postJson(`${one.url}/api/auth/logout-all`, {}, revoker.token), false);
+  for (const s of streams) s.close();
+}
+
 async function scenario(spec: string, instances: Instance[], run: string): Promise<void> {
   const [kind, a = '0', b = '0', only] = spec.split(':');
   api = only === 'rest' || only === 'graphql' ? only : 'both';
@@ -265,6 +292,7 @@ async function scenario(spec: string, instances: Instance[], run: string): Promi
   const second = Number(b);
   const [one] = instances as [Instance, Instance];
   const email = (label: string): string => `${label}.${run}.${Math.random().toString(36).slice(2)}@bench.example`;
+  await warmUp(instances, email('warm-up'));
 
   if (kind === 'devices') {
     const owner = email('owner');
@@ -286,15 +314,19 @@ async function scenario(spec: string, instances: Instance[], run: string): Promi
     await revokeAndMeasure(`${first} streams on one session, logout`, streams, () => postJson(`${one.url}/api/auth/logout`, {}, user.token));
     for (const s of streams) s.close();
   } else if (kind === 'idle') {
-    const users = await inBatches(first, (i) => register(instances[i % 2]!, email(`idle${i}`)));
+    const userCount = second || first;
+    const users = await phase(`${userCount} registrations`, () => inBatches(userCount, (i) => register(instances[i % 2]!, email(`idle${i}`))));
     await sleep(1000);
-    const before = instances.map(rssKb);
-    const streams = await openStreams(instances, users.map((u) => u.token), first);
+    const before = await Promise.all(instances.map(collectedMemory));
+    const streams = await phase(`${first} idle streams`, () => openStreams(instances, users.map((u) => u.token), first));
     await sleep(2000);
-    const after = instances.map(rssKb);
-    const perStream = instances.map((_, i) => ((after[i]! - before[i]!) / (first / 2)).toFixed(1));
+    const after = await Promise.all(instances.map(collectedMemory));
+    const perStream = (key: 'rss' | 'heap'): string =>
+      instances.map((_, i) => ((after[i]![key] - before[i]![key]) / (first / 2)).toFixed(1)).join(' / ');
+    const mb = (kb: number): string => (kb / 1024).toFixed(0);
     console.log(
-      `${first} idle streams: RSS ${before.map((kb) => `${(kb / 1024).toFixed(0)}`).join('/')} -> ${after.map((kb) => `${(kb / 1024).toFixed(0)}`).join('/')} MB; ${perStream.join(' / ')} kB per open stream`,
+      `${first} idle streams (${userCount} users): after a full GC, RSS ${before.map((m) => mb(m.rss)).join('/')} -> ${after.map((m) => mb(m.rss)).join('/')} MB,` +
+        ` ${perStream('rss')} kB per open stream; heap ${perStream('heap')} kB per open stream`,
     );
     for (const s of streams) s.close();
   } else if (kind === 'sessions') {

@@ -37,7 +37,12 @@ const isDuplicateKey = (error: unknown): boolean =>
  * drop a number they have seen), which is what lets a sweeper finish a
  * revocation whose caller failed or died halfway.
  */
-export function completeRevocation(deps: OutboxDeps, revocation: Revocation): { announced: Promise<void>; done: Promise<void> } {
+export function completeRevocation(
+  deps: OutboxDeps,
+  revocation: Revocation,
+  /** Work the caller answers after (a MongoDB read): the marking, which nobody waits for, starts once it is done. */
+  markAfter?: Promise<unknown>,
+): { announced: Promise<void>; done: Promise<void> } {
   const { userId, seq, sessionIds, reason } = revocation;
   const published = deps.pubsub.publish('sessionRevoked', userId, revocation);
   const recorded = deps.models.Revocation.create({ userId, seq, sessionIds, reason, revokedAt: new Date(revocation.revokedAt) }).then(
@@ -47,7 +52,7 @@ export function completeRevocation(deps: OutboxDeps, revocation: Revocation): { 
     },
   );
   const announced = Promise.all([published, recorded]).then(() => undefined);
-  const marked = recorded.then(() => markSessions(deps, revocation));
+  const marked = Promise.all([recorded, markAfter]).then(() => markSessions(deps, revocation));
   const done = Promise.all([announced, marked]).then(() => deps.cache.settle(revocation));
   // Whoever holds `done` sees any failure; `announced` alone must not be reported as unhandled.
   announced.catch(() => {});

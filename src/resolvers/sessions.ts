@@ -46,10 +46,16 @@ export async function createSession(
 
 /**
  * At most `sessionsPerUser` active sessions: a sign-in beyond it revokes the
- * oldest, announced like any revocation. One indexed read of the ids past the cap.
+ * oldest, announced like any revocation. Under the cap by the Redis list, no
+ * MongoDB read (on FerretDB, a scan of every session per sign-in); else one
+ * indexed read of the ids past the cap.
  */
 async function enforceSessionCap(services: Services, userId: string): Promise<void> {
-  const { models, config, cache } = services;
+  const { models, config, cache, sessionList } = services;
+  // The usual case, well under the cap, without MongoDB: the Redis list holds every session but
+  // those whose list write failed (rare, and caught by a later sign-in once the list is refilled).
+  const listed = await sessionList.known(userId).catch(() => null);
+  if (listed && listed.length < config.caps.sessionsPerUser) return;
   const newestFirst = (skip: number) =>
     models.Session.find({ userId, ...activeFilter() }, { sessionId: 1 }).sort({ createdAt: -1, _id: -1 }).skip(skip).lean();
   // The usual case, under the cap: one read that finds nothing.
@@ -121,6 +127,8 @@ export async function revokeSessions(
   userId: string,
   sessionIds: readonly string[],
   reason: RevocationReason,
+  /** The session documents are marked after this settles (see completeRevocation). */
+  markAfter?: Promise<unknown>,
 ): Promise<string[]> {
   if (sessionIds.length === 0) return [];
   const { cache, config, log } = services;
@@ -139,7 +147,7 @@ export async function revokeSessions(
       // Redis is what failed: the entry falls due after its grace period anyway.
     });
   };
-  const { announced, done } = completeRevocation(services, revocation);
+  const { announced, done } = completeRevocation(services, revocation, markAfter);
   done.catch(handOver);
   await announced.catch(() => {
     // Reported once, through `done`.
@@ -175,12 +183,16 @@ export async function logoutAll(
     log.warn({ err: (error as Error).message }, 'session list unavailable: logoutAll waits for MongoDB');
     return [];
   });
-  const first = revokeSessions(services, viewer.userId, targets(listed.map((s) => s.id)), 'LOGOUT_ALL');
+  const read = models.Session.find({ userId: viewer.userId, ...activeFilter() }, { sessionId: 1 })
+    .sort({ createdAt: -1, _id: -1 })
+    .lean()
+    .exec();
+  // The marking of these sessions' documents waits for the read: on FerretDB both are scans of the
+  // collection, and the answer waits for the read, not for the marking.
+  const first = revokeSessions(services, viewer.userId, targets(listed.map((s) => s.id)), 'LOGOUT_ALL', read.catch(() => {}));
   // Settled either way before this call returns: its failure is the call's failure.
   first.catch(() => {});
-  const active = await models.Session.find({ userId: viewer.userId, ...activeFilter() }, { sessionId: 1 })
-    .sort({ createdAt: -1, _id: -1 })
-    .lean();
+  const active = await read;
   const revokedFirst = await first;
   // Only what no call claimed yet is claimed again: usually nothing, and no second announcement.
   const revokedAfter = await revokeSessions(services, viewer.userId, targets(active.map((s) => s.sessionId)), 'LOGOUT_ALL');
