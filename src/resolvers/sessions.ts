@@ -183,10 +183,8 @@ export async function logoutAll(
     log.warn({ err: (error as Error).message }, 'session list unavailable: logoutAll waits for MongoDB');
     return [];
   });
-  const read = models.Session.find({ userId: viewer.userId, ...activeFilter() }, { sessionId: 1 })
-    .sort({ createdAt: -1, _id: -1 })
-    .lean()
-    .exec();
+  // Unsorted: only what the list missed is taken from it, usually nothing.
+  const read = models.Session.find({ userId: viewer.userId, ...activeFilter() }, { sessionId: 1 }).lean().exec();
   // The marking of these sessions' documents waits for the read: on FerretDB both are scans of the
   // collection, and the answer waits for the read, not for the marking.
   const first = revokeSessions(services, viewer.userId, targets(listed.map((s) => s.id)), 'LOGOUT_ALL', read.catch(() => {}));
