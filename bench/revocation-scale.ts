@@ -12,7 +12,7 @@
  *   devices:N:K   one user, N devices with a stream each, K other users with one
  *                 idle stream each; `logoutAll` on instance one
  *   session:N     N streams on one session; that session's `logout`
- *   idle:K        K users with one idle stream each: RSS per open stream
+ *   idle:K[:U]    K idle streams, spread over U users (default K: one each): RSS per open stream
  *   sessions:N    `logoutAll` of N sessions (no streams)
  *
  * Baseline: the revoke request's own answer (when it returns, the revocation
@@ -21,7 +21,7 @@
  * device was told, and the instances' RSS per open stream.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { request as httpRequest, type ClientRequest } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -32,21 +32,30 @@ const SCENARIOS = process.argv.slice(2).length ? process.argv.slice(2) : ['devic
 const PASSWORD = 'bench-password-1';
 const SUBSCRIPTION = JSON.stringify({ query: 'subscription { sessionRevoked { sessionId reason revokedAt current } }' });
 const CONCURRENCY = 32;
+const CONNECTED = Buffer.from('event: connected');
+const CURRENT = Buffer.from('"current":');
+const OWN = Buffer.from('"current":true');
+/** The own event, and what may follow it (GraphQL's `complete`), fit in this many last bytes of a chunk. */
+const OWN_WITHIN = 1024;
 
 interface Instance {
   url: string;
   port: number;
   child: ChildProcess;
+  /** Where bench/memory-probe.ts writes the instance's memory use. */
+  memoryFile: string;
 }
 
 async function startInstance(name: string, env: Record<string, string>): Promise<Instance> {
   const port = await freePort();
   // BENCH_CPU_PROF=dir writes each instance's CPU profile there (where the time goes).
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'src/main.ts'], {
+  const memoryFile = `/tmp/logout-all-bench-memory-${process.pid}-${name}.json`;
+  const child = spawn(process.execPath, [...profile, '--expose-gc', '--import', 'tsx', '--import', './bench/memory-probe.ts', 'src/main.ts'], {
     env: {
       ...process.env,
       ...env,
+      BENCH_MEMORY_FILE: memoryFile,
       NODE_ENV: 'production',
       PORT: String(port),
       SERVER_ID: name,
@@ -71,7 +80,20 @@ async function startInstance(name: string, env: Record<string, string>): Promise
     if (attempt > 300) throw new Error(`${name} did not start`);
     await sleep(100);
   }
-  return { url, port, child };
+  return { url, port, child, memoryFile };
+}
+
+/** The instance's memory after a full garbage collection (bench/memory-probe.ts), in kB. */
+async function collectedMemory(instance: Instance): Promise<{ rss: number; heap: number }> {
+  rmSync(instance.memoryFile, { force: true });
+  instance.child.kill('SIGUSR2');
+  for (let attempt = 0; !existsSync(instance.memoryFile); attempt += 1) {
+    if (attempt > 200) throw new Error('no memory report from the instance');
+    await sleep(50);
+  }
+  await sleep(50);
+  const usage = JSON.parse(readFileSync(instance.memoryFile, 'utf8')) as NodeJS.MemoryUsage;
+  return { rss: usage.rss / 1024, heap: (usage.heapUsed + usage.external + usage.arrayBuffers) / 1024 };
 }
 
 async function stopInstance(instance: Instance): Promise<void> {
@@ -79,12 +101,6 @@ async function stopInstance(instance: Instance): Promise<void> {
     instance.child.once('exit', () => resolve());
     instance.child.kill('SIGTERM');
   });
-}
-
-/** Resident memory of a child process, in kB (Linux). */
-function rssKb(instance: Instance): number {
-  const status = readFileSync(`/proc/${instance.child.pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
 }
 
 async function postJson<T>(url: string, body: unknown, token?: string): Promise<{ status: number; body: T }> {
@@ -132,6 +148,7 @@ async function login(instance: Instance, email: string): Promise<Auth> {
 interface Stream {
   ready: Promise<void>;
   own: Promise<number>;
+  /** Events received, or -1 where not counted. */
   events(): number;
   close(): void;
 }
@@ -140,13 +157,13 @@ let since = 0;
 /** `devices:N:K:rest` or `:graphql` runs one API only (to see where the time goes). */
 let api: 'rest' | 'graphql' | 'both' = 'both';
 
-function openStream(instance: Instance, kind: 'rest' | 'graphql', token: string): Stream {
+function openStream(instance: Instance, kind: 'rest' | 'graphql', token: string, counted: boolean): Stream {
   let resolveReady = (): void => {};
   let resolveOwn = (_at: number): void => {};
   const ready = new Promise<void>((resolve) => (resolveReady = resolve));
   const own = new Promise<number>((resolve) => (resolveOwn = resolve));
   let events = 0;
-  let tail = '';
+  let readyDone = false;
   const req: ClientRequest = httpRequest({
     host: '127.0.0.1',
     port: instance.port,
@@ -161,25 +178,41 @@ function openStream(instance: Instance, kind: 'rest' | 'graphql', token: string)
   });
   req.on('response', (res) => {
     if (res.statusCode !== 200) throw new Error(`stream refused: ${res.statusCode}`);
-    res.setEncoding('utf8');
     // The REST stream is listening once `connected` arrives; Yoga's first bytes come before its set-up ends.
     if (kind === 'graphql') resolveReady();
-    res.on('data', (chunk: string) => {
-      const text = tail + chunk;
-      if (text.includes('event: connected')) resolveReady();
-      // Count `"current":` occurrences that end in the new part (the tail covers split ones).
-      for (let i = text.indexOf('"current":'); i !== -1; i = text.indexOf('"current":', i + 1)) {
-        if (i + 10 > tail.length) events += 1;
+    // Bytes, not text: a logoutAll of N devices is N events on each of N streams, all read by this one
+    // process on the server's machine, so reading must cost little. The own event is the last one (the
+    // stream ends after it), so it is looked for at the end of each chunk only; events are counted on
+    // every tenth stream (`counted`). A marker split over two chunks is found in the seam.
+    let tail = Buffer.alloc(0);
+    res.on('data', (chunk: Buffer) => {
+      const seam = Buffer.concat([tail, chunk.subarray(0, 20)]);
+      if (kind === 'rest' && !readyDone && (chunk.includes(CONNECTED) || seam.includes(CONNECTED))) {
+        readyDone = true;
+        resolveReady();
       }
-      if (text.includes('"current":true')) resolveOwn(performance.now() - since);
-      tail = text.slice(-20);
+      if (counted) {
+        const split = seam.indexOf(CURRENT, Math.max(0, tail.length - CURRENT.length + 1));
+        if (split !== -1 && split < tail.length) events += 1;
+        for (let i = chunk.indexOf(CURRENT); i !== -1; i = chunk.indexOf(CURRENT, i + CURRENT.length)) events += 1;
+      }
+      if (chunk.subarray(-OWN_WITHIN).includes(OWN) || seam.includes(OWN)) resolveOwn(performance.now() - since);
+      tail = Buffer.from(chunk.subarray(-20));
     });
     res.on('error', () => {});
   });
   req.on('error', () => {});
   if (kind === 'graphql') req.end(SUBSCRIPTION);
   else req.end();
-  return { ready, own, events: () => events, close: () => req.destroy() };
+  return { ready, own, events: () => (counted ? events : -1), close: () => req.destroy() };
+}
+
+/** Set-up steps, timed on stderr (where a slow run spends its time). */
+async function phase<T>(label: string, work: () => Promise<T>): Promise<T> {
+  const start = performance.now();
+  const result = await work();
+  console.error(`  set-up: ${label} in ${((performance.now() - start) / 1000).toFixed(1)} s`);
+  return result;
 }
 
 function percentile(sorted: number[], q: number): number {
@@ -192,7 +225,7 @@ const ms = (n: number): string => `${n.toFixed(0)} ms`;
 async function openStreams(instances: Instance[], tokens: string[], count: number): Promise<Stream[]> {
   const streams = await inBatches(count, async (i) => {
     const kind = api === 'both' ? (Math.floor(i / 2) % 2 ? 'graphql' : 'rest') : api;
-    const stream = openStream(instances[i % 2]!, kind, tokens[i % tokens.length]!);
+    const stream = openStream(instances[i % 2]!, kind, tokens[i % tokens.length]!, i % 10 === 0 || i % 10 === 3);
     await stream.ready;
     return stream;
   });
@@ -201,18 +234,55 @@ async function openStreams(instances: Instance[], tokens: string[], count: numbe
   return streams;
 }
 
-async function revokeAndMeasure(label: string, streams: Stream[], revoke: () => Promise<unknown>): Promise<void> {
+/** CPU time (ms) used so far by a process (Linux), and by the whole machine (all cores, busy and idle). */
+function cpuMs(pid: number | 'machine'): number {
+  const ticks = 10; // ms per clock tick (USER_HZ = 100)
+  if (pid === 'machine') {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    return (fields.reduce((a, b) => a + b, 0) - fields[3]! - (fields[4] ?? 0)) * ticks;
+  }
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * ticks;
+}
+
+let instancesNow: Instance[] = [];
+
+async function revokeAndMeasure(label: string, streams: Stream[], revoke: () => Promise<unknown>, report = true): Promise<void> {
+  const pids = [...instancesNow.map((i) => i.child.pid!), process.pid];
+  const cpuBefore = [...pids.map(cpuMs), cpuMs('machine')];
   since = performance.now();
   await revoke();
   const answer = performance.now() - since;
   const timeout = sleep(120_000, NaN, { ref: false });
   const told = await Promise.all(streams.map((s) => Promise.race([s.own, timeout])));
+  const cpuAfter = [...pids.map(cpuMs), cpuMs('machine')];
+  if (!report) return;
+  const used = cpuAfter.map((after, i) => after - cpuBefore[i]!);
+  // Where the CPU went until the last device was told: the instances, this client process, and everything else (FerretDB, Redis).
+  console.error(
+    `  cpu: instances ${used[0]} + ${used[1]} ms, clients ${used[2]} ms, others ${used[3]! - used[0]! - used[1]! - used[2]!} ms`,
+  );
   const arrived = told.filter((t) => !Number.isNaN(t)).sort((a, b) => a - b);
   const last = arrived.at(-1) ?? NaN;
   console.log(
     `${label}: answer ${ms(answer)}; own event p50 ${ms(percentile(arrived, 0.5))} p99 ${ms(percentile(arrived, 0.99))} max ${ms(last)}` +
       ` (${arrived.length}/${streams.length} told; last ${ms(last - answer)} after the answer, ${(last / answer).toFixed(2)}x)`,
   );
+}
+
+/**
+ * One small logoutAll seen by streams of both APIs on both instances, before
+ * anything is measured: the first revocation an instance delivers also
+ * compiles its code paths (tens of milliseconds), which a server that has run
+ * for a while has long done.
+ */
+async function warmUp(instances: Instance[], email: string): Promise<void> {
+  const [one] = instances as [Instance, Instance];
+  const revoker = await register(one, email);
+  const devices = await inBatches(8, (i) => login(instances[i % 2]!, email));
+  const streams = await openStreams(instances, devices.map((d) => d.token), 8);
+  await revokeAndMeasure('', streams, () => postJson(`${one.url}/api/auth/logout-all`, {}, revoker.token), false);
+  for (const s of streams) s.close();
 }
 
 async function scenario(spec: string, instances: Instance[], run: string): Promise<void> {
@@ -222,19 +292,21 @@ async function scenario(spec: string, instances: Instance[], run: string): Promi
   const second = Number(b);
   const [one] = instances as [Instance, Instance];
   const email = (label: string): string => `${label}.${run}.${Math.random().toString(36).slice(2)}@bench.example`;
+  await warmUp(instances, email('warm-up'));
 
   if (kind === 'devices') {
     const owner = email('owner');
     const revoker = await register(one, owner);
-    const devices = await inBatches(first, (i) => login(instances[i % 2]!, owner));
-    const idleUsers = await inBatches(second, (i) => register(instances[i % 2]!, email(`idle${i}`)));
-    const idle = await openStreams(instances, idleUsers.map((u) => u.token), second);
-    const streams = await openStreams(instances, devices.map((d) => d.token), first);
+    const devices = await phase(`${first} sign-ins`, () => inBatches(first, (i) => login(instances[i % 2]!, owner)));
+    const idleUsers = await phase(`${second} registrations`, () => inBatches(second, (i) => register(instances[i % 2]!, email(`idle${i}`))));
+    const idle = await phase(`${second} idle streams`, () => openStreams(instances, idleUsers.map((u) => u.token), second));
+    const streams = await phase(`${first} device streams`, () => openStreams(instances, devices.map((d) => d.token), first));
     await revokeAndMeasure(`devices N=${first}, idle K=${second}, logoutAll`, streams, () =>
       postJson(`${one.url}/api/auth/logout-all`, {}, revoker.token),
     );
-    const short = streams.filter((s) => s.events() !== first + 1).length;
-    if (short > 0) console.log(`  ${short} streams did not get all ${first + 1} events`);
+    const counted = streams.filter((s) => s.events() !== -1);
+    const short = counted.filter((s) => s.events() !== first + 1).length;
+    console.log(`  ${counted.length - short} of ${counted.length} streams counted got all ${first + 1} events`);
     for (const s of [...streams, ...idle]) s.close();
   } else if (kind === 'session') {
     const user = await register(one, email('one-session'));
@@ -242,15 +314,19 @@ async function scenario(spec: string, instances: Instance[], run: string): Promi
     await revokeAndMeasure(`${first} streams on one session, logout`, streams, () => postJson(`${one.url}/api/auth/logout`, {}, user.token));
     for (const s of streams) s.close();
   } else if (kind === 'idle') {
-    const users = await inBatches(first, (i) => register(instances[i % 2]!, email(`idle${i}`)));
+    const userCount = second || first;
+    const users = await phase(`${userCount} registrations`, () => inBatches(userCount, (i) => register(instances[i % 2]!, email(`idle${i}`))));
     await sleep(1000);
-    const before = instances.map(rssKb);
-    const streams = await openStreams(instances, users.map((u) => u.token), first);
+    const before = await Promise.all(instances.map(collectedMemory));
+    const streams = await phase(`${first} idle streams`, () => openStreams(instances, users.map((u) => u.token), first));
     await sleep(2000);
-    const after = instances.map(rssKb);
-    const perStream = instances.map((_, i) => ((after[i]! - before[i]!) / (first / 2)).toFixed(1));
+    const after = await Promise.all(instances.map(collectedMemory));
+    const perStream = (key: 'rss' | 'heap'): string =>
+      instances.map((_, i) => ((after[i]![key] - before[i]![key]) / (first / 2)).toFixed(1)).join(' / ');
+    const mb = (kb: number): string => (kb / 1024).toFixed(0);
     console.log(
-      `${first} idle streams: RSS ${before.map((kb) => `${(kb / 1024).toFixed(0)}`).join('/')} -> ${after.map((kb) => `${(kb / 1024).toFixed(0)}`).join('/')} MB; ${perStream.join(' / ')} kB per open stream`,
+      `${first} idle streams (${userCount} users): after a full GC, RSS ${before.map((m) => mb(m.rss)).join('/')} -> ${after.map((m) => mb(m.rss)).join('/')} MB,` +
+        ` ${perStream('rss')} kB per open stream; heap ${perStream('heap')} kB per open stream`,
     );
     for (const s of streams) s.close();
   } else if (kind === 'sessions') {
@@ -279,6 +355,7 @@ async function main(): Promise<void> {
     for (const [n, spec] of SCENARIOS.entries()) {
       const env = { MONGODB_URI: uri.toString(), REDIS_URL: redis.url };
       const instances = await Promise.all([startInstance('one', env), startInstance('two', env)]);
+      instancesNow = instances;
       try {
         await scenario(spec, instances, `${Date.now()}.${n}`);
       } finally {

@@ -1,29 +1,22 @@
 import type { Viewer } from '../src/auth/viewer.js';
 import { sessionCreatedEvents } from '../src/resolvers/session-created.js';
-import { sessionRevokedBatches } from '../src/resolvers/session-events.js';
+import { ownEvent, sessionRevokedBatches, type Delivery } from '../src/resolvers/session-events.js';
 import type { SessionRevokedEvent } from '../src/resolvers/views.js';
 import type { Services } from '../src/services.js';
+import { numberedAround } from '../src/shared-chunks.js';
 import { toJson } from './shapes.js';
 
 const encoder = new TextEncoder();
 
 /**
- * An event's SSE lines after its `id:`, made once per event object: the
- * events of one revocation are shared by every stream of the instance
- * (src/resolvers/session-events.ts), so a logoutAll seen by a thousand
- * streams serializes each event once, not a thousand times.
+ * An event's SSE lines after its `id:`. The events of one revocation are
+ * shared by every stream of the instance (src/resolvers/session-events.ts):
+ * rendered once (src/shared-chunks.ts), a logoutAll seen by a thousand streams
+ * serializes and encodes each event once, not a thousand times.
  */
-const serialized = new WeakMap<SessionRevokedEvent, string>();
-
-function eventLines(event: SessionRevokedEvent): string {
-  let lines = serialized.get(event);
-  if (lines === undefined) {
-    // `data` is one line of JSON, so it never needs splitting over several `data:` lines.
-    lines = `event: session-revoked\ndata: ${JSON.stringify(toJson('SessionRevokedEvent', event))}\n\n`;
-    serialized.set(event, lines);
-  }
-  return lines;
-}
+// `data` is one line of JSON, so it never needs splitting over several `data:` lines.
+const eventLines = (event: SessionRevokedEvent): string =>
+  `event: session-revoked\ndata: ${JSON.stringify(toJson('SessionRevokedEvent', event))}\n\n`;
 
 const PING = encoder.encode(': ping\n\n');
 
@@ -76,17 +69,19 @@ export async function streamSessionEvents(
       };
       heartbeat = setInterval(() => send(PING), services.config.sseHeartbeatMs);
       send(encoder.encode(`id: ${nextId++}\nevent: connected\ndata: ${JSON.stringify({ sessionId: viewer.sessionId, userId: viewer.userId })}\n\n`));
-      const write = (batch: SessionRevokedEvent[]): void => {
-        let text = '';
-        for (const event of batch) text += `id: ${nextId++}\n${eventLines(event)}`;
-        send(encoder.encode(text));
+      const write = async (delivery: Delivery): Promise<void> => {
+        const others = await numberedAround(delivery.events, 'rest', eventLines, delivery.own, nextId);
+        nextId = others.nextId;
+        for (const chunk of others.chunks) send(chunk);
+        const own = ownEvent(delivery);
+        if (own) send(encoder.encode(`id: ${nextId++}\n${eventLines(own)}`));
       };
       void (async () => {
         // Ends on the viewer's own revocation, session expiry, shutdown, or the client leaving.
         try {
           let step = await first;
           while (!step.done) {
-            write(step.value);
+            await write(step.value);
             step = await events.next();
           }
         } catch (error) {

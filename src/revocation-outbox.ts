@@ -23,27 +23,36 @@ const isDuplicateKey = (error: unknown): boolean =>
 
 /**
  * Completes a claimed revocation:
- * 1. its record, one document whatever the number of sessions (a stream that
- *    sees a number skipped reads the records, so this comes first);
- * 2. then, together, the announcement, and each session's own document marked
- *    revoked in small batches (the lists, logoutAll and the purge read these;
- *    until then the tombstones already refuse the tokens and hide the sessions);
+ * 1. together: the announcement (the outbox already holds the revocation, so a
+ *    stream that sees a number skipped finds it there before it is recorded,
+ *    and the devices learn of it without waiting for MongoDB) and its record,
+ *    one document whatever the number of sessions;
+ * 2. each session's own document marked revoked in small batches (the lists,
+ *    logoutAll and the purge read these; until then the tombstones already
+ *    refuse the tokens and hide the sessions);
  * 3. out of the outbox.
- * `announced` is what a caller waits for before answering; `done` the whole.
- * Every step may be repeated (the record is unique per user and number, the
- * marking writes the same values, streams drop a number they have seen), which
- * is what lets a sweeper finish a revocation whose caller failed or died halfway.
+ * `announced` is what a caller waits for before answering (announced and
+ * recorded); `done` the whole. Every step may be repeated (the record is
+ * unique per user and number, the marking writes the same values, streams
+ * drop a number they have seen), which is what lets a sweeper finish a
+ * revocation whose caller failed or died halfway.
  */
-export function completeRevocation(deps: OutboxDeps, revocation: Revocation): { announced: Promise<void>; done: Promise<void> } {
+export function completeRevocation(
+  deps: OutboxDeps,
+  revocation: Revocation,
+  /** Work the caller answers after (a MongoDB read): the marking, which nobody waits for, starts once it is done. */
+  markAfter?: Promise<unknown>,
+): { announced: Promise<void>; done: Promise<void> } {
   const { userId, seq, sessionIds, reason } = revocation;
+  const published = deps.pubsub.publish('sessionRevoked', userId, revocation);
   const recorded = deps.models.Revocation.create({ userId, seq, sessionIds, reason, revokedAt: new Date(revocation.revokedAt) }).then(
     () => undefined,
     (error: unknown) => {
       if (!isDuplicateKey(error)) throw error;
     },
   );
-  const announced = recorded.then(() => deps.pubsub.publish('sessionRevoked', userId, revocation));
-  const marked = recorded.then(() => markSessions(deps, revocation));
+  const announced = Promise.all([published, recorded]).then(() => undefined);
+  const marked = Promise.all([recorded, markAfter]).then(() => markSessions(deps, revocation));
   const done = Promise.all([announced, marked]).then(() => deps.cache.settle(revocation));
   // Whoever holds `done` sees any failure; `announced` alone must not be reported as unhandled.
   announced.catch(() => {});

@@ -8,6 +8,8 @@ import {
   type GraphQLFormattedError,
 } from 'graphql';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
+import { ownEvent, type Delivery } from './resolvers/session-events.js';
+import { renderOnce, sliceAround } from './shared-chunks.js';
 
 /**
  * Subscriptions delivered at the cost of one execution per event, not one per
@@ -22,8 +24,8 @@ import { isAsyncIterable, type Plugin } from 'graphql-yoga';
  *   the event (no resolver reads the context). So the result of one document
  *   (with its variables) for one event is the same for every stream: executed
  *   once, kept in a WeakMap on the event, and serialized once.
- * - The SSE writer sends every result ready in one turn of the event loop as
- *   one chunk.
+ * - A delivery's results are rendered to SSE bytes once per instance, and
+ *   each stream writes slices of them (src/shared-chunks.ts).
  * Other subscription fields are executed per event and stream as usual.
  */
 const SHARED_FIELDS = new Set(['sessionRevoked']);
@@ -94,15 +96,15 @@ function mapIterator<T, U>(source: AsyncIterator<T>, map: (value: T) => U | Prom
   };
 }
 
-/** A shared-field stream whose batches the SSE writer takes directly, by request. */
+/** A shared-field stream whose deliveries the SSE writer takes directly, by request. */
 interface BatchSource {
-  batches: AsyncIterator<object[]>;
+  batches: AsyncIterator<Delivery>;
   args: ExecutionArgs;
   key: string;
 }
 const batchSources = new WeakMap<Request, BatchSource>();
 
-const hasBatches = (value: unknown): value is { batches: AsyncIterator<object[]> } =>
+const hasBatches = (value: unknown): value is { batches: AsyncIterator<Delivery> } =>
   typeof value === 'object' && value !== null && 'batches' in value;
 
 async function subscribeShared(args: ExecutionArgs): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
@@ -143,16 +145,26 @@ interface FetchAPI {
   Response: typeof Response;
 }
 
+const encoder = new TextEncoder();
+
+/** One result as Yoga's "distinct connections" SSE event. */
+const nextEvent = (result: ExecutionResult): string => `event: next\ndata: ${serialize(result)}\n\n`;
+
 /**
- * The results of a shared-field stream, a batch at a time: each event's
- * result comes from the shared cache, so a batch of a thousand events costs
- * a thousand lookups and one write. The per-event envelop hooks are skipped
- * for these results: they carry no errors to mask (plain data fields).
+ * The results of a shared-field stream, a delivery at a time: the shared part
+ * is rendered once per instance (for this document and variables), so a
+ * logoutAll seen by a thousand streams costs each of them a few slices and one
+ * execution of its own event. The per-event envelop hooks are skipped for these
+ * results: they carry no errors to mask (plain data fields).
  * Ending `result` (Yoga's iterator over the same stream) runs its cleanup.
  */
-function batchResults(source: BatchSource, result: AsyncIterable<ExecutionResult>): AsyncIterator<string> {
+function batchResults(source: BatchSource, result: AsyncIterable<ExecutionResult>): AsyncIterator<Uint8Array[]> {
   const outer = result[Symbol.asyncIterator]();
   const { batches, args, key } = source;
+  const render = async (event: object): Promise<string> => {
+    const executed = executeShared(args, key, event);
+    return nextEvent(executed instanceof Promise ? await executed : executed);
+  };
   return {
     async next() {
       const step = await batches.next();
@@ -160,12 +172,11 @@ function batchResults(source: BatchSource, result: AsyncIterable<ExecutionResult
         await outer.return?.();
         return { done: true, value: undefined };
       }
-      let text = '';
-      for (const event of step.value) {
-        const executed = executeShared(args, key, event);
-        text += `event: next\ndata: ${serialize(executed instanceof Promise ? await executed : executed)}\n\n`;
-      }
-      return { done: false, value: text };
+      const delivery = step.value;
+      const chunks: Uint8Array[] = sliceAround(await renderOnce(delivery.events, key, render), delivery.own);
+      const own = ownEvent(delivery);
+      if (own) chunks.push(encoder.encode(await render(own)));
+      return { done: false, value: chunks };
     },
     async return() {
       await Promise.all([batches.return?.(), outer.return?.()]);
@@ -174,13 +185,13 @@ function batchResults(source: BatchSource, result: AsyncIterable<ExecutionResult
   };
 }
 
-/** Yoga's iterator of results, as SSE text. */
-function resultTexts(result: AsyncIterable<ExecutionResult>): AsyncIterator<string> {
+/** Yoga's iterator of results, as SSE chunks. */
+function resultTexts(result: AsyncIterable<ExecutionResult>): AsyncIterator<Uint8Array[]> {
   const iterator = result[Symbol.asyncIterator]();
   return {
     async next() {
       const step = await iterator.next();
-      return step.done ? { done: true, value: undefined } : { done: false, value: `event: next\ndata: ${serialize(step.value)}\n\n` };
+      return step.done ? { done: true, value: undefined } : { done: false, value: [encoder.encode(nextEvent(step.value))] };
     },
     async return() {
       await iterator.return?.();
@@ -189,37 +200,27 @@ function resultTexts(result: AsyncIterable<ExecutionResult>): AsyncIterator<stri
   };
 }
 
-/** GraphQL over SSE (Yoga's "distinct connections" format), writing what is ready in one chunk. */
-function processEventStream(iterator: AsyncIterator<string>, fetchAPI: FetchAPI): Response {
-  const encoder = new TextEncoder();
+const COMMENT = encoder.encode(':\n\n');
+const COMPLETE = encoder.encode('event: complete\ndata:\n\n');
+
+/** GraphQL over SSE (Yoga's "distinct connections" format). */
+function processEventStream(iterator: AsyncIterator<Uint8Array[]>, fetchAPI: FetchAPI): Response {
   let closed = false;
   let ping: NodeJS.Timeout | undefined;
   const body = new fetchAPI.ReadableStream<Uint8Array>({
     start(controller) {
-      let pending = '';
-      let scheduled = false;
-      const send = (text: string): void => {
-        if (!closed) controller.enqueue(encoder.encode(text));
-      };
-      const flush = (): void => {
-        scheduled = false;
-        if (pending) send(pending);
-        pending = '';
+      const send = (chunk: Uint8Array): void => {
+        if (!closed) controller.enqueue(chunk);
       };
       // A first comment at once: some clients wait for a body byte before they report the stream open.
-      send(':\n\n');
-      ping = setInterval(() => send(':\n\n'), PING_MS);
+      send(COMMENT);
+      ping = setInterval(() => send(COMMENT), PING_MS);
       void (async () => {
         try {
           for (let step = await iterator.next(); !step.done; step = await iterator.next()) {
-            pending += step.value;
-            if (!scheduled) {
-              scheduled = true;
-              setImmediate(flush);
-            }
+            for (const chunk of step.value) send(chunk);
           }
-          flush();
-          send('event: complete\ndata:\n\n');
+          send(COMPLETE);
           if (!closed) controller.close();
         } catch (error) {
           if (!closed) controller.error(error);

@@ -2,9 +2,9 @@ import type { CommandStartedEvent } from 'mongodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { gql, loginUser, ok, PASSWORD, registerUser, revocations, sseClient, type AuthPayload } from './support/client.js';
 import { readToEnd } from './support/events.js';
-import { LogoutAllDocument, LogoutDocument, RevokeSessionDocument } from './support/operations.js';
+import { LogoutAllDocument, LogoutDocument, RevokeSessionDocument, SessionsDocument } from './support/operations.js';
 import { type ServerFixture, useTestServer } from './support/server.js';
-import { openRestEvents, type RawEventStream } from './support/sse.js';
+import { eventData, openRestEvents, type RawEventStream, type SseItem } from './support/sse.js';
 
 interface Seen {
   sessionId: string;
@@ -124,6 +124,38 @@ describe('database work per revocation', () => {
     // The active-session read, the acting session's device (for the timeline), the revocation's
     // record, the timeline entry (SIGNED_OUT_EVERYWHERE), and the sessions' marking.
     expect(withOne).toEqual(['find', 'find', 'insert', 'insert', 'update']);
+  });
+});
+
+describe('logoutAll and the Redis session list', () => {
+  const server = useTestServer();
+
+  it('revokes and announces a session the list does not know of (MongoDB is the authority)', async () => {
+    const owner = await registerUser(server.graphqlUrl);
+    const known = await loginUser(server.graphqlUrl, { email: owner.email, password: PASSWORD, deviceInfo: 'known' });
+    const unlisted = await loginUser(server.graphqlUrl, { email: owner.email, password: PASSWORD, deviceInfo: 'unlisted' });
+    // As after a sign-in whose list write failed: the list lacks that session.
+    const redis = server.services.redis!;
+    expect(await redis.hdel(`la:sessions:${owner.user.id}`, `s:${unlisted.session.id}`)).toBe(1);
+    // The caller's own session stays (exceptCurrent), so its stream hears of every other one.
+    const stream = await openRestEvents(server, owner.token);
+
+    const result = await ok(server.graphqlUrl, LogoutAllDocument, { exceptCurrent: true }, owner.token);
+    const others = [known, unlisted].map((s) => s.session.id);
+    expect(result.logoutAll.revokedCount).toBe(2);
+    expect([...result.logoutAll.revokedSessionIds].sort()).toEqual([...others].sort());
+    // The listed session first, the unlisted one as a second revocation.
+    const revoked = (item: SseItem): boolean => item.kind === 'event' && item.event === 'session-revoked';
+    const seen = [await stream.until(revoked), await stream.until(revoked)].map((item) => eventData(item));
+    expect(seen).toEqual([
+      { sessionId: known.session.id, reason: 'LOGOUT_ALL', current: false, revokedAt: expect.any(String) },
+      { sessionId: unlisted.session.id, reason: 'LOGOUT_ALL', current: false, revokedAt: expect.any(String) },
+    ]);
+    stream.close();
+    for (const device of [known, unlisted]) {
+      expect((await gql(server.graphqlUrl, LogoutDocument, {}, { token: device.token })).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    }
+    expect((await ok(server.graphqlUrl, SessionsDocument, {}, owner.token)).sessions.map((s) => s.id)).toEqual([owner.session.id]);
   });
 });
 

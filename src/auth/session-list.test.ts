@@ -82,6 +82,20 @@ describe.each([
     await list.clear(owner.id);
     expect(await list.read(owner.id)).toBeNull();
   });
+
+  it('tells which sessions it knows of, newest first, whole or not, without the expired ones', async () => {
+    const [cache, list] = make();
+    const owner = fresh();
+    expect(await list.known(owner.id)).toEqual([]);
+    const older = session(60_000);
+    const newer = session(1_000);
+    const expired = session(120_000, -1000);
+    // Not filled: what sign-ins added is known, though the list is not whole.
+    for (const s of [older, expired, newer]) await open(cache, list, owner, s);
+    expect(await list.read(owner.id)).toBeNull();
+    expect((await list.known(owner.id)).map((s) => s.id)).toEqual([newer.id, older.id]);
+    expect(await list.known(fresh().id)).toEqual([]);
+  });
 });
 
 describe('a filled session list', () => {

@@ -27,6 +27,14 @@ export type ListedSession = Omit<SessionView, 'current'>;
 export interface SessionList {
   /** The user's active sessions, newest first, or null when MongoDB must answer. */
   read(userId: string): Promise<ListedSession[] | null>;
+  /**
+   * The user's unexpired sessions the list holds, newest first, whether or not
+   * it is whole: always sessions of this user, but maybe not all of them (a
+   * sign-in whose list write failed is missing), and maybe some revoked ones
+   * (no session state is read). For what needs no MongoDB round trip: a
+   * revocation claims these at once and asks MongoDB for the rest.
+   */
+  known(userId: string): Promise<ListedSession[]>;
   /** A new session (after its MongoDB insert). */
   add(userId: string, session: ListedSession): Promise<void>;
   /** The whole list as MongoDB has it; never overwrites what `add`/`touch` wrote meanwhile. */
@@ -62,6 +70,9 @@ function decode(value: string, lastActivity: string | undefined): ListedSession 
   }
 }
 
+/** Newest first, as MongoDB sorts them (ties by id, for a stable order). */
+const newestFirst = (a: ListedSession, b: ListedSession): number => b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : -1);
+
 /**
  * The live sessions of a hash, given each one's session state; null if the
  * hash is not a whole list or some state is unknown. Also returns the ids to
@@ -91,9 +102,19 @@ function resolve(
     if (state === `active:${userId}`) sessions.push(session);
     else stale.push(sid);
   }
-  // Newest first, as MongoDB sorts them (ties by id, for a stable order).
-  sessions.sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : -1));
+  sessions.sort(newestFirst);
   return { sessions, stale };
+}
+
+/** The unexpired sessions in a hash, whole or not, newest first (as MongoDB sorts them). */
+function unexpired(hash: Record<string, string>, now = Date.now()): ListedSession[] {
+  const sessions: ListedSession[] = [];
+  for (const [field, value] of Object.entries(hash)) {
+    if (!field.startsWith('s:')) continue;
+    const session = decode(value, undefined);
+    if (session && session.expiresAt.getTime() > now) sessions.push(session);
+  }
+  return sessions.sort(newestFirst);
 }
 
 export function createRedisSessionList(redis: Redis): SessionList {
@@ -110,6 +131,9 @@ export function createRedisSessionList(redis: Redis): SessionList {
         redis.hdel(listKey(userId), ...result.stale.flatMap((sid) => [`s:${sid}`, `a:${sid}`])).catch(() => {});
       }
       return result?.sessions ?? null;
+    },
+    async known(userId) {
+      return unexpired(await redis.hgetall(listKey(userId)));
     },
     async add(userId, session) {
       await redis.pipeline().hset(listKey(userId), `s:${session.id}`, encode(session)).pexpire(listKey(userId), SESSION_LIST_TTL_MS).exec();
@@ -150,6 +174,9 @@ export function createMemorySessionList(states: ExpiringMap<string>, now: () => 
         delete hash[`a:${sid}`];
       }
       return result?.sessions ?? null;
+    },
+    async known(userId) {
+      return unexpired(lists.get(listKey(userId)) ?? {}, now());
     },
     async add(userId, session) {
       hashOf(userId)[`s:${session.id}`] = encode(session);

@@ -73,13 +73,36 @@ const fromMessage = ({ session: s }: SessionCreatedMessage): SessionView => ({
 });
 
 /**
+ * The viewer's user's sessions created since `since`, oldest first. From the
+ * Redis session list: every sign-in writes it before it announces the new
+ * session, so a sign-in announced before the stream listened is there, with
+ * no MongoDB query (on FerretDB a scan of every session, per stream start).
+ * MongoDB answers only when Redis cannot. A sign-in whose list write failed
+ * is missing from the replay (its notice is lost; the timeline has it), as
+ * it is from the list until the next refill.
+ */
+async function createdSince(services: Services, viewer: Viewer, since: Date): Promise<SessionView[]> {
+  const listed = await services.sessionList.known(viewer.userId).catch(() => null);
+  if (listed) {
+    return listed
+      .filter((s) => s.createdAt.getTime() >= since.getTime())
+      .reverse()
+      .map((s) => ({ ...s, current: s.id === viewer.sessionId }));
+  }
+  const records = await services.models.Session.find({ userId: viewer.userId, createdAt: op({ $gte: since }) })
+    .sort({ createdAt: 1, _id: 1 })
+    .lean();
+  return records.map((s) => toSessionView(s, viewer.sessionId));
+}
+
+/**
  * The stream behind the `sessionCreated` subscription and the REST stream's
  * `session-created` events: every new session of the viewer's user but the
  * viewer's own, until the viewer's session is revoked or expires, or the
  * client leaves (a signed-out device must stop hearing of sign-ins).
  *
- * No gap, as for revocations: listen first, then replay from MongoDB the
- * sessions created since `authenticatedAt` and check that the viewer's own is
+ * No gap, as for revocations: listen first, then replay the sessions
+ * created since `authenticatedAt` (createdSince) and check that the viewer's own is
  * still active; live messages wait behind that read, and the session id
  * de-duplicates. Unlike revocations, the replay does not reach back a second
  * for clock skew: a device that opens its stream just after others signed in
@@ -123,17 +146,12 @@ export function sessionCreatedEvents(
       // The viewer's own session: its tombstone in the cache says if it went meanwhile (no MongoDB read).
       const [ownRevoked, created] = await Promise.all([
         services.cache.revokedAmong([viewer.sessionId]),
-        services.models.Session.find({
-          userId: viewer.userId,
-          createdAt: op({ $gte: authenticatedAt }),
-        })
-          .sort({ createdAt: 1, _id: 1 })
-          .lean(),
+        createdSince(services, viewer, authenticatedAt),
       ]);
       if (ownRevoked.size > 0 || viewer.expiresAt.getTime() <= Date.now()) {
         stop();
       } else {
-        for (const session of created) deliver(toSessionView(session, viewer.sessionId));
+        for (const session of created) deliver(session);
         for (const message of backlog) deliver(fromMessage(message));
         const remaining = viewer.expiresAt.getTime() - Date.now();
         if (remaining < MAX_TIMER_MS) timer = setTimeout(() => stop(), Math.max(0, remaining));

@@ -42,13 +42,44 @@ function othersEvents(message: SessionRevokedMessage): SessionRevokedEvent[] {
   return events;
 }
 
-/** What one delivery step tells one stream: the others' events, then its own last (which ends it). */
-function eventsFor(message: SessionRevokedMessage, viewerSessionId: string): { events: SessionRevokedEvent[]; own: boolean } {
-  const events = othersEvents(message);
-  const index = message.sessionIds.indexOf(viewerSessionId);
-  if (index === -1) return { events, own: false };
-  const mine: SessionRevokedEvent = { ...events[index]!, current: true };
-  return { events: [...events.slice(0, index), ...events.slice(index + 1), mine], own: true };
+/**
+ * What one delivery step tells one stream: the events of one message, in the
+ * message's order, except the viewer's own (if it is among them), which comes
+ * last as `current: true` and ends the stream. Kept as the shared list and a
+ * position, not as a list per stream: at a thousand streams of a thousand
+ * events, copying the list per stream was much of the delivery time, and the
+ * transports render the shared part once per instance (src/shared-chunks.ts).
+ */
+export interface Delivery {
+  /** Every event of the message as `current: false`, shared by the instance's streams. */
+  readonly events: readonly SessionRevokedEvent[];
+  /** Where the viewer's own session is in `events`, or -1 when the message is only about others. */
+  readonly own: number;
+}
+
+const ownEvents = new WeakMap<readonly SessionRevokedEvent[], Map<number, SessionRevokedEvent>>();
+
+/** The viewer's own event of a delivery (`current: true`), shared by the streams of that session. */
+export function ownEvent(delivery: Delivery): SessionRevokedEvent | undefined {
+  if (delivery.own === -1) return undefined;
+  const byIndex = ownEvents.get(delivery.events) ?? ownEvents.set(delivery.events, new Map()).get(delivery.events)!;
+  let event = byIndex.get(delivery.own);
+  if (!event) {
+    event = { ...delivery.events[delivery.own]!, current: true };
+    byIndex.set(delivery.own, event);
+  }
+  return event;
+}
+
+/** A delivery's events in the order the stream sends them. */
+export function deliveryEvents(delivery: Delivery): SessionRevokedEvent[] {
+  const own = ownEvent(delivery);
+  if (!own) return [...delivery.events];
+  return [...delivery.events.slice(0, delivery.own), ...delivery.events.slice(delivery.own + 1), own];
+}
+
+function deliveryFor(message: SessionRevokedMessage, viewerSessionId: string): Delivery {
+  return { events: othersEvents(message), own: message.sessionIds.indexOf(viewerSessionId) };
 }
 
 /** Revocation records as the messages that announced them. */
@@ -254,8 +285,7 @@ export interface StreamOptions {
  * The stream behind the `sessionRevoked` subscription and the REST events
  * route: every revocation of any of the viewer's user's sessions, in order,
  * ending after the one that revokes the viewer's own session. It yields one
- * batch per delivery step (a logoutAll is one batch), which the REST route
- * writes as one chunk.
+ * `Delivery` per step (a logoutAll is one), which the transports write at once.
  *
  * Refused (RATE_LIMITED) before anything exists when the viewer's session or
  * user has as many streams open as the caps allow. Otherwise nothing more
@@ -279,7 +309,7 @@ export interface StreamOptions {
 export async function sessionRevokedBatches(
   services: Services,
   options: StreamOptions,
-): Promise<{ events: Repeater<SessionRevokedEvent[]>; ready: Promise<void> }> {
+): Promise<{ events: Repeater<Delivery>; ready: Promise<void> }> {
   const { viewer } = options;
   const lease = await services.streams.acquire(viewer);
   const setup: Setup = { settle: () => {}, fail: () => {} };
@@ -288,7 +318,7 @@ export async function sessionRevokedBatches(
     setup.fail = reject;
   });
   ready.catch(() => {});
-  const events = new Repeater<SessionRevokedEvent[]>((push, stop) => run(services, options, lease, setup, push, stop), new UnboundedBuffer());
+  const events = new Repeater<Delivery>((push, stop) => run(services, options, lease, setup, push, stop), new UnboundedBuffer());
   // A stream abandoned before it started still gives its place back.
   const returnFn = events.return.bind(events);
   events.return = (value) => {
@@ -299,9 +329,9 @@ export async function sessionRevokedBatches(
   return { events, ready };
 }
 
-/** Events one at a time, with the batches they come from (src/subscription-delivery.ts writes whole batches). */
+/** Events one at a time, with the deliveries they come from (src/subscription-delivery.ts writes whole deliveries). */
 export interface BatchedEvents extends AsyncIterableIterator<SessionRevokedEvent> {
-  readonly batches: AsyncIterator<SessionRevokedEvent[]>;
+  readonly batches: AsyncIterator<Delivery>;
 }
 
 /**
@@ -327,7 +357,7 @@ export async function sessionRevokedEvents(
       while (index >= batch.length) {
         const step = await events.next();
         if (step.done) return done;
-        batch = step.value;
+        batch = deliveryEvents(step.value);
         index = 0;
       }
       return { done: false, value: batch[index++]! };
@@ -357,15 +387,16 @@ async function run(
   { viewer, authenticatedAt, signal }: StreamOptions,
   lease: StreamLease,
   setup: Setup,
-  push: (batch: SessionRevokedEvent[]) => Promise<unknown>,
+  push: (delivery: Delivery) => Promise<unknown>,
   stop: ((error?: unknown) => void) & Promise<unknown>,
 ): Promise<void> {
   const cleanups: Array<() => void> = [() => lease.release()];
   const end = (): void => stop();
   const sequencer = new Sequencer(
     (message) => {
-      const { events, own } = eventsFor(message, viewer.sessionId);
-      void push(events);
+      const delivery = deliveryFor(message, viewer.sessionId);
+      void push(delivery);
+      const own = delivery.own !== -1;
       if (own) end();
       return own;
     },

@@ -46,10 +46,16 @@ export async function createSession(
 
 /**
  * At most `sessionsPerUser` active sessions: a sign-in beyond it revokes the
- * oldest, announced like any revocation. One indexed read of the ids past the cap.
+ * oldest, announced like any revocation. Under the cap by the Redis list, no
+ * MongoDB read (on FerretDB, a scan of every session per sign-in); else one
+ * indexed read of the ids past the cap.
  */
 async function enforceSessionCap(services: Services, userId: string): Promise<void> {
-  const { models, config, cache } = services;
+  const { models, config, cache, sessionList } = services;
+  // The usual case, well under the cap, without MongoDB: the Redis list holds every session but
+  // those whose list write failed (rare, and caught by a later sign-in once the list is refilled).
+  const listed = await sessionList.known(userId).catch(() => null);
+  if (listed && listed.length < config.caps.sessionsPerUser) return;
   const newestFirst = (skip: number) =>
     models.Session.find({ userId, ...activeFilter() }, { sessionId: 1 }).sort({ createdAt: -1, _id: -1 }).skip(skip).lean();
   // The usual case, under the cap: one read that finds nothing.
@@ -108,8 +114,9 @@ export const SESSION_CAP_REASON: RevocationReason = 'SESSION_LIMIT';
  *    tombstones (from here no instance accepts their tokens), numbers the call
  *    in the user's order and records it in the outbox. If Redis is down the call
  *    fails here and nothing changed.
- * 2. Its record in MongoDB (one document), then the announcement; the call
- *    answers after these. Each session's own document is marked meanwhile, in
+ * 2. The announcement, and its record in MongoDB (one document), together (the
+ *    outbox lets a stream find a revocation not recorded yet); the call
+ *    answers after both. Each session's own document is marked meanwhile, in
  *    the background (src/revocation-outbox.ts).
  * If MongoDB or Redis fails after step 1, or this process dies, the revocation
  * already holds and the outbox sweepers of every instance complete it when the
@@ -120,6 +127,8 @@ export async function revokeSessions(
   userId: string,
   sessionIds: readonly string[],
   reason: RevocationReason,
+  /** The session documents are marked after this settles (see completeRevocation). */
+  markAfter?: Promise<unknown>,
 ): Promise<string[]> {
   if (sessionIds.length === 0) return [];
   const { cache, config, log } = services;
@@ -138,7 +147,7 @@ export async function revokeSessions(
       // Redis is what failed: the entry falls due after its grace period anyway.
     });
   };
-  const { announced, done } = completeRevocation(services, revocation);
+  const { announced, done } = completeRevocation(services, revocation, markAfter);
   done.catch(handOver);
   await announced.catch(() => {
     // Reported once, through `done`.
@@ -152,6 +161,15 @@ export async function logout(services: Services, viewer: Viewer, request: Reques
   return true;
 }
 
+/**
+ * Revokes every session of the viewer's user (but the viewer's own with
+ * `exceptCurrent`). The sessions the Redis list knows of are revoked and
+ * announced at once, so the devices learn of it without waiting for MongoDB
+ * (on FerretDB a user's sessions are found by a scan of the whole
+ * collection); MongoDB, the authority, is read meanwhile, and whatever the
+ * list missed is revoked right after, as a second revocation. The answer
+ * covers both.
+ */
 export async function logoutAll(
   services: Services,
   viewer: Viewer,
@@ -159,14 +177,24 @@ export async function logoutAll(
   request: RequestInfo,
 ): Promise<LogoutAllPayload> {
   const exceptCurrent = validateOptionalBoolean(args.exceptCurrent, 'exceptCurrent') ?? false;
-  const active = await services.models.Session.find(
-    { userId: viewer.userId, ...activeFilter() },
-    { sessionId: 1 },
-  )
-    .sort({ createdAt: -1, _id: -1 })
-    .lean();
-  const targets = active.map((s) => s.sessionId).filter((id) => !(exceptCurrent && id === viewer.sessionId));
-  const revokedSessionIds = await revokeSessions(services, viewer.userId, targets, 'LOGOUT_ALL');
+  const { models, sessionList, log } = services;
+  const targets = (ids: readonly string[]): string[] => ids.filter((id) => !(exceptCurrent && id === viewer.sessionId));
+  const listed = await sessionList.known(viewer.userId).catch((error: unknown) => {
+    log.warn({ err: (error as Error).message }, 'session list unavailable: logoutAll waits for MongoDB');
+    return [];
+  });
+  // Unsorted: only what the list missed is taken from it, usually nothing.
+  const read = models.Session.find({ userId: viewer.userId, ...activeFilter() }, { sessionId: 1 }).lean().exec();
+  // The marking of these sessions' documents waits for the read: on FerretDB both are scans of the
+  // collection, and the answer waits for the read, not for the marking.
+  const first = revokeSessions(services, viewer.userId, targets(listed.map((s) => s.id)), 'LOGOUT_ALL', read.catch(() => {}));
+  // Settled either way before this call returns: its failure is the call's failure.
+  first.catch(() => {});
+  const active = await read;
+  const revokedFirst = await first;
+  // Only what no call claimed yet is claimed again: usually nothing, and no second announcement.
+  const revokedAfter = await revokeSessions(services, viewer.userId, targets(active.map((s) => s.sessionId)), 'LOGOUT_ALL');
+  const revokedSessionIds = [...revokedFirst, ...revokedAfter];
   await recordViewerEvent(services, viewer, request, 'SIGNED_OUT_EVERYWHERE');
   return { revokedCount: revokedSessionIds.length, revokedSessionIds };
 }
