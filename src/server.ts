@@ -72,9 +72,10 @@ function createGraphQL(services: Services, direct: Plugin): YogaServerInstance<S
 
 /**
  * The whole HTTP surface (`/graphql`, `/api/*`, `/health`, `/devices`): one
- * fetch handler, in front of which the hot REST reads take a shorter way with
- * the same answers (src/http/node-reads.ts). It never listens: src/main.ts
- * does, and tests start it on port 0.
+ * fetch handler behind the stages every answer passes. Two kinds of request
+ * take a shorter way to the same answers: the plain REST reads
+ * (src/http/node-reads.ts) and `POST /graphql`, handed to Yoga's own adapter
+ * (useDirectRequests). It never listens: src/main.ts does, and tests start it on port 0.
  */
 export function createApp(services: Services): App {
   const { config, log } = services;
