@@ -32,6 +32,8 @@ const SCENARIOS = process.argv.slice(2).length ? process.argv.slice(2) : ['devic
 const PASSWORD = 'bench-password-1';
 const SUBSCRIPTION = JSON.stringify({ query: 'subscription { sessionRevoked { sessionId reason revokedAt current } }' });
 const CONCURRENCY = 32;
+/** A stream not open by then fails the run (a stall would otherwise wait forever). */
+const STREAM_OPEN_TIMEOUT_MS = 60_000;
 const CONNECTED = Buffer.from('event: connected');
 const CURRENT = Buffer.from('"current":');
 const OWN = Buffer.from('"current":true');
@@ -159,8 +161,12 @@ let api: 'rest' | 'graphql' | 'both' = 'both';
 
 function openStream(instance: Instance, kind: 'rest' | 'graphql', token: string, counted: boolean): Stream {
   let resolveReady = (): void => {};
+  let failReady = (_error: Error): void => {};
   let resolveOwn = (_at: number): void => {};
-  const ready = new Promise<void>((resolve) => (resolveReady = resolve));
+  const ready = new Promise<void>((resolve, reject) => {
+    resolveReady = resolve;
+    failReady = reject;
+  });
   const own = new Promise<number>((resolve) => (resolveOwn = resolve));
   let events = 0;
   let readyDone = false;
@@ -177,7 +183,10 @@ function openStream(instance: Instance, kind: 'rest' | 'graphql', token: string,
     },
   });
   req.on('response', (res) => {
-    if (res.statusCode !== 200) throw new Error(`stream refused: ${res.statusCode}`);
+    if (res.statusCode !== 200) {
+      failReady(new Error(`stream refused: ${res.statusCode}`));
+      return;
+    }
     // The REST stream is listening once `connected` arrives; Yoga's first bytes come before its set-up ends.
     if (kind === 'graphql') resolveReady();
     // Bytes, not text: a logoutAll of N devices is N events on each of N streams, all read by this one
@@ -201,7 +210,8 @@ function openStream(instance: Instance, kind: 'rest' | 'graphql', token: string,
     });
     res.on('error', () => {});
   });
-  req.on('error', () => {});
+  // Before the stream is open, a failed connection fails the run rather than leaving it waiting.
+  req.on('error', (error) => failReady(error));
   if (kind === 'graphql') req.end(SUBSCRIPTION);
   else req.end();
   return { ready, own, events: () => (counted ? events : -1), close: () => req.destroy() };
@@ -226,7 +236,8 @@ async function openStreams(instances: Instance[], tokens: string[], count: numbe
   const streams = await inBatches(count, async (i) => {
     const kind = api === 'both' ? (Math.floor(i / 2) % 2 ? 'graphql' : 'rest') : api;
     const stream = openStream(instances[i % 2]!, kind, tokens[i % tokens.length]!, i % 10 === 0 || i % 10 === 3);
-    await stream.ready;
+    const stalled = sleep(STREAM_OPEN_TIMEOUT_MS, 'stalled' as const, { ref: false });
+    if ((await Promise.race([stream.ready, stalled])) === 'stalled') throw new Error(`stream ${i} did not open within ${STREAM_OPEN_TIMEOUT_MS} ms`);
     return stream;
   });
   // GraphQL streams finish their set-up (subscribe, one indexed read) after their first bytes.
