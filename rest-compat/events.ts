@@ -9,14 +9,23 @@ import { toJson } from './shapes.js';
 const encoder = new TextEncoder();
 
 /**
- * An event's SSE lines after its `id:`. The events of one revocation are
- * shared by every stream of the instance (src/resolvers/session-events.ts):
- * rendered once (src/shared-chunks.ts), a logoutAll seen by a thousand streams
- * serializes and encodes each event once, not a thousand times.
+ * An event's SSE lines after its `id:`, made once per event object. The
+ * events of one revocation are shared by every stream of the instance, and
+ * so is each session's own event (src/resolvers/session-events.ts): the
+ * others are rendered once for all streams (src/shared-chunks.ts), and the own
+ * event, which each of that session's streams sends, is serialized once too.
  */
-// `data` is one line of JSON, so it never needs splitting over several `data:` lines.
-const eventLines = (event: SessionRevokedEvent): string =>
-  `event: session-revoked\ndata: ${JSON.stringify(toJson('SessionRevokedEvent', event))}\n\n`;
+const serialized = new WeakMap<SessionRevokedEvent, string>();
+
+function eventLines(event: SessionRevokedEvent): string {
+  let lines = serialized.get(event);
+  if (lines === undefined) {
+    // `data` is one line of JSON, so it never needs splitting over several `data:` lines.
+    lines = `event: session-revoked\ndata: ${JSON.stringify(toJson('SessionRevokedEvent', event))}\n\n`;
+    serialized.set(event, lines);
+  }
+  return lines;
+}
 
 const PING = encoder.encode(': ping\n\n');
 
