@@ -192,7 +192,8 @@ function openStream(instance: Instance, kind: 'rest' | 'graphql', token: string,
     // Bytes, not text: a logoutAll of N devices is N events on each of N streams, all read by this one
     // process on the server's machine, so reading must cost little. The own event is the last one (the
     // stream ends after it), so it is looked for at the end of each chunk only; events are counted on
-    // every tenth stream (`counted`). A marker split over two chunks is found in the seam.
+    // two streams in ten (`counted`: one REST, one GraphQL, one on each instance). A marker split
+    // over two chunks is found in the seam.
     let tail = Buffer.alloc(0);
     res.on('data', (chunk: Buffer) => {
       const seam = Buffer.concat([tail, chunk.subarray(0, 20)]);
