@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { notFound } from '../errors.js';
+import { notFound, unauthenticated } from '../errors.js';
 import { completeRevocation, OUTBOX_GRACE_MS } from '../revocation-outbox.js';
 import { activeFilter, type RevocationReason } from '../models/session.js';
 import type { Services } from '../services.js';
@@ -156,7 +156,10 @@ export async function revokeSessions(
 }
 
 export async function logout(services: Services, viewer: Viewer, request: RequestInfo): Promise<boolean> {
-  await revokeSessions(services, viewer.userId, [viewer.sessionId], 'LOGOUT');
+  const revoked = await revokeSessions(services, viewer.userId, [viewer.sessionId], 'LOGOUT');
+  // Another call (a logoutAll) claimed the session after this request was authenticated: as if it
+  // had come first, this token is no longer good, and the session is that call's to report.
+  if (revoked.length === 0) throw unauthenticated();
   await recordViewerEvent(services, viewer, request, 'SIGNED_OUT');
   return true;
 }
