@@ -3,8 +3,10 @@
  *
  *   MONGODB_URI=mongodb://127.0.0.1:27018/ npx tsx bench/revocation-scale.ts [scenario...]
  *
- * Two server instances run as child processes (`node --import tsx src/main.ts`,
- * production mode) on one private redis-server and a throwaway database of
+ * Two server instances run as child processes, built and started as production
+ * runs them (`npm run build`, then `node dist/src/main.js`, NODE_ENV=production;
+ * `tsx` would add a `name` property to every named closure, which at thousands
+ * of streams shows in the memory figures), on one private redis-server and a throwaway database of
  * MONGODB_URI. This process is the clients: event streams over plain HTTP,
  * half REST `/api/auth/events`, half the GraphQL `sessionRevoked` subscription
  * over SSE, spread over both instances. Scenarios (default: all):
@@ -12,7 +14,10 @@
  *   devices:N:K   one user, N devices with a stream each, K other users with one
  *                 idle stream each; `logoutAll` on instance one
  *   session:N     N streams on one session; that session's `logout`
- *   idle:K[:U]    K idle streams, spread over U users (default K: one each): RSS per open stream
+ *   idle:K[:U]    K idle streams, spread over U users (default K: one each): memory per open
+ *                 stream, over all K, and from K/2 to K (the second half's cost alone: V8 grows
+ *                 its young generation once, by tens of MB, while the first streams open, which
+ *                 is no stream's own cost)
  *   sessions:N    `logoutAll` of N sessions (no streams)
  *
  * Baseline: the revoke request's own answer (when it returns, the revocation
@@ -20,7 +25,7 @@
  * request to each device's own event, how much later than the answer the last
  * device was told, and the instances' RSS per open stream.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { request as httpRequest, type ClientRequest } from 'node:http';
 import { performance } from 'node:perf_hooks';
@@ -44,7 +49,7 @@ interface Instance {
   url: string;
   port: number;
   child: ChildProcess;
-  /** Where bench/memory-probe.ts writes the instance's memory use. */
+  /** Where bench/memory-probe.mjs writes the instance's memory use. */
   memoryFile: string;
 }
 
@@ -53,7 +58,7 @@ async function startInstance(name: string, env: Record<string, string>): Promise
   // BENCH_CPU_PROF=dir writes each instance's CPU profile there (where the time goes).
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
   const memoryFile = `/tmp/logout-all-bench-memory-${process.pid}-${name}.json`;
-  const child = spawn(process.execPath, [...profile, '--expose-gc', '--import', 'tsx', '--import', './bench/memory-probe.ts', 'src/main.ts'], {
+  const child = spawn(process.execPath, [...profile, '--expose-gc', '--import', './bench/memory-probe.mjs', 'dist/src/main.js'], {
     env: {
       ...process.env,
       ...env,
@@ -85,7 +90,7 @@ async function startInstance(name: string, env: Record<string, string>): Promise
   return { url, port, child, memoryFile };
 }
 
-/** The instance's memory after a full garbage collection (bench/memory-probe.ts), in kB. */
+/** The instance's memory after a full garbage collection (bench/memory-probe.mjs), in kB. */
 async function collectedMemory(instance: Instance): Promise<{ rss: number; heap: number }> {
   rmSync(instance.memoryFile, { force: true });
   instance.child.kill('SIGUSR2');
@@ -329,16 +334,24 @@ async function scenario(spec: string, instances: Instance[], run: string): Promi
     const userCount = second || first;
     const users = await phase(`${userCount} registrations`, () => inBatches(userCount, (i) => register(instances[i % 2]!, email(`idle${i}`))));
     await sleep(1000);
+    const tokens = users.map((u) => u.token);
+    const half = Math.floor(first / 2);
     const before = await Promise.all(instances.map(collectedMemory));
-    const streams = await phase(`${first} idle streams`, () => openStreams(instances, users.map((u) => u.token), first));
+    const streams = await phase(`${half} idle streams`, () => openStreams(instances, tokens, half));
+    await sleep(2000);
+    const middle = await Promise.all(instances.map(collectedMemory));
+    // The second half goes on where the first stopped: the same users in the same rotation.
+    const rotated = [...tokens.slice(half % tokens.length), ...tokens.slice(0, half % tokens.length)];
+    streams.push(...(await phase(`${first - half} more idle streams`, () => openStreams(instances, rotated, first - half))));
     await sleep(2000);
     const after = await Promise.all(instances.map(collectedMemory));
-    const perStream = (key: 'rss' | 'heap'): string =>
-      instances.map((_, i) => ((after[i]![key] - before[i]![key]) / (first / 2)).toFixed(1)).join(' / ');
+    const perStream = (from: Array<{ rss: number; heap: number }>, key: 'rss' | 'heap', count: number): string =>
+      instances.map((_, i) => ((after[i]![key] - from[i]![key]) / (count / 2)).toFixed(1)).join(' / ');
     const mb = (kb: number): string => (kb / 1024).toFixed(0);
     console.log(
-      `${first} idle streams (${userCount} users): after a full GC, RSS ${before.map((m) => mb(m.rss)).join('/')} -> ${after.map((m) => mb(m.rss)).join('/')} MB,` +
-        ` ${perStream('rss')} kB per open stream; heap ${perStream('heap')} kB per open stream`,
+      `${first} idle streams (${userCount} users, ${api === 'both' ? 'both APIs' : api}): after a full GC, RSS ${before.map((m) => mb(m.rss)).join('/')} -> ${after.map((m) => mb(m.rss)).join('/')} MB;` +
+        ` per open stream over all ${first}: RSS ${perStream(before, 'rss', first)} kB, heap ${perStream(before, 'heap', first)} kB;` +
+        ` from ${half} to ${first}: RSS ${perStream(middle, 'rss', first - half)} kB, heap ${perStream(middle, 'heap', first - half)} kB`,
     );
     for (const s of streams) s.close();
   } else if (kind === 'sessions') {
@@ -362,6 +375,8 @@ async function main(): Promise<void> {
   const database = `la_bench_scale_${Date.now()}`;
   const uri = new URL(process.env.MONGODB_URI);
   uri.pathname = `/${database}`;
+  // The instances run the built server, as production does.
+  execFileSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' });
   console.log(`revocation at scale: two instances, Node ${process.version}, ${SCENARIOS.join(' ')}`);
   try {
     for (const [n, spec] of SCENARIOS.entries()) {

@@ -1,6 +1,7 @@
 import { notFound } from '../src/errors.js';
 import type { RequestHead, ServerContext } from '../src/http/handler.js';
 import type { Services } from '../src/services.js';
+import type { StreamReply } from '../src/http/event-stream.js';
 import { errorResponse, type JsonReply } from '../src/http/responses.js';
 import { routes, type Route } from './routes.js';
 
@@ -68,14 +69,14 @@ export function createRestHandler(services: Services): (request: Request, server
 }
 
 /**
- * The plain JSON read a GET of this path is routed to, as the node fast path
+ * The plain read (JSON or an event stream) a GET of this path is routed to, as the node fast path
  * calls it (src/http/node-reads.ts), or null when createRestHandler must answer
  * (no such route, or one that is not a plain read). The same route the handler
  * would pick, and the same answer, errors included.
  */
 export function createRestReads(
   services: Services,
-): (pathname: string) => ((request: RequestHead, server: ServerContext) => Promise<JsonReply>) | null {
+): (pathname: string) => ((request: RequestHead, server: ServerContext) => Promise<JsonReply | StreamReply>) | null {
   const readFor = (pathname: string): { read: NonNullable<Route['read']>; params: Record<string, string> } | null => {
     const match = routesFor(pathname).find((c) => c.route.method === 'GET');
     return match?.route.read ? { read: match.route.read, params: match.params } : null;

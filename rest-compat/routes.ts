@@ -7,6 +7,7 @@ import { listSessions, logout, logoutAll, revokeSession } from '../src/resolvers
 import type { Viewer } from '../src/auth/viewer.js';
 import type { RequestHead, ServerContext } from '../src/http/handler.js';
 import { readRequestInfo } from '../src/http/request-info.js';
+import { toStreamResponse, type StreamReply } from '../src/http/event-stream.js';
 import { json, jsonReply, toResponse, type JsonReply } from '../src/http/responses.js';
 import type { Services } from '../src/services.js';
 import { streamSessionEvents } from './events.js';
@@ -51,12 +52,13 @@ export interface Route {
   doc: Json;
   handle: (c: RouteContext) => Promise<Response> | Response;
   /**
-   * A plain JSON read (GET, no body, no stream) also states its answer before
-   * it is a Response: `handle` is that answer as a Response, and the node fast
-   * path (src/http/node-reads.ts) writes it without building a fetch Request.
+   * A plain read (GET, no body: a JSON answer or an event stream) also states
+   * its answer before it is a Response: `handle` is that answer as a Response,
+   * and the node fast path (src/http/node-reads.ts) writes it without building
+   * a fetch Request.
    * Throws what `handle` throws.
    */
-  read?: (c: ReadContext) => Promise<JsonReply>;
+  read?: (c: ReadContext) => Promise<JsonReply | StreamReply>;
 }
 
 /** Where the request came from, recorded on the session it opens (socket address; X-Forwarded-For only with TRUST_PROXY). */
@@ -86,6 +88,17 @@ function authenticatedRead(handle: (c: ReadContext, viewer: Viewer) => Promise<J
     return handle(c, requireViewer(auth, 'request'));
   };
   return { read, handle: async (c) => toResponse(await read(c)) };
+}
+
+/** `authenticated` for an event stream (`?token=` allowed): `read` and `handle` of its route. */
+function authenticatedStream(
+  open: (c: ReadContext, viewer: Viewer, authenticatedAt: Date) => Promise<StreamReply>,
+): Pick<Route, 'read' | 'handle'> {
+  const read = async (c: ReadContext): Promise<StreamReply> => {
+    const auth = await authenticateRequest(c.services, c.request);
+    return open(c, requireViewer(auth, 'stream'), auth.authenticatedAt);
+  };
+  return { read, handle: async (c) => toStreamResponse(await read(c)) };
 }
 
 /**
@@ -260,7 +273,7 @@ export const routes: readonly Route[] = [
       ...AUTH_ERRORS,
     },
   },
-    handle: authenticated('stream', (c, viewer, authenticatedAt) => streamSessionEvents(c.services, c.request, viewer, authenticatedAt)),
+    ...authenticatedStream((c, viewer, authenticatedAt) => streamSessionEvents(c.services, viewer, authenticatedAt)),
   },
   {
     method: 'POST',

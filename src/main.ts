@@ -2,7 +2,7 @@ import { createHttpServer, drainServer } from './http/node-server.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createApp } from './server.js';
 import { flushLog } from './logger.js';
-import { createServices, StartupError } from './services.js';
+import { createServices, StartupError, type Services } from './services.js';
 
 /** Reads the environment, connects, listens. Everything else lives in server.ts. */
 async function main(): Promise<void> {
@@ -23,13 +23,27 @@ async function main(): Promise<void> {
     stopping = true;
     services.log.info({ signal }, 'shutting down');
     void flushLog(services.log);
-    void drainServer(server, services.streams, services.config.shutdownTimeoutMs)
-      .then(() => services.close())
-      .then(() => flushLog(services.log))
-      .then(() => process.exit(0));
+    const timeoutMs = services.config.shutdownTimeoutMs;
+    void drainServer(server, services.streams, timeoutMs)
+      .then(() => closeWithin(services, timeoutMs))
+      .then((closed) => flushLog(services.log).then(() => process.exit(closed ? 0 : 1)));
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+/**
+ * Closes the database and Redis connections, or gives up after `timeoutMs`:
+ * a database that stopped answering would otherwise hold the process open
+ * forever, waiting for its in-flight operations. False when it gave up.
+ */
+async function closeWithin(services: Services, timeoutMs: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const gaveUp = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+  const closed = await Promise.race([services.close().then(() => true as const), gaveUp]);
+  clearTimeout(timer);
+  if (!closed) services.log.error({ timeoutMs }, 'shutdown: the database or Redis connections did not close in time; exiting anyway');
+  return closed;
 }
 
 main().catch((error: unknown) => {

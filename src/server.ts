@@ -3,7 +3,7 @@ import { createServerAdapter } from '@whatwg-node/server';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { createRestHandler, createRestReads } from '../rest-compat/index.js';
 import { authenticateRequest } from './auth/credentials.js';
-import { withBodyLimit } from './http/body-limit.js';
+import { readDeclaredBody, withBodyLimit } from './http/body-limit.js';
 import { isJsonContentType } from './http/json-body.js';
 import { withCors } from './http/cors.js';
 import { createDevicesPage } from './http/devices-page.js';
@@ -17,6 +17,7 @@ import type { Handler, ServerContext } from './http/handler.js';
 import { createNodeReads } from './http/node-reads.js';
 import { readRequestInfo } from './http/request-info.js';
 import { withRequestLog } from './http/request-log.js';
+import { sendResponse } from './http/event-stream.js';
 import { errorResponse, json } from './http/responses.js';
 import { withSecurityHeaders } from './http/security-headers.js';
 import { schema, type Context } from './schema/index.js';
@@ -38,7 +39,7 @@ function createGraphQL(services: Services, direct: Plugin): YogaServerInstance<S
     // Content-Length it refuses never gets past Node's HTTP parser.
     maxRequestBodySize: false,
     // Document limits and the contract's error codes (src/graphql/limits.ts).
-    plugins: [direct, useIgnoreUnknownParams(), ...graphqlPlugins(config), useSharedSubscriptionDelivery()],
+    plugins: [direct, useIgnoreUnknownParams(), ...graphqlPlugins(config), useSharedSubscriptionDelivery(log)],
     // GRAPHIQL: on in development, off in production unless the operator turns it on.
     ...graphiqlOptions(config.graphiql),
     maskedErrors: {
@@ -130,6 +131,22 @@ export function createApp(services: Services): App {
   const reads = createNodeReads({ find: createRestReads(services), corsOrigins: config.corsOrigins, trustProxy: config.trustProxy, log });
   return (req, res) => {
     if (reads(req, res)) return;
+    // GraphQL over SSE: the same pipeline, but a stream it answers with is
+    // written to the socket directly (src/http/event-stream.ts), so an open
+    // subscription holds neither a fetch body nor the request it came with.
+    if (isGraphQLPath(req.url) && (req.headers.accept ?? '').includes('text/event-stream')) {
+      readDeclaredBody(req)
+        .then((body) => {
+          if (body !== null) Object.assign(req, { body });
+          return adapter.handleNodeRequestAndResponse(req, res, { req });
+        })
+        .then((response) => sendResponse(response, res))
+        .catch((error: unknown) => {
+          log.error({ err: (error as Error).message }, 'GraphQL stream failed');
+          res.destroy();
+        });
+      return;
+    }
     // GraphQL's own requests go to Yoga's server adapter straight away, which
     // runs the same stages (useDirectRequests): one fetch adapter per request
     // instead of two nested, as much as a tenth of a GraphQL read (measured).
@@ -142,6 +159,8 @@ export function createApp(services: Services): App {
     void adapter(req, res);
   };
 }
+
+const isGraphQLPath = (url: string | undefined): boolean => url === '/graphql' || (url?.startsWith('/graphql?') ?? false);
 
 /** The rest of an oversized body is never read, so the connection cannot carry another request. */
 function closing(response: Response): Response {

@@ -9,6 +9,8 @@ import {
 } from 'graphql';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import { ownEvent, type Delivery } from './resolvers/session-events.js';
+import { heartbeat, toStreamResponse, type StreamReply } from './http/event-stream.js';
+import type { Logger } from './logger.js';
 import { renderOnce, sliceAround } from './shared-chunks.js';
 
 /**
@@ -96,7 +98,13 @@ function mapIterator<T, U>(source: AsyncIterator<T>, map: (value: T) => U | Prom
   };
 }
 
-/** A shared-field stream whose deliveries the SSE writer takes directly, by request. */
+/**
+ * A shared-field stream whose deliveries the SSE writer takes directly, by
+ * request, with what rendering its events needs: the document, the operation
+ * and the variables, never the request's context (the fields are plain data,
+ * and authorization was checked when the subscription started). So an open
+ * stream holds its Repeater and these, not the request it came with.
+ */
 interface BatchSource {
   batches: AsyncIterator<Delivery>;
   args: ExecutionArgs;
@@ -117,7 +125,10 @@ async function subscribeShared(args: ExecutionArgs): Promise<AsyncIterableIterat
   }
   const key = variantKey(args);
   const request = (args.contextValue as { request?: Request } | undefined)?.request;
-  if (request && hasBatches(iterator)) batchSources.set(request, { batches: iterator.batches, args, key });
+  if (request && hasBatches(iterator)) {
+    const { schema, document, operationName, variableValues } = args;
+    batchSources.set(request, { batches: iterator.batches, args: { schema, document, operationName, variableValues }, key });
+  }
   return mapIterator(iterator, (event) =>
     typeof event === 'object' && event !== null ? executeShared(args, key, event) : execute({ ...args, rootValue: event }),
   );
@@ -140,109 +151,86 @@ function serialize(result: ExecutionResult): string {
   return text;
 }
 
-interface FetchAPI {
-  ReadableStream: typeof ReadableStream;
-  Response: typeof Response;
-}
-
 const encoder = new TextEncoder();
 
 /** One result as Yoga's "distinct connections" SSE event. */
 const nextEvent = (result: ExecutionResult): string => `event: next\ndata: ${serialize(result)}\n\n`;
 
 /**
- * The results of a shared-field stream, a delivery at a time: the shared part
- * is rendered once per instance (for this document and variables), so a
- * logoutAll seen by a thousand streams costs each of them a few slices and one
- * execution of its own event. The per-event envelop hooks are skipped for these
- * results: they carry no errors to mask (plain data fields).
- * Ending `result` (Yoga's iterator over the same stream) runs its cleanup.
+ * A shared-field stream's delivery as SSE chunks: the shared part is rendered
+ * once per instance (for this document and variables), so a logoutAll seen by
+ * a thousand streams costs each of them a few slices and one execution of its
+ * own event. The per-event envelop hooks are skipped for these results: they
+ * carry no errors to mask (plain data fields). Yoga's own iterator over the
+ * same stream is left unread: ending the deliveries ends the stream, and
+ * nothing of the request stays behind.
  */
-function batchResults(source: BatchSource, result: AsyncIterable<ExecutionResult>): AsyncIterator<Uint8Array[]> {
-  const outer = result[Symbol.asyncIterator]();
-  const { batches, args, key } = source;
+function deliveryChunks({ args, key }: BatchSource): (delivery: Delivery) => Promise<Uint8Array[]> {
   const render = async (event: object): Promise<string> => {
     const executed = executeShared(args, key, event);
     return nextEvent(executed instanceof Promise ? await executed : executed);
   };
-  return {
-    async next() {
-      const step = await batches.next();
-      if (step.done) {
-        await outer.return?.();
-        return { done: true, value: undefined };
-      }
-      const delivery = step.value;
-      const chunks: Uint8Array[] = sliceAround(await renderOnce(delivery.events, key, render), delivery.own);
-      const own = ownEvent(delivery);
-      if (own) chunks.push(encoder.encode(await render(own)));
-      return { done: false, value: chunks };
-    },
-    async return() {
-      await Promise.all([batches.return?.(), outer.return?.()]);
-      return { done: true, value: undefined };
-    },
+  return async (delivery) => {
+    const chunks: Uint8Array[] = sliceAround(await renderOnce(delivery.events, key, render), delivery.own);
+    const own = ownEvent(delivery);
+    if (own) chunks.push(encoder.encode(await render(own)));
+    return chunks;
   };
 }
 
-/** Yoga's iterator of results, as SSE chunks. */
-function resultTexts(result: AsyncIterable<ExecutionResult>): AsyncIterator<Uint8Array[]> {
-  const iterator = result[Symbol.asyncIterator]();
-  return {
-    async next() {
-      const step = await iterator.next();
-      return step.done ? { done: true, value: undefined } : { done: false, value: [encoder.encode(nextEvent(step.value))] };
-    },
-    async return() {
-      await iterator.return?.();
-      return { done: true, value: undefined };
-    },
-  };
-}
+/** One of Yoga's results as an SSE chunk. */
+const resultChunks = (result: ExecutionResult): Uint8Array[] => [encoder.encode(nextEvent(result))];
 
 const COMMENT = encoder.encode(':\n\n');
 const COMPLETE = encoder.encode('event: complete\ndata:\n\n');
+const HEADERS = { 'content-type': 'text/event-stream', connection: 'keep-alive', 'cache-control': 'no-cache', 'content-encoding': 'none' } as const;
 
-/** GraphQL over SSE (Yoga's "distinct connections" format). */
-function processEventStream(iterator: AsyncIterator<Uint8Array[]>, fetchAPI: FetchAPI): Response {
-  let closed = false;
-  let ping: NodeJS.Timeout | undefined;
-  const body = new fetchAPI.ReadableStream<Uint8Array>({
-    start(controller) {
-      const send = (chunk: Uint8Array): void => {
-        if (!closed) controller.enqueue(chunk);
-      };
+/**
+ * GraphQL over SSE (Yoga's "distinct connections" format), as a stream any
+ * transport writes (src/http/event-stream.ts): each step of `source` as the
+ * chunks `chunksOf` makes of it, read straight from the source (an iterator
+ * in between would be one more suspended function per open stream).
+ */
+function eventStreamReply<T>(
+  source: AsyncIterator<T>,
+  chunksOf: (value: T) => Uint8Array[] | Promise<Uint8Array[]>,
+  log: (error: unknown) => void,
+): StreamReply {
+  return {
+    status: 200,
+    headers: { ...HEADERS },
+    start(sink) {
       // A first comment at once: some clients wait for a body byte before they report the stream open.
-      send(COMMENT);
-      ping = setInterval(() => send(COMMENT), PING_MS);
+      sink.write(COMMENT);
+      const stopBeating = heartbeat(PING_MS, () => sink.write(COMMENT));
+      let closed = false;
       void (async () => {
         try {
-          for (let step = await iterator.next(); !step.done; step = await iterator.next()) {
-            for (const chunk of step.value) send(chunk);
+          for (let step = await source.next(); !step.done; step = await source.next()) {
+            for (const chunk of await chunksOf(step.value)) sink.write(chunk);
           }
-          send(COMPLETE);
-          if (!closed) controller.close();
+          if (!closed) sink.write(COMPLETE);
         } catch (error) {
-          if (!closed) controller.error(error);
+          log(error);
         } finally {
-          closed = true;
-          clearInterval(ping);
+          stopBeating();
+          sink.end();
         }
       })();
+      return () => {
+        closed = true;
+        stopBeating();
+        void source.return?.();
+      };
     },
     cancel() {
-      closed = true;
-      clearInterval(ping);
-      void iterator.return?.();
+      void source.return?.();
     },
-  });
-  return new fetchAPI.Response(body, {
-    status: 200,
-    headers: { 'content-type': 'text/event-stream', connection: 'keep-alive', 'cache-control': 'no-cache', 'content-encoding': 'none' },
-  });
+  };
 }
 
-export function useSharedSubscriptionDelivery(): Plugin {
+export function useSharedSubscriptionDelivery(log: Logger): Plugin {
+  const failed = (error: unknown): void => log.warn({ err: (error as Error).message }, 'subscription stream failed');
   return {
     onSubscribe({ setSubscribeFn }) {
       setSubscribeFn(subscribeShared as Parameters<typeof setSubscribeFn>[0]);
@@ -252,8 +240,10 @@ export function useSharedSubscriptionDelivery(): Plugin {
       if (isAsyncIterable(result) && (request.headers.get('accept') ?? '').includes('text/event-stream')) {
         const batched = batchSources.get(request);
         setResultProcessor((value, fetchAPI) => {
-          const results = value as AsyncIterable<ExecutionResult>;
-          return processEventStream(batched ? batchResults(batched, results) : resultTexts(results), fetchAPI);
+          const reply = batched
+            ? eventStreamReply(batched.batches, deliveryChunks(batched), failed)
+            : eventStreamReply((value as AsyncIterable<ExecutionResult>)[Symbol.asyncIterator](), resultChunks, failed);
+          return toStreamResponse(reply, fetchAPI);
         }, 'text/event-stream');
       }
     },

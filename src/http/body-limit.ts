@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { AppError } from '../errors.js';
 
 /**
@@ -57,4 +58,31 @@ export async function withBodyLimit(
   }
   if (body === null) throw new AppError('PAYLOAD_TOO_LARGE');
   return new RequestClass(request.url, { method: request.method, headers: request.headers, body, signal: request.signal });
+}
+
+/**
+ * A Node request's body read ahead as text, when its declared length is within
+ * `limit` (and not zero): the server adapter then takes the text (as it takes
+ * a body a framework parsed) instead of listening on the request for it. Those
+ * listeners stay on the request for as long as the connection lives, holding
+ * the whole fetch Request: for an event stream, its whole life. Null, having
+ * read nothing, for any other request (chunked, empty, or over the limit: the
+ * pipeline's withBodyLimit answers those).
+ */
+export async function readDeclaredBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<string | null> {
+  const declared = req.headers['content-length'];
+  if (declared === undefined || !/^\d+$/.test(declared) || Number(declared) === 0 || Number(declared) > limit) return null;
+  // Plain listeners, taken off at the end: an async iterator over the request
+  // would leave its end-of-stream watchers on it.
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const onData = (chunk: Buffer): void => void chunks.push(chunk);
+    const done = (error?: Error): void => {
+      req.off('data', onData).off('end', done).off('error', done).off('close', closed);
+      if (error) reject(error);
+      else resolve(Buffer.concat(chunks).toString('utf8'));
+    };
+    const closed = (): void => done(new Error('The client closed the connection mid-body'));
+    req.on('data', onData).once('end', done).once('error', done).once('close', closed);
+  });
 }

@@ -64,7 +64,8 @@ export async function confirmSignIn(
     .catch((error: unknown) => services.log.error({ err: (error as Error).message }, 'sessionCreated publish failed'));
 }
 
-const fromMessage = ({ session: s }: SessionCreatedMessage): SessionView => ({
+/** A sessionCreated message's session, as the streams deliver it. */
+export const fromMessage = ({ session: s }: SessionCreatedMessage): SessionView => ({
   ...s,
   lastActivity: new Date(s.lastActivity),
   createdAt: new Date(s.createdAt),
@@ -81,7 +82,7 @@ const fromMessage = ({ session: s }: SessionCreatedMessage): SessionView => ({
  * is missing from the replay (its notice is lost; the timeline has it), as
  * it is from the list until the next refill.
  */
-async function createdSince(services: Services, viewer: Viewer, since: Date): Promise<SessionView[]> {
+export async function createdSince(services: Services, viewer: Pick<Viewer, 'userId' | 'sessionId'>, since: Date): Promise<SessionView[]> {
   const listed = await services.sessionList.known(viewer.userId).catch(() => null);
   if (listed) {
     return listed

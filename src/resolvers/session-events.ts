@@ -1,11 +1,12 @@
 import { Repeater, type RepeaterBuffer } from 'graphql-yoga';
 import type { RevocationRecord } from '../models/revocation.js';
 import { op } from '../models/session.js';
-import type { SessionRevokedMessage } from '../pubsub.js';
+import type { SessionCreatedMessage, SessionRevokedMessage } from '../pubsub.js';
 import type { Services } from '../services.js';
 import type { StreamLease } from '../streams.js';
 import type { Viewer } from '../auth/viewer.js';
-import type { SessionRevokedEvent } from './views.js';
+import { createdSince, fromMessage } from './session-created.js';
+import type { SessionRevokedEvent, SessionView } from './views.js';
 
 /**
  * Revocations stamped up to this long before the subscriber authenticated are
@@ -138,20 +139,21 @@ class Sequencer {
   private pending: SessionRevokedMessage[] | null = [];
   private base = 0;
   private expected = 1;
+  // Made when first needed: thousands of idle streams each hold a sequencer, and most never need them.
   private readonly buffer = new Map<number, SessionRevokedMessage>();
   /** Numbers delivered out of the live order (at or below `base`, or late after a gap read): each once. */
-  private readonly seen = new Set<number>();
+  private seen: Set<number> | null = null;
   /** Numbers a gap read did not find: a late announcement of one is still delivered. */
-  private readonly passed: Array<[number, number]> = [];
+  private passed: Array<[number, number]> | null = null;
   private gapTimer: NodeJS.Timeout | undefined;
   private reading = false;
   private ended = false;
 
   constructor(
     private readonly emit: (message: SessionRevokedMessage) => boolean,
-    private readonly readGap: (from: number, to: number) => Promise<SessionRevokedMessage[]>,
+    private readonly services: Services,
+    private readonly userId: string,
     private readonly windowStart: number,
-    private readonly onReadError: (error: unknown) => void,
   ) {}
 
   receive(message: SessionRevokedMessage): void {
@@ -186,7 +188,7 @@ class Sequencer {
       return;
     }
     if (message.seq < this.expected) {
-      if (this.passed.some(([a, b]) => a <= message.seq && message.seq <= b)) this.deliverOnce(message);
+      if (this.passed?.some(([a, b]) => a <= message.seq && message.seq <= b)) this.deliverOnce(message);
       return;
     }
     if (!this.buffer.has(message.seq)) this.buffer.set(message.seq, message);
@@ -194,6 +196,7 @@ class Sequencer {
   }
 
   private deliverOnce(message: SessionRevokedMessage): void {
+    this.seen ??= new Set();
     if (this.seen.has(message.seq)) return;
     this.seen.add(message.seq);
     this.deliver(message);
@@ -226,10 +229,10 @@ class Sequencer {
     this.reading = true;
     let found: SessionRevokedMessage[] = [];
     try {
-      found = await this.readGap(this.expected, upTo);
+      found = await readRevocations(this.services, this.userId, this.expected, upTo);
     } catch (error) {
       // Delivered without them: a late announcement still gets through (`passed`).
-      this.onReadError(error);
+      this.services.log.warn({ err: (error as Error).message }, 'sessionRevoked: gap read failed');
     }
     this.reading = false;
     if (this.ended) return;
@@ -239,7 +242,7 @@ class Sequencer {
     const seqs = [...this.buffer.keys()].filter((seq) => seq <= upTo).sort((a, b) => a - b);
     for (const seq of seqs) {
       if (this.ended) return;
-      if (seq > this.expected) this.passed.push([this.expected, seq - 1]);
+      if (seq > this.expected) (this.passed ??= []).push([this.expected, seq - 1]);
       const message = this.buffer.get(seq)!;
       this.buffer.delete(seq);
       this.expected = seq + 1;
@@ -277,29 +280,48 @@ export interface StreamOptions {
   viewer: Viewer;
   /** When the credentials were checked: revocations from then on are delivered. */
   authenticatedAt: Date;
-  /** Aborts when the client goes away. */
-  signal: AbortSignal;
+  /** Aborts when the client goes away (a transport may instead end the stream with `return()`). */
+  signal?: AbortSignal;
+  /** Also the user's new sign-ins (the REST stream's `session-created`), in the same stream. */
+  created?: boolean;
 }
+
+/** A new session of the viewer's user, for a stream opened with `created`. */
+export interface CreatedStep {
+  readonly created: SessionView;
+}
+
+/** One step of a stream: a revocation message's delivery, or a new sign-in. */
+export type StreamStep = Delivery | CreatedStep;
+
+export const isDelivery = (step: StreamStep): step is Delivery => 'events' in step;
 
 /**
  * The stream behind the `sessionRevoked` subscription and the REST events
  * route: every revocation of any of the viewer's user's sessions, in order,
  * ending after the one that revokes the viewer's own session. It yields one
- * `Delivery` per step (a logoutAll is one), which the transports write at once.
+ * `Delivery` per step (a logoutAll is one), which the transports write at
+ * once; with `created`, also the user's new sign-ins (CreatedStep).
  *
  * Refused (RATE_LIMITED) before anything exists when the viewer's session or
  * user has as many streams open as the caps allow. Otherwise nothing more
  * happens until the transport starts reading: a `Repeater` runs its executor
  * on the first `next()`, so a stream the transport never starts holds no
  * subscription, timer or queue. The executor then:
- * 1. listens (resolves once Redis acknowledged the subscription);
+ * 1. listens (resolves once Redis acknowledged the subscriptions);
  * 2. reads the user's current revocation number: everything above it will
  *    arrive live, in order (Sequencer);
  * 3. reads from MongoDB, once, the revocation records since `authenticatedAt`
  *    up to that number (the gap between authentication and listening), with
  *    the user's revocations still in flight (claimed, not yet recorded) from
- *    the Redis outbox.
+ *    the Redis outbox; with `created`, the sessions created since then from
+ *    the Redis session list (createdSince).
  * Live delivery reads MongoDB only on a real gap in the numbers.
+ *
+ * An idle stream holds little: one Repeater, the sequencer, its listeners
+ * and a timer. Thousands of them are the common case (README, "Revocation at
+ * scale"), so nothing here is kept per stream that can be shared or made
+ * only when needed.
  *
  * One cleanup (`finally`) runs however the stream ends: its own revocation,
  * session expiry, the client leaving, `return()`, an error, or shutdown.
@@ -309,8 +331,8 @@ export interface StreamOptions {
 export async function sessionRevokedBatches(
   services: Services,
   options: StreamOptions,
-): Promise<{ events: Repeater<Delivery>; ready: Promise<void> }> {
-  const { viewer } = options;
+): Promise<{ events: Repeater<StreamStep>; ready: Promise<void> }> {
+  const { viewer, authenticatedAt, signal, created = false } = options;
   const lease = await services.streams.acquire(viewer);
   const setup: Setup = { settle: () => {}, fail: () => {} };
   const ready = new Promise<void>((resolve, reject) => {
@@ -318,15 +340,47 @@ export async function sessionRevokedBatches(
     setup.fail = reject;
   });
   ready.catch(() => {});
-  const events = new Repeater<Delivery>((push, stop) => run(services, options, lease, setup, push, stop), new UnboundedBuffer());
-  // A stream abandoned before it started still gives its place back.
-  const returnFn = events.return.bind(events);
-  events.return = (value) => {
-    lease.release();
-    return returnFn(value);
+  // What the stream keeps of its viewer: not the account's profile, which the session check also read.
+  const stream: StreamOf = {
+    userId: viewer.userId,
+    sessionId: viewer.sessionId,
+    expiresAt: viewer.expiresAt.getTime(),
+    authenticatedAt: authenticatedAt.getTime(),
+    signal,
+    created,
   };
-  options.signal.addEventListener('abort', () => lease.release(), { once: true });
+  const events = new LeasedRepeater<StreamStep>((push, stop) => run(services, stream, lease, setup, push, stop), lease);
+  // A stream abandoned before it started still gives its place back.
+  signal?.addEventListener('abort', () => lease.release(), { once: true });
   return { events, ready };
+}
+
+/**
+ * A Repeater that gives its stream's place back when it is returned, also
+ * before it started (a started one gives it back in its cleanup too).
+ */
+class LeasedRepeater<T> extends Repeater<T> {
+  constructor(
+    executor: ConstructorParameters<typeof Repeater<T>>[0],
+    private readonly lease: StreamLease,
+  ) {
+    super(executor, new UnboundedBuffer());
+  }
+
+  override return(value?: PromiseLike<unknown> | unknown): Promise<IteratorResult<T>> {
+    this.lease.release();
+    return super.return(value);
+  }
+}
+
+/** One stream's own state, apart from its Repeater and sequencer. */
+interface StreamOf {
+  userId: string;
+  sessionId: string;
+  expiresAt: number;
+  authenticatedAt: number;
+  signal: AbortSignal | undefined;
+  created: boolean;
 }
 
 /** Events one at a time, with the deliveries they come from (src/subscription-delivery.ts writes whole deliveries). */
@@ -347,7 +401,8 @@ export async function sessionRevokedEvents(
   authenticatedAt: Date,
   signal: AbortSignal,
 ): Promise<BatchedEvents> {
-  const { events } = await sessionRevokedBatches(services, { viewer, authenticatedAt, signal });
+  // Without `created`, every step is a Delivery.
+  const { events } = (await sessionRevokedBatches(services, { viewer, authenticatedAt, signal })) as { events: Repeater<Delivery> };
   let batch: SessionRevokedEvent[] = [];
   let index = 0;
   const done: IteratorResult<SessionRevokedEvent> = { done: true, value: undefined };
@@ -382,50 +437,86 @@ interface Setup {
   fail: (error: unknown) => void;
 }
 
+/**
+ * New sign-ins for a `created` stream: live ones wait behind the replay of
+ * those since the stream authenticated, and the session id removes the
+ * overlap; after that, every message is a new session (the viewer's own was
+ * created before the stream started).
+ */
+class CreatedSessions {
+  private backlog: SessionCreatedMessage[] | null = [];
+
+  constructor(
+    private readonly viewerSessionId: string,
+    private readonly push: (step: StreamStep) => unknown,
+  ) {}
+
+  receive(message: SessionCreatedMessage): void {
+    if (this.backlog) this.backlog.push(message);
+    else if (message.session.id !== this.viewerSessionId) this.push({ created: fromMessage(message) });
+  }
+
+  start(replayed: SessionView[]): void {
+    const delivered = new Set<string>([this.viewerSessionId]);
+    const backlog = this.backlog ?? [];
+    this.backlog = null;
+    for (const session of [...replayed, ...backlog.map(fromMessage)]) {
+      if (delivered.has(session.id)) continue;
+      delivered.add(session.id);
+      this.push({ created: session });
+    }
+  }
+}
+
 async function run(
   services: Services,
-  { viewer, authenticatedAt, signal }: StreamOptions,
+  stream: StreamOf,
   lease: StreamLease,
   setup: Setup,
-  push: (delivery: Delivery) => Promise<unknown>,
+  push: (step: StreamStep) => Promise<unknown>,
   stop: ((error?: unknown) => void) & Promise<unknown>,
 ): Promise<void> {
-  const cleanups: Array<() => void> = [() => lease.release()];
+  const { userId, sessionId, signal } = stream;
   const end = (): void => stop();
+  const windowStart = stream.authenticatedAt - CLOCK_SKEW_MS;
   const sequencer = new Sequencer(
     (message) => {
-      const delivery = deliveryFor(message, viewer.sessionId);
+      const delivery = deliveryFor(message, sessionId);
       void push(delivery);
       const own = delivery.own !== -1;
       if (own) end();
       return own;
     },
-    (from, to) => readRevocations(services, viewer.userId, from, to),
-    authenticatedAt.getTime() - CLOCK_SKEW_MS,
-    (error) => services.log.warn({ err: (error as Error).message }, 'sessionRevoked: gap read failed'),
+    services,
+    userId,
+    windowStart,
   );
-  cleanups.push(() => sequencer.stop());
+  // Undone in `finally`, whichever of them were done.
+  let timer: NodeJS.Timeout | undefined;
+  const off: { revoked?: () => void; created?: () => void } = {};
   try {
     lease.started(end);
-    signal.addEventListener('abort', end, { once: true });
-    cleanups.push(() => signal.removeEventListener('abort', end));
-    if (signal.aborted) return;
+    signal?.addEventListener('abort', end, { once: true });
+    if (signal?.aborted) return;
     // An expired session's stream ends with it: its token is no longer good for anything.
-    const remaining = viewer.expiresAt.getTime() - Date.now();
-    if (remaining < MAX_TIMER_MS) {
-      const timer = setTimeout(end, Math.max(0, remaining));
-      cleanups.push(() => clearTimeout(timer));
-    }
-    const unsubscribe = await services.pubsub.subscribe('sessionRevoked', viewer.userId, (message) => sequencer.receive(message));
-    cleanups.push(unsubscribe);
-    const base = await services.cache.currentSeq(viewer.userId);
-    const windowStart = authenticatedAt.getTime() - CLOCK_SKEW_MS;
-    const [records, inFlight] = await Promise.all([
-      services.models.Revocation.find({ userId: viewer.userId, revokedAt: op({ $gte: new Date(windowStart) }) }, RECORD_FIELDS).lean(),
-      services.cache.inFlight(viewer.userId),
+    const remaining = stream.expiresAt - Date.now();
+    if (remaining < MAX_TIMER_MS) timer = setTimeout(end, Math.max(0, remaining));
+    const sessions = stream.created ? new CreatedSessions(sessionId, push) : null;
+    // Both settle before anything goes on, so `finally` undoes whichever succeeded.
+    const subscriptions = [
+      services.pubsub.subscribe('sessionRevoked', userId, (message) => sequencer.receive(message)).then((undo) => (off.revoked = undo)),
+      sessions && services.pubsub.subscribe('sessionCreated', userId, (message) => sessions.receive(message)).then((undo) => (off.created = undo)),
+    ];
+    for (const subscribed of await Promise.allSettled(subscriptions)) if (subscribed.status === 'rejected') throw subscribed.reason;
+    const base = await services.cache.currentSeq(userId);
+    const [records, inFlight, createdSinceStart] = await Promise.all([
+      services.models.Revocation.find({ userId, revokedAt: op({ $gte: new Date(windowStart) }) }, RECORD_FIELDS).lean(),
+      services.cache.inFlight(userId),
+      sessions && createdSince(services, { userId, sessionId }, new Date(stream.authenticatedAt)),
     ]);
     const recent = inFlight.filter((r) => Date.parse(r.revokedAt) >= windowStart);
-    sequencer.start(base, merge(toMessages(viewer.userId, records), recent));
+    sequencer.start(base, merge(toMessages(userId, records), recent));
+    if (sessions && createdSinceStart) sessions.start(createdSinceStart);
     setup.settle();
     await stop;
   } catch (error) {
@@ -434,6 +525,11 @@ async function run(
   } finally {
     // Also a stream ended before it listened: whoever waits on `ready` goes on.
     setup.settle();
-    for (const cleanup of cleanups.reverse()) cleanup();
+    clearTimeout(timer);
+    off.revoked?.();
+    off.created?.();
+    signal?.removeEventListener('abort', end);
+    sequencer.stop();
+    lease.release();
   }
 }

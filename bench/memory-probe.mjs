@@ -1,15 +1,15 @@
 /**
  * Preloaded into bench/revocation-scale.ts's server instances
- * (`node --expose-gc --import tsx --import ./bench/memory-probe.ts`), never
+ * (`node --expose-gc --import ./bench/memory-probe.mjs dist/src/main.js`), never
  * into the product: on SIGUSR2 a full garbage collection, then
  * `process.memoryUsage()` written as JSON to BENCH_MEMORY_FILE. RSS alone
  * counts garbage not yet collected and heap the engine keeps for later; the
  * heap after a full collection is what each open stream really holds.
+ * Plain JavaScript: the instances run the built server, as production does.
  */
 import { writeFileSync } from 'node:fs';
 
 process.on('SIGUSR2', () => {
-  const collect = (globalThis as { gc?: () => void }).gc;
-  collect?.();
+  globalThis.gc?.();
   writeFileSync(process.env.BENCH_MEMORY_FILE ?? '/dev/null', JSON.stringify(process.memoryUsage()));
 });
