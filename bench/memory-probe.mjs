@@ -8,6 +8,7 @@
  * Plain JavaScript: the instances run the built server, as production does.
  */
 import { writeFileSync } from 'node:fs';
+import process from 'node:process';
 
 process.on('SIGUSR2', () => {
   globalThis.gc?.();

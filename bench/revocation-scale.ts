@@ -354,6 +354,17 @@ async function scenario(spec: string, instances: Instance[], run: string): Promi
         ` from ${half} to ${first}: RSS ${perStream(middle, 'rss', first - half)} kB, heap ${perStream(middle, 'heap', first - half)} kB`,
     );
     for (const s of streams) s.close();
+    // The baseline: bare node:http holding as many responses per process, measured now.
+    const floorOutput = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', 'bench/stream-floor.ts', String(first / 2)], {
+      env: { ...process.env, STREAM_FLOOR_JSON: '1' },
+    });
+    const floor = JSON.parse(floorOutput.toString()) as { rss: number; heap: number };
+    const ratio = (key: 'rss' | 'heap'): string =>
+      instances.map((_, i) => ((after[i]![key] - middle[i]![key]) / ((first - half) / 2) / floor[key]).toFixed(2)).join(' / ');
+    console.log(
+      `  bare node:http holding ${first / 2} responses (bench/stream-floor.ts), from ${first / 4} to ${first / 2}: RSS ${floor.rss} kB, heap ${floor.heap} kB per connection;` +
+        ` these streams: ${ratio('rss')}x its RSS, ${ratio('heap')}x its heap`,
+    );
   } else if (kind === 'sessions') {
     const owner = email('many');
     const revoker = await register(one, owner);
@@ -371,15 +382,16 @@ async function main(): Promise<void> {
     console.error('bench: set MONGODB_URI (`make ferretdb` prints one)');
     process.exit(2);
   }
-  const redis = await startOwnRedis();
-  const database = `la_bench_scale_${Date.now()}`;
-  const uri = new URL(process.env.MONGODB_URI);
-  uri.pathname = `/${database}`;
   // The instances run the built server, as production does.
   execFileSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' });
+  const redis = await startOwnRedis();
   console.log(`revocation at scale: two instances, Node ${process.version}, ${SCENARIOS.join(' ')}`);
   try {
     for (const [n, spec] of SCENARIOS.entries()) {
+      // A database per scenario: FerretDB answers a per-user query by scanning the whole
+      // collection, so one scenario's users would slow the next one's set-up.
+      const uri = new URL(process.env.MONGODB_URI);
+      uri.pathname = `/la_bench_scale_${Date.now()}_${n}`;
       const env = { MONGODB_URI: uri.toString(), REDIS_URL: redis.url };
       const instances = await Promise.all([startInstance('one', env), startInstance('two', env)]);
       instancesNow = instances;
@@ -387,13 +399,13 @@ async function main(): Promise<void> {
         await scenario(spec, instances, `${Date.now()}.${n}`);
       } finally {
         await Promise.all(instances.map(stopInstance));
+        const connection = await mongoose.createConnection(uri.toString()).asPromise();
+        await connection.dropDatabase().catch(() => {});
+        await connection.close();
       }
     }
   } finally {
     await redis.stop();
-    const connection = await mongoose.createConnection(uri.toString()).asPromise();
-    await connection.dropDatabase().catch(() => {});
-    await connection.close();
   }
 }
 

@@ -1,0 +1,85 @@
+/**
+ * The floor under "memory per open stream": bare `node:http` holding K
+ * event-stream responses open and nothing else, with the server's own
+ * timeouts (src/http/node-server.ts). Run with `--expose-gc`:
+ *
+ *   npx tsx --expose-gc bench/stream-floor.ts [K]
+ *
+ * The clients are a child process, so that their sockets are not counted.
+ * Printed: RSS and heap per connection after a full GC, over all K and from
+ * K/2 to K, as bench/revocation-scale.ts's `idle` scenario prints them for
+ * this project's streams (that scenario runs this too, as its baseline).
+ */
+import { fork } from 'node:child_process';
+import { request, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { createHttpServer } from '../src/http/node-server.js';
+
+const K = process.argv[2] === '--clients' ? 0 : Number(process.argv[2] ?? 5000);
+
+async function clients(port: number): Promise<void> {
+  const open: unknown[] = [];
+  process.on('message', async (count: number | 'exit') => {
+    if (count === 'exit') process.exit(0);
+    for (let i = 0; i < count; i += 50) {
+      await Promise.all(
+        Array.from({ length: Math.min(50, count - i) }, () =>
+          new Promise<void>((resolve, reject) => {
+            const req = request({ port, path: '/', agent: false, headers: { accept: 'text/event-stream', authorization: `Bearer ${'x'.repeat(200)}` } });
+            req.on('response', (res) => res.once('data', () => resolve()));
+            req.on('error', reject);
+            req.end();
+            open.push(req);
+          }),
+        ),
+      );
+    }
+    process.send?.('open');
+  });
+}
+
+async function main(): Promise<void> {
+  const collect = (globalThis as { gc?: () => void }).gc;
+  if (!collect) throw new Error('run with --expose-gc');
+  const held: ServerResponse[] = [];
+  const server = createHttpServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
+    res.write(': connected\n\n');
+    held.push(res);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  const child = fork(fileURLToPath(import.meta.url), ['--clients', String(port)], { execArgv: ['--import', 'tsx'] });
+  const memory = async (): Promise<NodeJS.MemoryUsage> => {
+    collect();
+    await sleep(300);
+    collect();
+    return process.memoryUsage();
+  };
+  const openMore = async (count: number): Promise<NodeJS.MemoryUsage> => {
+    child.send(count);
+    await new Promise((resolve) => child.once('message', resolve));
+    await sleep(1000);
+    return memory();
+  };
+  const none = await memory();
+  const half = await openMore(Math.floor(K / 2));
+  const all = await openMore(K - Math.floor(K / 2));
+  const per = (from: NodeJS.MemoryUsage, key: 'rss' | 'heapUsed', count: number): string => ((all[key] - from[key]) / 1024 / count).toFixed(1);
+  if (process.env.STREAM_FLOOR_JSON) {
+    // For bench/revocation-scale.ts, which compares its streams with this floor.
+    const marginal = K - Math.floor(K / 2);
+    console.log(JSON.stringify({ rss: Number(per(half, 'rss', marginal)), heap: Number(per(half, 'heapUsed', marginal)) }));
+  } else console.log(
+    `bare node:http, ${K} open event-stream responses, Node ${process.version}: per connection over all ${K}: RSS ${per(none, 'rss', K)} kB, heap ${per(none, 'heapUsed', K)} kB;` +
+      ` from ${Math.floor(K / 2)} to ${K}: RSS ${per(half, 'rss', K - Math.floor(K / 2))} kB, heap ${per(half, 'heapUsed', K - Math.floor(K / 2))} kB (${held.length} held)`,
+  );
+  child.send('exit');
+  server.closeAllConnections();
+  server.close();
+}
+
+if (process.argv[2] === '--clients') void clients(Number(process.argv[3]));
+else void main();
