@@ -28,6 +28,10 @@ import { renderOnce, sliceAround } from './shared-chunks.js';
  *   once, kept in a WeakMap on the event, and serialized once.
  * - A delivery's results are rendered to SSE bytes once per instance, and
  *   each stream writes slices of them (src/shared-chunks.ts).
+ * - The stream is answered as a StreamReply (src/http/event-stream.ts), which
+ *   the Node listener writes straight to the socket: an open subscription
+ *   keeps its deliveries' Repeater and its document, not the request, its
+ *   context or Yoga's iterators over it.
  * Other subscription fields are executed per event and stream as usual.
  */
 const SHARED_FIELDS = new Set(['sessionRevoked']);
