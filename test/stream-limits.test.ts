@@ -3,7 +3,7 @@ import { channel } from '../src/pubsub.js';
 import { describe, expect, it } from 'vitest';
 import { loginUser, ok, PASSWORD, registerUser, revocations, sseClient } from './support/client.js';
 import { readToEnd, take } from './support/events.js';
-import { LogoutAllDocument, SessionRevokedDocument, SessionsDocument } from './support/operations.js';
+import { LogoutAllDocument, SessionCreatedDocument, SessionRevokedDocument, SessionsDocument } from './support/operations.js';
 import { type ServerFixture, useTestServer } from './support/server.js';
 import { isEvent, openRestEvents } from './support/sse.js';
 
@@ -53,6 +53,29 @@ describe('open streams per session and per user', () => {
       return retry.status;
     }).toBe(200);
     second.close();
+    await expectNoStreamLeft(server);
+  });
+
+  it('counts sessionCreated subscriptions too, which end with their session', async () => {
+    const user = await registerUser(server.graphqlUrl);
+    const created = await fetch(server.graphqlUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${user.token}` },
+      body: JSON.stringify({ query: print(SessionCreatedDocument) }),
+    });
+    expect(created.status).toBe(200);
+    const events = await openRestEvents(server, user.token);
+    const refused = await fetch(server.graphqlUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${user.token}` },
+      body: JSON.stringify({ query: print(SessionCreatedDocument) }),
+    });
+    expect(refused.status).toBe(429);
+    expect(await refused.text()).toContain('RATE_LIMITED');
+    // Its session's logout ends the sessionCreated stream as well (with `complete`).
+    await ok(server.graphqlUrl, LogoutAllDocument, {}, user.token);
+    expect(await created.text()).toContain('event: complete');
+    await events.readToEnd();
     await expectNoStreamLeft(server);
   });
 

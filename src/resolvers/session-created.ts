@@ -1,6 +1,5 @@
-import { Repeater } from 'graphql-yoga';
 import type { Types } from 'mongoose';
-import { AppError, toAppError } from '../errors.js';
+import { AppError } from '../errors.js';
 import { op } from '../models/session.js';
 import type { SessionCreatedMessage } from '../pubsub.js';
 import type { Services } from '../services.js';
@@ -8,9 +7,6 @@ import { recordSecurityEvent } from './security-events.js';
 import { revokeSessions } from './sessions.js';
 import type { RequestInfo, Viewer } from '../auth/viewer.js';
 import { toSessionView, type SessionView } from './views.js';
-
-// setTimeout's limit; a longer session simply is not cut by the timer.
-const MAX_TIMER_MS = 2_147_483_647;
 
 /**
  * The last step of every sign-in (login and register), once the session exists:
@@ -94,79 +90,4 @@ export async function createdSince(services: Services, viewer: Pick<Viewer, 'use
     .sort({ createdAt: 1, _id: 1 })
     .lean();
   return records.map((s) => toSessionView(s, viewer.sessionId));
-}
-
-/**
- * The stream behind the `sessionCreated` subscription and the REST stream's
- * `session-created` events: every new session of the viewer's user but the
- * viewer's own, until the viewer's session is revoked or expires, or the
- * client leaves (a signed-out device must stop hearing of sign-ins).
- *
- * No gap, as for revocations: listen first, then replay the sessions
- * created since `authenticatedAt` (createdSince) and check that the viewer's own is
- * still active; live messages wait behind that read, and the session id
- * de-duplicates. Unlike revocations, the replay does not reach back a second
- * for clock skew: a device that opens its stream just after others signed in
- * would be told of sign-ins it did not wait for, and a missed notice costs
- * less than a missed revocation (the timeline has every sign-in). Instance
- * clocks are assumed to agree as NTP keeps them.
- */
-export function sessionCreatedEvents(
-  services: Services,
-  viewer: Viewer,
-  authenticatedAt: Date,
-  signal: AbortSignal,
-  /** Called once the stream listens and has replayed (or has ended): from then on nothing is missed. */
-  onReady: () => void = () => {},
-): Repeater<SessionView> {
-  return new Repeater<SessionView>(async (push, stop) => {
-    const onAbort = (): void => stop();
-    signal.addEventListener('abort', onAbort, { once: true });
-    if (signal.aborted) stop();
-    const delivered = new Set<string>([viewer.sessionId]);
-    const deliver = (session: SessionView): void => {
-      if (delivered.has(session.id)) return;
-      delivered.add(session.id);
-      void push(session);
-    };
-    let backlog: SessionCreatedMessage[] | null = [];
-    const unsubscribes: Array<() => void> = [];
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      unsubscribes.push(
-        await services.pubsub.subscribe('sessionCreated', viewer.userId, (message) => {
-          if (backlog) backlog.push(message);
-          else deliver(fromMessage(message));
-        }),
-      );
-      unsubscribes.push(
-        await services.pubsub.subscribe('sessionRevoked', viewer.userId, (message) => {
-          if (message.sessionIds.includes(viewer.sessionId)) stop();
-        }),
-      );
-      // The viewer's own session: its tombstone in the cache says if it went meanwhile (no MongoDB read).
-      const [ownRevoked, created] = await Promise.all([
-        services.cache.revokedAmong([viewer.sessionId]),
-        createdSince(services, viewer, authenticatedAt),
-      ]);
-      if (ownRevoked.size > 0 || viewer.expiresAt.getTime() <= Date.now()) {
-        stop();
-      } else {
-        for (const session of created) deliver(session);
-        for (const message of backlog) deliver(fromMessage(message));
-        const remaining = viewer.expiresAt.getTime() - Date.now();
-        if (remaining < MAX_TIMER_MS) timer = setTimeout(() => stop(), Math.max(0, remaining));
-      }
-      backlog = null;
-    } catch (error) {
-      const known = toAppError(error);
-      if (!known) services.log.error({ err: (error as Error).message }, 'sessionCreated stream failed');
-      stop(known ?? new AppError('INTERNAL_SERVER_ERROR'));
-    }
-    onReady();
-    await stop;
-    clearTimeout(timer);
-    signal.removeEventListener('abort', onAbort);
-    for (const unsubscribe of unsubscribes) unsubscribe();
-  });
 }

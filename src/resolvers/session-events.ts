@@ -139,8 +139,8 @@ class Sequencer {
   private pending: SessionRevokedMessage[] | null = [];
   private base = 0;
   private expected = 1;
-  // Made when first needed: thousands of idle streams each hold a sequencer, and most never need them.
   private readonly buffer = new Map<number, SessionRevokedMessage>();
+  // The next two are made when first needed: thousands of idle streams each hold a sequencer, and most never need them.
   /** Numbers delivered out of the live order (at or below `base`, or late after a gap read): each once. */
   private seen: Set<number> | null = null;
   /** Numbers a gap read did not find: a late announcement of one is still delivered. */
@@ -419,6 +419,46 @@ export async function sessionRevokedEvents(
     },
     async return() {
       batch = [];
+      await events.return();
+      return done;
+    },
+    async throw(error?: unknown) {
+      await events.return();
+      throw error;
+    },
+    [Symbol.asyncIterator]: () => iterator,
+  };
+  return iterator;
+}
+
+/**
+ * The `sessionCreated` subscription: the same stream, opened with `created`,
+ * of which it yields the new sign-ins only. So it ends where the stream ends
+ * (the viewer's own revocation, the session's expiry, the client leaving,
+ * shutdown), has the same no-gap replay (createdSince), and counts against
+ * the same stream caps.
+ *
+ * Unlike revocations, the sign-in replay does not reach back a second for
+ * clock skew: a device that opens its stream just after others signed in
+ * would be told of sign-ins it did not wait for, and a missed notice costs
+ * less than a missed revocation (the timeline has every sign-in).
+ */
+export async function sessionCreatedEvents(
+  services: Services,
+  viewer: Viewer,
+  authenticatedAt: Date,
+  signal: AbortSignal,
+): Promise<AsyncIterableIterator<SessionView>> {
+  const { events } = await sessionRevokedBatches(services, { viewer, authenticatedAt, signal, created: true });
+  const done: IteratorResult<SessionView> = { done: true, value: undefined };
+  const iterator: AsyncIterableIterator<SessionView> = {
+    async next() {
+      for (let step = await events.next(); !step.done; step = await events.next()) {
+        if (!isDelivery(step.value)) return { done: false, value: step.value.created };
+      }
+      return done;
+    },
+    async return() {
       await events.return();
       return done;
     },

@@ -1,4 +1,4 @@
-import { sessionCreatedEvents } from '../resolvers/session-created.js';
+import { sessionCreatedEvents } from '../resolvers/session-events.js';
 import type { SessionView } from '../resolvers/views.js';
 import { builder } from './builder.js';
 import { SessionRef } from './session.js';
