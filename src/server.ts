@@ -142,7 +142,8 @@ export function createApp(services: Services): App {
         })
         .then((response) => sendResponse(response, res))
         .catch((error: unknown) => {
-          log.error({ err: (error as Error).message }, 'GraphQL stream failed');
+          // A client that left mid-body is no failure of the server's.
+          if (!req.destroyed) log.error({ err: (error as Error).message }, 'GraphQL stream failed');
           res.destroy();
         });
       return;

@@ -1,4 +1,6 @@
+import { once } from 'node:events';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { restClient, type RestAuth, type RestClient } from './support/rest.js';
 import { useTestServer } from './support/server.js';
@@ -132,6 +134,26 @@ describe('event streams written to the socket directly', () => {
       expect(rest.at(-1)).toMatchObject({ kind: 'event', event: 'complete' });
     }
     // Ended streams give back their places and their subscriptions.
+    await expect.poll(() => server.services.streams.running).toBe(0);
+    await expect.poll(() => server.services.pubsub.listenerCount()).toBe(0);
+  });
+
+  it('a client that leaves in the middle of a subscription\'s body leaves nothing, and the server goes on', async () => {
+    const [viewer] = await devices(api, 1);
+    const { hostname, port } = new URL(server.url);
+    const body = JSON.stringify({ query: SUBSCRIPTION });
+    const socket = connect(Number(port), hostname);
+    await once(socket, 'connect');
+    socket.write(
+      `POST /graphql HTTP/1.1\r\nhost: ${hostname}\r\naccept: text/event-stream\r\ncontent-type: application/json\r\n` +
+        `authorization: Bearer ${viewer!.token}\r\ncontent-length: ${body.length}\r\n\r\n${body.slice(0, 10)}`,
+    );
+    socket.destroy();
+    // The next subscription of the same session is served, and counted alone.
+    const stream = await openRaw(server.url, 'POST', '/graphql', { authorization: `Bearer ${viewer!.token}`, 'content-type': 'application/json' }, body);
+    await stream.until((item) => item.kind === 'comment');
+    await expect.poll(() => server.services.streams.running).toBe(1);
+    stream.close();
     await expect.poll(() => server.services.streams.running).toBe(0);
     await expect.poll(() => server.services.pubsub.listenerCount()).toBe(0);
   });
