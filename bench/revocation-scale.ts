@@ -15,9 +15,9 @@
  *                 idle stream each; `logoutAll` on instance one
  *   session:N     N streams on one session; that session's `logout`
  *   idle:K[:U]    K idle streams, spread over U users (default K: one each): memory per open
- *                 stream, over all K, and from K/2 to K (the second half's cost alone: V8 grows
- *                 its young generation once, by tens of MB, while the first streams open, which
- *                 is no stream's own cost)
+ *                 stream, over all K, from K/2 to K, and warmed up (all closed, then K again).
+ *                 V8 grows its young generation once, by tens of MB, while the first streams
+ *                 open, which is no stream's own cost: the warmed-up figure leaves it out
  *   sessions:N    `logoutAll` of N sessions (no streams)
  *
  * Baseline: the revoke request's own answer (when it returns, the revocation
@@ -353,17 +353,26 @@ async function scenario(spec: string, instances: Instance[], run: string): Promi
         ` per open stream over all ${first}: RSS ${perStream(before, 'rss', first)} kB, heap ${perStream(before, 'heap', first)} kB;` +
         ` from ${half} to ${first}: RSS ${perStream(middle, 'rss', first - half)} kB, heap ${perStream(middle, 'heap', first - half)} kB`,
     );
+    // Warmed up: the same number of streams again, in instances that have already grown their
+    // heaps for them once. What an open stream costs a server that has run for a while.
+    for (const s of streams.splice(0)) s.close();
+    await sleep(3000);
+    const closed = await Promise.all(instances.map(collectedMemory));
+    streams.push(...(await phase(`${first} idle streams again`, () => openStreams(instances, tokens, first))));
+    await sleep(2000);
+    const again = await Promise.all(instances.map(collectedMemory));
+    const warm = (key: 'rss' | 'heap'): number[] => instances.map((_, i) => (again[i]![key] - closed[i]![key]) / (first / 2));
+    console.log(`  closed, then ${first} again: RSS ${warm('rss').map((n) => n.toFixed(1)).join(' / ')} kB, heap ${warm('heap').map((n) => n.toFixed(1)).join(' / ')} kB per open stream`);
     for (const s of streams) s.close();
-    // The baseline: bare node:http holding as many responses per process, measured now.
+    // The baseline: bare node:http holding as many responses per process, measured now the same way.
     const floorOutput = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', 'bench/stream-floor.ts', String(first / 2)], {
       env: { ...process.env, STREAM_FLOOR_JSON: '1' },
     });
     const floor = JSON.parse(floorOutput.toString()) as { rss: number; heap: number };
-    const ratio = (key: 'rss' | 'heap'): string =>
-      instances.map((_, i) => ((after[i]![key] - middle[i]![key]) / ((first - half) / 2) / floor[key]).toFixed(2)).join(' / ');
+    const ratio = (key: 'rss' | 'heap'): string => warm(key).map((n) => (n / floor[key]).toFixed(2)).join(' / ');
     console.log(
-      `  bare node:http holding ${first / 2} responses (bench/stream-floor.ts), from ${first / 4} to ${first / 2}: RSS ${floor.rss} kB, heap ${floor.heap} kB per connection;` +
-        ` these streams: ${ratio('rss')}x its RSS, ${ratio('heap')}x its heap`,
+      `  bare node:http holding ${first / 2} responses (bench/stream-floor.ts), closed and opened again: RSS ${floor.rss} kB, heap ${floor.heap} kB per connection;` +
+        ` these streams, warmed up: ${ratio('rss')}x its RSS, ${ratio('heap')}x its heap`,
     );
   } else if (kind === 'sessions') {
     const owner = email('many');

@@ -6,8 +6,9 @@
  *   npx tsx --expose-gc bench/stream-floor.ts [K]
  *
  * The clients are a child process, so that their sockets are not counted.
- * Printed: RSS and heap per connection after a full GC, over all K and from
- * K/2 to K, as bench/revocation-scale.ts's `idle` scenario prints them for
+ * Printed: RSS and heap per connection after a full GC, over all K, from K/2
+ * to K, and warmed up (all closed, then K again), as
+ * bench/revocation-scale.ts's `idle` scenario prints them for
  * this project's streams (that scenario runs this too, as its baseline).
  */
 import { fork } from 'node:child_process';
@@ -21,8 +22,13 @@ const K = process.argv[2] === '--clients' ? 0 : Number(process.argv[2] ?? 5000);
 
 async function clients(port: number): Promise<void> {
   const open: unknown[] = [];
-  process.on('message', async (count: number | 'exit') => {
+  process.on('message', async (count: number | 'exit' | 'close') => {
     if (count === 'exit') process.exit(0);
+    if (count === 'close') {
+      for (const req of open.splice(0) as Array<{ destroy(): void }>) req.destroy();
+      process.send?.('closed');
+      return;
+    }
     for (let i = 0; i < count; i += 50) {
       await Promise.all(
         Array.from({ length: Math.min(50, count - i) }, () =>
@@ -67,14 +73,22 @@ async function main(): Promise<void> {
   const none = await memory();
   const half = await openMore(Math.floor(K / 2));
   const all = await openMore(K - Math.floor(K / 2));
+  // Warmed up: all closed, then K again.
+  child.send('close');
+  await new Promise((resolve) => child.once('message', resolve));
+  await sleep(2000);
+  held.length = 0;
+  const closed = await memory();
+  const again = await openMore(K);
   const per = (from: NodeJS.MemoryUsage, key: 'rss' | 'heapUsed', count: number): string => ((all[key] - from[key]) / 1024 / count).toFixed(1);
+  const warm = (key: 'rss' | 'heapUsed'): number => Number(((again[key] - closed[key]) / 1024 / K).toFixed(1));
   if (process.env.STREAM_FLOOR_JSON) {
-    // For bench/revocation-scale.ts, which compares its streams with this floor.
-    const marginal = K - Math.floor(K / 2);
-    console.log(JSON.stringify({ rss: Number(per(half, 'rss', marginal)), heap: Number(per(half, 'heapUsed', marginal)) }));
+    // For bench/revocation-scale.ts, which compares its warmed-up streams with this floor.
+    console.log(JSON.stringify({ rss: warm('rss'), heap: warm('heapUsed') }));
   } else console.log(
     `bare node:http, ${K} open event-stream responses, Node ${process.version}: per connection over all ${K}: RSS ${per(none, 'rss', K)} kB, heap ${per(none, 'heapUsed', K)} kB;` +
-      ` from ${Math.floor(K / 2)} to ${K}: RSS ${per(half, 'rss', K - Math.floor(K / 2))} kB, heap ${per(half, 'heapUsed', K - Math.floor(K / 2))} kB (${held.length} held)`,
+      ` from ${Math.floor(K / 2)} to ${K}: RSS ${per(half, 'rss', K - Math.floor(K / 2))} kB, heap ${per(half, 'heapUsed', K - Math.floor(K / 2))} kB;` +
+      ` all closed, then ${K} again: RSS ${warm('rss')} kB, heap ${warm('heapUsed')} kB (${held.length} held)`,
   );
   child.send('exit');
   server.closeAllConnections();
