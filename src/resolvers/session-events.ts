@@ -405,30 +405,42 @@ export async function sessionRevokedEvents(
   const { events } = (await sessionRevokedBatches(services, { viewer, authenticatedAt, signal })) as { events: Repeater<Delivery> };
   let batch: SessionRevokedEvent[] = [];
   let index = 0;
-  const done: IteratorResult<SessionRevokedEvent> = { done: true, value: undefined };
-  const iterator: BatchedEvents = {
-    batches: events,
-    async next() {
-      while (index >= batch.length) {
-        const step = await events.next();
-        if (step.done) return done;
-        batch = deliveryEvents(step.value);
-        index = 0;
-      }
-      return { done: false, value: batch[index++]! };
-    },
+  const view = streamView<SessionRevokedEvent>(events, async () => {
+    while (index >= batch.length) {
+      const step = await events.next();
+      if (step.done) return DONE;
+      batch = deliveryEvents(step.value);
+      index = 0;
+    }
+    return { done: false, value: batch[index++]! };
+  });
+  return Object.assign(view, { batches: events });
+}
+
+const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
+
+/**
+ * A subscription's view of a stream: `next` as given, until `return()` or
+ * `throw()`, which end the stream's Repeater (settling a pending `next()` at
+ * once); after them the view is done, whatever `next` still holds.
+ */
+function streamView<T>(events: Repeater<StreamStep>, next: () => Promise<IteratorResult<T>>): AsyncIterableIterator<T> {
+  let ended = false;
+  const view: AsyncIterableIterator<T> = {
+    next: () => (ended ? Promise.resolve(DONE) : next()),
     async return() {
-      batch = [];
+      ended = true;
       await events.return();
-      return done;
+      return DONE;
     },
     async throw(error?: unknown) {
+      ended = true;
       await events.return();
       throw error;
     },
-    [Symbol.asyncIterator]: () => iterator,
+    [Symbol.asyncIterator]: () => view,
   };
-  return iterator;
+  return view;
 }
 
 /**
@@ -450,25 +462,12 @@ export async function sessionCreatedEvents(
   signal: AbortSignal,
 ): Promise<AsyncIterableIterator<SessionView>> {
   const { events } = await sessionRevokedBatches(services, { viewer, authenticatedAt, signal, created: true });
-  const done: IteratorResult<SessionView> = { done: true, value: undefined };
-  const iterator: AsyncIterableIterator<SessionView> = {
-    async next() {
-      for (let step = await events.next(); !step.done; step = await events.next()) {
-        if (!isDelivery(step.value)) return { done: false, value: step.value.created };
-      }
-      return done;
-    },
-    async return() {
-      await events.return();
-      return done;
-    },
-    async throw(error?: unknown) {
-      await events.return();
-      throw error;
-    },
-    [Symbol.asyncIterator]: () => iterator,
-  };
-  return iterator;
+  return streamView<SessionView>(events, async () => {
+    for (let step = await events.next(); !step.done; step = await events.next()) {
+      if (!isDelivery(step.value)) return { done: false, value: step.value.created };
+    }
+    return DONE;
+  });
 }
 
 /** The executor tells whoever waits on `ready`: listening, or why not. */
