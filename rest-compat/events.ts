@@ -1,5 +1,5 @@
 import type { Viewer } from '../src/auth/viewer.js';
-import { heartbeat, type StreamReply } from '../src/http/event-stream.js';
+import { sourceReply, type StreamReply } from '../src/http/event-stream.js';
 import { isDelivery, ownEvent, sessionRevokedBatches, type StreamStep } from '../src/resolvers/session-events.js';
 import type { SessionRevokedEvent } from '../src/resolvers/views.js';
 import type { Services } from '../src/services.js';
@@ -63,43 +63,33 @@ export async function streamSessionEvents(services: Services, viewer: Viewer, au
     await events.return();
     throw error;
   }
-  // Made now: the open stream keeps this, not the viewer (whose account profile it does not need).
-  const connected = `event: connected\ndata: ${JSON.stringify({ sessionId: viewer.sessionId, userId: viewer.userId })}\n\n`;
-  return {
-    status: 200,
-    headers: { ...HEADERS },
-    start(sink) {
-      let nextId = 1;
-      sink.write(encoder.encode(`id: ${nextId++}\n${connected}`));
-      const stopBeating = heartbeat(services.config.sseHeartbeatMs, () => sink.write(PING));
-      const write = async (step: StreamStep): Promise<void> => {
-        if (!isDelivery(step)) {
-          sink.write(encoder.encode(`id: ${nextId++}\nevent: session-created\ndata: ${JSON.stringify(toJson('Session', step.created))}\n\n`));
-          return;
-        }
-        const others = await numberedAround(step.events, 'rest', eventLines, step.own, nextId);
-        nextId = others.nextId;
-        for (const chunk of others.chunks) sink.write(chunk);
-        const own = ownEvent(step);
-        if (own) sink.write(encoder.encode(`id: ${nextId++}\n${eventLines(own)}`));
-      };
-      void (async () => {
-        // Ends on the viewer's own revocation, session expiry, shutdown, or the client leaving.
-        try {
-          for (let step = await first; !step.done; step = await events.next()) await write(step.value);
-        } catch (error) {
-          services.log.warn({ err: (error as Error).message }, 'event stream failed');
-        }
-        stopBeating();
-        sink.end();
-      })();
-      return () => {
-        stopBeating();
-        void events.return();
-      };
+  let nextId = 1;
+  const connected = encoder.encode(`id: ${nextId++}\nevent: connected\ndata: ${JSON.stringify({ sessionId: viewer.sessionId, userId: viewer.userId })}\n\n`);
+  // The step already asked for, then the rest of the stream.
+  let pending: Promise<IteratorResult<StreamStep>> | null = first;
+  const source: AsyncIterator<StreamStep> = {
+    next() {
+      const step = pending ?? events.next();
+      pending = null;
+      return step;
     },
-    cancel() {
-      void events.return();
-    },
+    return: () => events.return(),
   };
+  // Ends on the viewer's own revocation, session expiry, shutdown, or the client leaving.
+  return sourceReply(source, {
+    headers: { ...HEADERS },
+    first: connected,
+    ping: PING,
+    pingMs: services.config.sseHeartbeatMs,
+    async chunksOf(step) {
+      if (!isDelivery(step)) {
+        return [encoder.encode(`id: ${nextId++}\nevent: session-created\ndata: ${JSON.stringify(toJson('Session', step.created))}\n\n`)];
+      }
+      const others = await numberedAround(step.events, 'rest', eventLines, step.own, nextId);
+      nextId = others.nextId;
+      const own = ownEvent(step);
+      return own ? [...others.chunks, encoder.encode(`id: ${nextId++}\n${eventLines(own)}`)] : others.chunks;
+    },
+    failed: (error) => services.log.warn({ err: (error as Error).message }, 'event stream failed'),
+  });
 }

@@ -9,7 +9,7 @@ import {
 } from 'graphql';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import { ownEvent, type Delivery } from './resolvers/session-events.js';
-import { heartbeat, toStreamResponse, type StreamReply } from './http/event-stream.js';
+import { sourceReply, toStreamResponse, type StreamReply } from './http/event-stream.js';
 import type { Logger } from './logger.js';
 import { renderOnce, sliceAround } from './shared-chunks.js';
 
@@ -189,48 +189,9 @@ const COMMENT = encoder.encode(':\n\n');
 const COMPLETE = encoder.encode('event: complete\ndata:\n\n');
 const HEADERS = { 'content-type': 'text/event-stream', connection: 'keep-alive', 'cache-control': 'no-cache', 'content-encoding': 'none' } as const;
 
-/**
- * GraphQL over SSE (Yoga's "distinct connections" format), as a stream any
- * transport writes (src/http/event-stream.ts): each step of `source` as the
- * chunks `chunksOf` makes of it, read straight from the source (an iterator
- * in between would be one more suspended function per open stream).
- */
-function eventStreamReply<T>(
-  source: AsyncIterator<T>,
-  chunksOf: (value: T) => Uint8Array[] | Promise<Uint8Array[]>,
-  log: (error: unknown) => void,
-): StreamReply {
-  return {
-    status: 200,
-    headers: { ...HEADERS },
-    start(sink) {
-      // A first comment at once: some clients wait for a body byte before they report the stream open.
-      sink.write(COMMENT);
-      const stopBeating = heartbeat(PING_MS, () => sink.write(COMMENT));
-      let closed = false;
-      void (async () => {
-        try {
-          for (let step = await source.next(); !step.done; step = await source.next()) {
-            for (const chunk of await chunksOf(step.value)) sink.write(chunk);
-          }
-          if (!closed) sink.write(COMPLETE);
-        } catch (error) {
-          log(error);
-        } finally {
-          stopBeating();
-          sink.end();
-        }
-      })();
-      return () => {
-        closed = true;
-        stopBeating();
-        void source.return?.();
-      };
-    },
-    cancel() {
-      void source.return?.();
-    },
-  };
+/** GraphQL over SSE (Yoga's "distinct connections" format): each step of `source` as `chunksOf` makes it. */
+function graphqlStream<T>(source: AsyncIterator<T>, chunksOf: (value: T) => Uint8Array[] | Promise<Uint8Array[]>, failed: (error: unknown) => void): StreamReply {
+  return sourceReply(source, { headers: { ...HEADERS }, first: COMMENT, ping: COMMENT, pingMs: PING_MS, chunksOf, last: COMPLETE, failed });
 }
 
 export function useSharedSubscriptionDelivery(log: Logger): Plugin {
@@ -245,8 +206,8 @@ export function useSharedSubscriptionDelivery(log: Logger): Plugin {
         const batched = batchSources.get(request);
         setResultProcessor((value, fetchAPI) => {
           const reply = batched
-            ? eventStreamReply(batched.batches, deliveryChunks(batched), failed)
-            : eventStreamReply((value as AsyncIterable<ExecutionResult>)[Symbol.asyncIterator](), resultChunks, failed);
+            ? graphqlStream(batched.batches, deliveryChunks(batched), failed)
+            : graphqlStream((value as AsyncIterable<ExecutionResult>)[Symbol.asyncIterator](), resultChunks, failed);
           return toStreamResponse(reply, fetchAPI);
         }, 'text/event-stream');
       }

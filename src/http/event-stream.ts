@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { Response } from '@whatwg-node/server';
+import type { JsonReply } from './responses.js';
 
 /** Where an event stream writes: Node's response, or a fetch ReadableStream's controller. */
 export interface StreamSink {
@@ -24,7 +25,62 @@ export interface StreamReply {
   cancel(): void;
 }
 
-export const isStreamReply = (reply: object): reply is StreamReply => 'start' in reply;
+export const isStreamReply = (reply: JsonReply | StreamReply): reply is StreamReply => 'start' in reply;
+
+/** What an event stream sends besides its events, and how it makes chunks of them. */
+export interface StreamFormat<T> {
+  headers: Record<string, string>;
+  /** Sent at once: some clients report the stream open only when a first byte came. */
+  first: Uint8Array;
+  /** The keep-alive comment, and how often it goes out. */
+  ping: Uint8Array;
+  pingMs: number;
+  /** One step of the source as chunks, written in order. */
+  chunksOf(step: T): Uint8Array[] | Promise<Uint8Array[]>;
+  /** Sent when the source ends by itself (not when the client leaves). */
+  last?: Uint8Array;
+  /** The source failed: the stream ends (the client reconnects). */
+  failed(error: unknown): void;
+}
+
+/**
+ * An event stream over an async source, for both transports (the REST route,
+ * GraphQL over SSE): `first` at once, `ping` on the shared heartbeat, each
+ * step as `chunksOf` makes it, read straight from the source (an iterator in
+ * between would be one more suspended function per open stream), then `last`
+ * and the end. The client leaving, or a reply never started, returns the source.
+ */
+export function sourceReply<T>(source: AsyncIterator<T>, format: StreamFormat<T>): StreamReply {
+  return {
+    status: 200,
+    headers: format.headers,
+    start(sink) {
+      sink.write(format.first);
+      const stopBeating = heartbeat(format.pingMs, () => sink.write(format.ping));
+      void (async () => {
+        try {
+          for (let step = await source.next(); !step.done; step = await source.next()) {
+            for (const chunk of await format.chunksOf(step.value)) sink.write(chunk);
+          }
+          // After the client left, the sink takes no more: this goes nowhere.
+          if (format.last) sink.write(format.last);
+        } catch (error) {
+          format.failed(error);
+        } finally {
+          stopBeating();
+          sink.end();
+        }
+      })();
+      return () => {
+        stopBeating();
+        void source.return?.();
+      };
+    },
+    cancel() {
+      void source.return?.();
+    },
+  };
+}
 
 /**
  * Bytes a client may leave unread before its stream is cut. A reader that
@@ -84,8 +140,9 @@ export const streamOf = (response: Response): StreamReply | undefined => replies
  * body is never read.
  */
 export async function sendResponse(response: Response, res: ServerResponse): Promise<void> {
+  const stream = streamOf(response);
   if (res.destroyed || res.writableEnded) {
-    streamOf(response)?.cancel();
+    stream?.cancel();
     return;
   }
   const headers: Record<string, string> = {};
@@ -93,7 +150,6 @@ export async function sendResponse(response: Response, res: ServerResponse): Pro
     headers[name] = value;
   });
   res.writeHead(response.status, headers);
-  const stream = streamOf(response);
   if (stream) {
     writeToNode(stream, res);
     return;

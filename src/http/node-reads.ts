@@ -71,8 +71,9 @@ export function createNodeReads(options: NodeReadsOptions): (req: IncomingMessag
       .catch((error: unknown) => errorReply(error, log))
       .then((reply) => {
         const stream = isStreamReply(reply) ? reply : null;
+        const body = isStreamReply(reply) ? null : reply.body;
         const headers: Record<string, string> = { ...reply.headers };
-        if (!stream) headers['content-length'] = String(Buffer.byteLength((reply as JsonReply).body));
+        if (body !== null) headers['content-length'] = String(Buffer.byteLength(body));
         Object.assign(headers, corsHeaders(request, corsOrigins), securityHeaders(request, headers['content-type'] ?? null, { trustProxy }));
         headers['x-request-id'] = line.id;
         line.answered(reply.status);
@@ -84,7 +85,7 @@ export function createNodeReads(options: NodeReadsOptions): (req: IncomingMessag
         }
         res.writeHead(reply.status, headers);
         if (stream) writeToNode(stream, res);
-        else res.end((reply as JsonReply).body);
+        else res.end(body);
       })
       .catch((error: unknown) => {
         line.failed(error);
