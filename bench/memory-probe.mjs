@@ -1,16 +1,22 @@
 /**
  * Preloaded into bench/revocation-scale.ts's server instances
  * (`node --expose-gc --import ./bench/memory-probe.mjs dist/src/main.js`), never
- * into the product: on SIGUSR2 a full garbage collection, then
- * `process.memoryUsage()` written as JSON to BENCH_MEMORY_FILE. RSS alone
- * counts garbage not yet collected and heap the engine keeps for later; the
- * heap after a full collection is what each open stream really holds.
+ * into the product: on SIGUSR2 V8's last-resort collection, then
+ * `process.memoryUsage()` written as JSON to BENCH_MEMORY_FILE.
+ *
+ * Why last-resort and not a plain full collection: a plain one leaves the
+ * young generation at the size V8 grew it to while the streams opened (up to
+ * about 100 MB per instance, measured with v8.getHeapSpaceStatistics), and
+ * leaves freed heap pages mapped. That is memory V8 gives back by itself
+ * under pressure, not memory the streams hold; the last-resort collection
+ * (the one V8 runs before it would report out of memory) gives it back, so
+ * RSS counts what is really held. bench/stream-floor.ts collects the same way.
  * Plain JavaScript: the instances run the built server, as production does.
  */
 import { writeFileSync } from 'node:fs';
 import process from 'node:process';
 
 process.on('SIGUSR2', () => {
-  globalThis.gc?.();
+  globalThis.gc?.({ type: 'major', execution: 'sync', flavor: 'last-resort' });
   writeFileSync(process.env.BENCH_MEMORY_FILE ?? '/dev/null', JSON.stringify(process.memoryUsage()));
 });

@@ -15,10 +15,13 @@
  *                 idle stream each; `logoutAll` on instance one
  *   session:N     N streams on one session; that session's `logout`
  *   idle:K[:U]    K idle streams, spread over U users (default K: one each): memory per open
- *                 stream, over all K, from K/2 to K, and warmed up (all closed, then K again).
- *                 V8 grows its young generation once, by tens of MB, while the first streams
- *                 open, which is no stream's own cost: the warmed-up figure leaves it out
+ *                 stream, over all K, from K/2 to K, and warmed up (all closed, then K again),
+ *                 each after V8's last-resort collection (bench/memory-probe.mjs says why);
+ *                 then bare node:http measured the same way (bench/stream-floor.ts)
  *   sessions:N    `logoutAll` of N sessions (no streams)
+ *
+ * BENCH_NODE_FLAGS: extra node flags for the instances (to try V8 settings such
+ * as --max-semi-space-size=4).
  *
  * Baseline: the revoke request's own answer (when it returns, the revocation
  * holds everywhere). Printed: the answer time, the p50/p99/max from sending the
@@ -32,6 +35,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import mongoose from 'mongoose';
 import { freePort, startOwnRedis } from '../test/support/redis-server.js';
+import type { Floor } from './stream-floor.js';
 
 const SCENARIOS = process.argv.slice(2).length ? process.argv.slice(2) : ['devices:100:1000', 'devices:1000:0', 'session:3000', 'idle:5000', 'sessions:5000'];
 const PASSWORD = 'bench-password-1';
@@ -58,7 +62,7 @@ async function startInstance(name: string, env: Record<string, string>): Promise
   // BENCH_CPU_PROF=dir writes each instance's CPU profile there (where the time goes).
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
   const memoryFile = `/tmp/logout-all-bench-memory-${process.pid}-${name}.json`;
-  const child = spawn(process.execPath, [...profile, '--expose-gc', '--import', './bench/memory-probe.mjs', 'dist/src/main.js'], {
+  const child = spawn(process.execPath, [...profile, ...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []), '--expose-gc', '--import', './bench/memory-probe.mjs', 'dist/src/main.js'], {
     env: {
       ...process.env,
       ...env,
@@ -90,8 +94,14 @@ async function startInstance(name: string, env: Record<string, string>): Promise
   return { url, port, child, memoryFile };
 }
 
-/** The instance's memory after a full garbage collection (bench/memory-probe.mjs), in kB. */
-async function collectedMemory(instance: Instance): Promise<{ rss: number; heap: number }> {
+/** kB. `heap`: V8's heap in use, plus memory outside it that JavaScript objects hold. */
+interface Memory {
+  rss: number;
+  heap: number;
+}
+
+/** The instance's memory after V8's last-resort collection (bench/memory-probe.mjs), in kB. */
+async function collectedMemory(instance: Instance): Promise<Memory> {
   rmSync(instance.memoryFile, { force: true });
   instance.child.kill('SIGUSR2');
   for (let attempt = 0; !existsSync(instance.memoryFile); attempt += 1) {
@@ -345,13 +355,10 @@ async function scenario(spec: string, instances: Instance[], run: string): Promi
     streams.push(...(await phase(`${first - half} more idle streams`, () => openStreams(instances, rotated, first - half))));
     await sleep(2000);
     const after = await Promise.all(instances.map(collectedMemory));
-    const perStream = (from: Array<{ rss: number; heap: number }>, key: 'rss' | 'heap', count: number): string =>
-      instances.map((_, i) => ((after[i]![key] - from[i]![key]) / (count / 2)).toFixed(1)).join(' / ');
     const mb = (kb: number): string => (kb / 1024).toFixed(0);
     console.log(
-      `${first} idle streams (${userCount} users, ${api === 'both' ? 'both APIs' : api}): after a full GC, RSS ${before.map((m) => mb(m.rss)).join('/')} -> ${after.map((m) => mb(m.rss)).join('/')} MB;` +
-        ` per open stream over all ${first}: RSS ${perStream(before, 'rss', first)} kB, heap ${perStream(before, 'heap', first)} kB;` +
-        ` from ${half} to ${first}: RSS ${perStream(middle, 'rss', first - half)} kB, heap ${perStream(middle, 'heap', first - half)} kB`,
+      `${first} idle streams (${userCount} users, ${api === 'both' ? 'both APIs' : api}), memory after a last-resort GC: RSS ` +
+        `${before.map((m) => mb(m.rss)).join('/')} -> ${after.map((m) => mb(m.rss)).join('/')} MB (the two instances)`,
     );
     // Warmed up: the same number of streams again, in instances that have already grown their
     // heaps for them once. What an open stream costs a server that has run for a while.
@@ -361,19 +368,30 @@ async function scenario(spec: string, instances: Instance[], run: string): Promi
     streams.push(...(await phase(`${first} idle streams again`, () => openStreams(instances, tokens, first))));
     await sleep(2000);
     const again = await Promise.all(instances.map(collectedMemory));
-    const warm = (key: 'rss' | 'heap'): number[] => instances.map((_, i) => (again[i]![key] - closed[i]![key]) / (first / 2));
-    console.log(`  closed, then ${first} again: RSS ${warm('rss').map((n) => n.toFixed(1)).join(' / ')} kB, heap ${warm('heap').map((n) => n.toFixed(1)).join(' / ')} kB per open stream`);
     for (const s of streams) s.close();
     // The baseline: bare node:http holding as many responses per process, measured now the same way.
     const floorOutput = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', 'bench/stream-floor.ts', String(first / 2)], {
       env: { ...process.env, STREAM_FLOOR_JSON: '1' },
     });
-    const floor = JSON.parse(floorOutput.toString()) as { rss: number; heap: number };
-    const ratio = (key: 'rss' | 'heap'): string => warm(key).map((n) => (n / floor[key]).toFixed(2)).join(' / ');
-    console.log(
-      `  bare node:http holding ${first / 2} responses (bench/stream-floor.ts), closed and opened again: RSS ${floor.rss} kB, heap ${floor.heap} kB per connection;` +
-        ` these streams, warmed up: ${ratio('rss')}x its RSS, ${ratio('heap')}x its heap`,
-    );
+    const floor = JSON.parse(floorOutput.toString()) as Floor;
+    // Per instance: kB per stream it holds (each holds half).
+    const per = (from: Memory[], to: Memory[], key: keyof Memory, count: number): number[] =>
+      instances.map((_, i) => (to[i]![key] - from[i]![key]) / (count / 2));
+    const readings: Array<[string, keyof Floor, Memory[], Memory[], number]> = [
+      [`over all ${first}, fresh instances`, 'overAll', before, after, first],
+      [`from ${half} to ${first}`, 'secondHalf', middle, after, first - half],
+      [`warmed up (all closed, then ${first} again)`, 'warm', closed, again, first],
+    ];
+    console.log(`  per open stream | RSS kB (instances) | heap kB | bare node:http RSS / heap kB (bench/stream-floor.ts, ${first / 2} connections) | RSS ÷ floor`);
+    for (const [label, key, from, to, count] of readings) {
+      const rss = per(from, to, 'rss', count);
+      const heap = per(from, to, 'heap', count);
+      const f = (n: number): string => n.toFixed(1);
+      console.log(
+        `  ${label} | ${rss.map(f).join(' / ')} | ${heap.map(f).join(' / ')} | ${floor[key].rss} / ${floor[key].heap} | ` +
+          `${rss.map((n) => (n / floor[key].rss).toFixed(2)).join(' / ')}`,
+      );
+    }
   } else if (kind === 'sessions') {
     const owner = email('many');
     const revoker = await register(one, owner);

@@ -6,7 +6,8 @@
  *   npx tsx --expose-gc bench/stream-floor.ts [K]
  *
  * The clients are a child process, so that their sockets are not counted.
- * Printed: RSS and heap per connection after a full GC, over all K, from K/2
+ * Printed: RSS and heap per connection after V8's last-resort collection
+ * (as bench/memory-probe.mjs collects), over all K, from K/2
  * to K, and warmed up (all closed, then K again), as
  * bench/revocation-scale.ts's `idle` scenario prints them for
  * this project's streams (that scenario runs this too, as its baseline).
@@ -19,6 +20,18 @@ import { fileURLToPath } from 'node:url';
 import { createHttpServer } from '../src/http/node-server.js';
 
 const K = process.argv[2] === '--clients' ? 0 : Number(process.argv[2] ?? 5000);
+
+/** Per connection, in kB. */
+export interface FloorReading {
+  rss: number;
+  heap: number;
+}
+/** Over all K connections, from K/2 to K, and warmed up (all closed, then K again). */
+export interface Floor {
+  overAll: FloorReading;
+  secondHalf: FloorReading;
+  warm: FloorReading;
+}
 
 async function clients(port: number): Promise<void> {
   const open: unknown[] = [];
@@ -47,8 +60,10 @@ async function clients(port: number): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const collect = (globalThis as { gc?: () => void }).gc;
-  if (!collect) throw new Error('run with --expose-gc');
+  const gc = (globalThis as { gc?: (options: object) => void }).gc;
+  if (!gc) throw new Error('run with --expose-gc');
+  // As bench/memory-probe.mjs collects in the server instances (why: there).
+  const collect = (): void => gc({ type: 'major', execution: 'sync', flavor: 'last-resort' });
   const held: ServerResponse[] = [];
   const server = createHttpServer((_req, res) => {
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
@@ -80,15 +95,23 @@ async function main(): Promise<void> {
   held.length = 0;
   const closed = await memory();
   const again = await openMore(K);
-  const per = (from: NodeJS.MemoryUsage, key: 'rss' | 'heapUsed', count: number): string => ((all[key] - from[key]) / 1024 / count).toFixed(1);
-  const warm = (key: 'rss' | 'heapUsed'): number => Number(((again[key] - closed[key]) / 1024 / K).toFixed(1));
+  const kB = (bytes: number, count: number): number => Number((bytes / 1024 / count).toFixed(1));
+  const reading = (from: NodeJS.MemoryUsage, to: NodeJS.MemoryUsage, count: number): FloorReading => ({
+    rss: kB(to.rss - from.rss, count),
+    heap: kB(to.heapUsed - from.heapUsed, count),
+  });
+  const floor: Floor = {
+    overAll: reading(none, all, K),
+    secondHalf: reading(half, all, K - Math.floor(K / 2)),
+    warm: reading(closed, again, K),
+  };
   if (process.env.STREAM_FLOOR_JSON) {
-    // For bench/revocation-scale.ts, which compares its warmed-up streams with this floor.
-    console.log(JSON.stringify({ rss: warm('rss'), heap: warm('heapUsed') }));
+    // For bench/revocation-scale.ts, which compares its streams with this floor, reading by reading.
+    console.log(JSON.stringify(floor));
   } else console.log(
-    `bare node:http, ${K} open event-stream responses, Node ${process.version}: per connection over all ${K}: RSS ${per(none, 'rss', K)} kB, heap ${per(none, 'heapUsed', K)} kB;` +
-      ` from ${Math.floor(K / 2)} to ${K}: RSS ${per(half, 'rss', K - Math.floor(K / 2))} kB, heap ${per(half, 'heapUsed', K - Math.floor(K / 2))} kB;` +
-      ` all closed, then ${K} again: RSS ${warm('rss')} kB, heap ${warm('heapUsed')} kB (${held.length} held)`,
+    `bare node:http, ${K} open event-stream responses, Node ${process.version}: per connection over all ${K}: RSS ${floor.overAll.rss} kB, heap ${floor.overAll.heap} kB;` +
+      ` from ${Math.floor(K / 2)} to ${K}: RSS ${floor.secondHalf.rss} kB, heap ${floor.secondHalf.heap} kB;` +
+      ` all closed, then ${K} again: RSS ${floor.warm.rss} kB, heap ${floor.warm.heap} kB (${held.length} held)`,
   );
   child.send('exit');
   server.closeAllConnections();

@@ -1,7 +1,8 @@
+import type { CommandStartedEvent } from 'mongodb';
 import { print } from 'graphql';
 import { channel } from '../src/pubsub.js';
 import { describe, expect, it } from 'vitest';
-import { loginUser, ok, PASSWORD, registerUser, revocations, sseClient } from './support/client.js';
+import { errorCodes, loginUser, ok, PASSWORD, registerUser, revocations, sseClient } from './support/client.js';
 import { readToEnd, take } from './support/events.js';
 import { LogoutAllDocument, SessionCreatedDocument, SessionRevokedDocument, SessionsDocument } from './support/operations.js';
 import { type ServerFixture, useTestServer } from './support/server.js';
@@ -153,7 +154,7 @@ describe('streams that never start, or whose client leaves during set-up', () =>
 });
 
 describe('active sessions per user', () => {
-  const server = useTestServer({ env: { SESSIONS_PER_USER: '3' } });
+  const server = useTestServer({ env: { SESSIONS_PER_USER: '3' }, monitorCommands: true });
 
   it('revokes the oldest session when a sign-in goes beyond the cap, and announces it', async () => {
     const first = await registerUser(server.graphqlUrl);
@@ -170,5 +171,27 @@ describe('active sessions per user', () => {
     client.dispose();
     const listed = await ok(server.graphqlUrl, SessionsDocument, {}, fourth.token);
     expect(listed.sessions.map((s) => s.id)).toEqual([fourth.session.id, third.session.id, second.session.id]);
+  });
+
+  it('keeps the cap for a user who keeps signing in, reading their sessions from MongoDB once', async () => {
+    const sessionReads: string[] = [];
+    server.services.connection.getClient().on('commandStarted', (event: CommandStartedEvent) => {
+      if (event.commandName === 'find' && event.command.find === 'sessions') sessionReads.push(JSON.stringify(event.command.filter));
+    });
+    const first = await registerUser(server.graphqlUrl);
+    const signIn = () => loginUser(server.graphqlUrl, { email: first.email, password: PASSWORD });
+    const later = [await signIn(), await signIn()];
+    expect(sessionReads).toEqual([]);
+    // Past the cap: one read of the user's sessions, which fills their list in Redis...
+    later.push(await signIn());
+    expect(sessionReads).toHaveLength(1);
+    // ...and then none, sign-in after sign-in, each revoking the oldest.
+    for (let i = 0; i < 3; i += 1) later.push(await signIn());
+    expect(sessionReads).toHaveLength(1);
+    const listed = await ok(server.graphqlUrl, SessionsDocument, {}, later.at(-1)!.token);
+    expect(listed.sessions.map((s) => s.id)).toEqual(later.slice(-3).reverse().map((u) => u.session.id));
+    for (const gone of [first, ...later.slice(0, -3)]) {
+      expect(await errorCodes(server.graphqlUrl, SessionsDocument, {}, gone.token)).toEqual(['UNAUTHENTICATED']);
+    }
   });
 });

@@ -36,7 +36,8 @@ export interface SessionRevokedEvent {
 
 export function toSessionView(
   session: Pick<SessionRecord, 'sessionId' | 'deviceInfo' | 'ipAddress' | 'userAgent' | 'lastActivity' | 'createdAt' | 'expiresAt'>,
-  currentSessionId: string,
+  /** The viewer's session (null: no viewer, none is current). */
+  currentSessionId: string | null,
 ): SessionView {
   return {
     id: session.sessionId,
