@@ -19,6 +19,7 @@
  *                 each after V8's last-resort collection (bench/memory-probe.mjs says why);
  *                 then bare node:http measured the same way (bench/stream-floor.ts)
  *   sessions:N    `logoutAll` of N sessions (no streams)
+ *   signout:N     `logout` answers, with N other users' sessions in the database
  *
  * BENCH_NODE_FLAGS: extra node flags for the instances (to try V8 settings such
  * as --max-semi-space-size=4).
@@ -29,6 +30,7 @@
  * device was told, and the instances' RSS per open stream.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { request as httpRequest, type ClientRequest } from 'node:http';
 import { performance } from 'node:perf_hooks';
@@ -312,7 +314,7 @@ async function warmUp(instances: Instance[], email: string): Promise<void> {
   for (const s of streams) s.close();
 }
 
-async function scenario(spec: string, instances: Instance[], run: string): Promise<void> {
+async function scenario(spec: string, instances: Instance[], run: string, database: string): Promise<void> {
   const [kind, a = '0', b = '0', only] = spec.split(':');
   api = only === 'rest' || only === 'graphql' ? only : 'both';
   const first = Number(a);
@@ -392,6 +394,36 @@ async function scenario(spec: string, instances: Instance[], run: string): Promi
           `${rss.map((n) => (n / floor[key].rss).toFixed(2)).join(' / ')}`,
       );
     }
+  } else if (kind === 'signout') {
+    // A database that many sessions of other users have already passed through, written
+    // straight to MongoDB (signing them in would take minutes), then fresh sign-ins signing out.
+    const connection = await mongoose.createConnection(database).asPromise();
+    const now = Date.now();
+    for (let i = 0; i < first; i += 1000) {
+      await connection.collection('sessions').insertMany(
+        Array.from({ length: Math.min(1000, first - i) }, (_, j) => ({
+          sessionId: randomUUID(),
+          userId: new mongoose.Types.ObjectId(),
+          deviceInfo: `other device ${i + j}`,
+          ipAddress: '192.0.2.1',
+          userAgent: 'bench',
+          lastActivity: new Date(now),
+          createdAt: new Date(now),
+          expiresAt: new Date(now + 3600_000),
+          revokedAt: null,
+        })),
+      );
+    }
+    await connection.close();
+    const answers: number[] = [];
+    for (let i = 0; i < 20; i += 1) {
+      const user = await register(instances[i % 2]!, email(`signout${i}`));
+      since = performance.now();
+      await postJson(`${instances[i % 2]!.url}/api/auth/logout`, {}, user.token);
+      answers.push(performance.now() - since);
+    }
+    answers.sort((a, b) => a - b);
+    console.log(`logout with ${first} other sessions in the database: answer p50 ${ms(percentile(answers, 0.5))} max ${ms(answers.at(-1)!)} (20 sign-outs)`);
   } else if (kind === 'sessions') {
     const owner = email('many');
     const revoker = await register(one, owner);
@@ -423,7 +455,7 @@ async function main(): Promise<void> {
       const instances = await Promise.all([startInstance('one', env), startInstance('two', env)]);
       instancesNow = instances;
       try {
-        await scenario(spec, instances, `${Date.now()}.${n}`);
+        await scenario(spec, instances, `${Date.now()}.${n}`, uri.toString());
       } finally {
         await Promise.all(instances.map(stopInstance));
         const connection = await mongoose.createConnection(uri.toString()).asPromise();

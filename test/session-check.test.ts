@@ -2,7 +2,7 @@ import type { CommandStartedEvent } from 'mongodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { authenticate } from '../src/auth/authenticate.js';
 import { errorCodes, loginUser, ok, PASSWORD, registerUser } from './support/client.js';
-import { MeDocument, RevokeSessionDocument, SessionsDocument } from './support/operations.js';
+import { LogoutDocument, MeDocument, RevokeSessionDocument, SecurityEventsDocument, SessionsDocument } from './support/operations.js';
 import { useTestServer } from './support/server.js';
 
 describe('the per-request session check', () => {
@@ -150,5 +150,16 @@ describe('the per-request session check', () => {
     await server.services.redis?.flushall();
     expect(await graphqlList(user.token)).toEqual([user.session.id]);
     expect(await mongoCommandsDuring(() => restList(user.token))).toEqual([]);
+  });
+
+  it('names the device that signed out from the Redis list, without a MongoDB read', async () => {
+    const url = server.graphqlUrl;
+    const laptop = await registerUser(url, { deviceInfo: 'laptop' });
+    const phone = await loginUser(url, { email: laptop.email, password: PASSWORD, deviceInfo: 'phone' });
+    // Writes only: the revocation's record, the event, and maybe the background marking.
+    const issued = await mongoCommandsDuring(() => ok(url, LogoutDocument, {}, phone.token));
+    expect(issued.filter((name) => name !== 'insert' && name !== 'update')).toEqual([]);
+    const { events } = (await ok(url, SecurityEventsDocument, { first: 10 }, laptop.token)).securityEvents;
+    expect(events.filter((e) => e.type === 'SIGNED_OUT').map((e) => [e.deviceInfo, e.sessionId])).toEqual([['phone', phone.session.id]]);
   });
 });

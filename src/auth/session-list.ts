@@ -35,6 +35,8 @@ export interface SessionList {
    * revocation claims these at once and asks MongoDB for the rest.
    */
   known(userId: string): Promise<ListedSession[]>;
+  /** One session of the user as the list holds it (revoked or not: no session state is read), or null. */
+  find(userId: string, sessionId: string): Promise<ListedSession | null>;
   /** A new session (after its MongoDB insert). */
   add(userId: string, session: ListedSession): Promise<void>;
   /** The whole list as MongoDB has it; never overwrites what `add`/`touch` wrote meanwhile. */
@@ -135,6 +137,10 @@ export function createRedisSessionList(redis: Redis): SessionList {
     async known(userId) {
       return unexpired(await redis.hgetall(listKey(userId)));
     },
+    async find(userId, sessionId) {
+      const value = await redis.hget(listKey(userId), `s:${sessionId}`);
+      return value === null ? null : decode(value, undefined);
+    },
     async add(userId, session) {
       await redis.pipeline().hset(listKey(userId), `s:${session.id}`, encode(session)).pexpire(listKey(userId), SESSION_LIST_TTL_MS).exec();
     },
@@ -177,6 +183,10 @@ export function createMemorySessionList(states: ExpiringMap<string>, now: () => 
     },
     async known(userId) {
       return unexpired(lists.get(listKey(userId)) ?? {}, now());
+    },
+    async find(userId, sessionId) {
+      const value = lists.get(listKey(userId))?.[`s:${sessionId}`];
+      return value === undefined ? null : decode(value, undefined);
     },
     async add(userId, session) {
       hashOf(userId)[`s:${session.id}`] = encode(session);

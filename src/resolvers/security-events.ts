@@ -79,9 +79,13 @@ export async function recordViewerEvent(
   type: SecurityEventType,
   sessionId: string = viewer.sessionId,
 ): Promise<void> {
-  const session = await services.models.Session.findOne({ sessionId: viewer.sessionId }, { deviceInfo: 1 })
-    .lean()
-    .catch(() => null);
+  // The Redis list first: on FerretDB a lookup by session id scans the whole collection, and the
+  // revocations that record an event here answer after it.
+  const session =
+    (await services.sessionList.find(viewer.userId, viewer.sessionId).catch(() => null)) ??
+    (await services.models.Session.findOne({ sessionId: viewer.sessionId }, { deviceInfo: 1 })
+      .lean()
+      .catch(() => null));
   await recordSecurityEvent(services, {
     userId: viewer.userId,
     type,
