@@ -19,7 +19,8 @@
  *                 each after V8's last-resort collection (bench/memory-probe.mjs says why);
  *                 then bare node:http measured the same way (bench/stream-floor.ts)
  *   sessions:N    `logoutAll` of N sessions (no streams)
- *   signout:N     `logout` answers, with N other users' sessions in the database
+ *   signout:N     a listed device's `revokeSession`, then `logout`, twenty times: their answers,
+ *                 with N other users' sessions in the database
  *
  * BENCH_NODE_FLAGS: extra node flags for the instances (to try V8 settings such
  * as --max-semi-space-size=4).
@@ -415,15 +416,28 @@ async function scenario(spec: string, instances: Instance[], run: string, databa
       );
     }
     await connection.close();
-    const answers: number[] = [];
+    const answers = { revokeSession: [] as number[], logout: [] as number[] };
     for (let i = 0; i < 20; i += 1) {
-      const user = await register(instances[i % 2]!, email(`signout${i}`));
+      const instance = instances[i % 2]!;
+      const address = email(`signout${i}`);
+      const user = await register(instance, address);
+      const phone = await login(instance, address);
+      const auth = { authorization: `Bearer ${user.token}` };
+      // The device list, as a user sees it before choosing a device to sign out.
+      await (await fetch(`${instance.url}/api/auth/sessions`, { headers: auth })).arrayBuffer();
       since = performance.now();
-      await postJson(`${instances[i % 2]!.url}/api/auth/logout`, {}, user.token);
-      answers.push(performance.now() - since);
+      const revoked = await fetch(`${instance.url}/api/auth/sessions/${phone.session.id}`, { method: 'DELETE', headers: auth });
+      await revoked.arrayBuffer();
+      if (revoked.status !== 200) throw new Error(`revokeSession: ${revoked.status}`);
+      answers.revokeSession.push(performance.now() - since);
+      since = performance.now();
+      await postJson(`${instance.url}/api/auth/logout`, {}, user.token);
+      answers.logout.push(performance.now() - since);
     }
-    answers.sort((a, b) => a - b);
-    console.log(`logout with ${first} other sessions in the database: answer p50 ${ms(percentile(answers, 0.5))} max ${ms(answers.at(-1)!)} (20 sign-outs)`);
+    for (const [name, list] of Object.entries(answers)) {
+      list.sort((x, y) => x - y);
+      console.log(`${name} with ${first} other sessions in the database: answer p50 ${ms(percentile(list, 0.5))} max ${ms(list.at(-1)!)} (20 calls)`);
+    }
   } else if (kind === 'sessions') {
     const owner = email('many');
     const revoker = await register(one, owner);

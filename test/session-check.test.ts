@@ -141,8 +141,14 @@ describe('the per-request session check', () => {
     expect(await mongoCommandsDuring(async () => (lists = [await restList(user.token), await graphqlList(user.token)]))).toEqual([]);
     expect(lists).toEqual([[phone.session.id, user.session.id], [phone.session.id, user.session.id]]);
 
-    // A revocation shows on the very next list, still without MongoDB.
-    expect(await ok(url, RevokeSessionDocument, { id: phone.session.id }, user.token)).toEqual({ revokeSession: true });
+    // Revoking a listed device reads nothing from MongoDB either: the whole list proves the session
+    // is the user's, and names the acting device. Writes only (the revocation's record, the timeline
+    // entry, maybe the background marking).
+    let revoked: unknown;
+    const issued = await mongoCommandsDuring(async () => (revoked = await ok(url, RevokeSessionDocument, { id: phone.session.id }, user.token)));
+    expect(revoked).toEqual({ revokeSession: true });
+    expect(issued.filter((name) => name !== 'insert' && name !== 'update')).toEqual([]);
+    // The revocation shows on the very next list, still without MongoDB.
     expect(await mongoCommandsDuring(async () => (lists = [await restList(user.token), await graphqlList(user.token)]))).toEqual([]);
     expect(lists).toEqual([[user.session.id], [user.session.id]]);
 

@@ -208,12 +208,14 @@ export async function logoutAll(
 export async function revokeSession(services: Services, viewer: Viewer, id: unknown, request: RequestInfo): Promise<boolean> {
   const sessionId = validateSessionId(id);
   // Ownership first: revokeSessions writes cache tombstones before MongoDB, and
-  // must never be handed another user's session id.
-  const owned = await services.models.Session.exists({
-    sessionId,
-    userId: viewer.userId,
-    ...activeFilter(),
-  });
+  // must never be handed another user's session id. The user's whole Redis list
+  // (there after the device list was shown) proves it without MongoDB, where on
+  // FerretDB a lookup by session id scans the whole collection; anything it
+  // does not hold is asked of MongoDB, the authority.
+  const listed = await services.sessionList.read(viewer.userId).catch(() => null);
+  const owned =
+    listed?.some((s) => s.id === sessionId) ||
+    (await services.models.Session.exists({ sessionId, userId: viewer.userId, ...activeFilter() }));
   if (!owned) throw notFound('No active session with this id');
   const revoked = await revokeSessions(services, viewer.userId, [sessionId], 'REVOKED');
   if (revoked.length === 0) throw notFound('No active session with this id');
