@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { CommandStartedEvent } from 'mongodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { GRAPHQL_LIMITS } from '../src/graphql/limits.js';
 import { badTokens } from './support/bad-tokens.js';
 import { PASSWORD, registerUser, type AuthPayload } from './support/client.js';
 import { restClient, type RestErrorBody } from './support/rest.js';
-import { useTestServer } from './support/server.js';
+import { recordCommands, useTestServer } from './support/server.js';
 
 /**
  * Every attack of the hardening issue against both front doors, asserting the
@@ -24,10 +23,10 @@ const OPERATORS = [{ $ne: null }, { $gt: '' }, { $regex: '.*' }, { $where: 'slee
 describe('hostile requests get their contract code and a 4xx', () => {
   const server = useTestServer({ monitorCommands: true });
   let user: AuthPayload & { email: string };
-  const commands: string[] = [];
+  let commands: string[] = [];
 
   beforeAll(async () => {
-    server.services.connection.getClient().on('commandStarted', (e: CommandStartedEvent) => commands.push(e.commandName));
+    commands = recordCommands(server);
     user = await registerUser(server.graphqlUrl);
   });
 

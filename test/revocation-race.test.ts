@@ -1,9 +1,8 @@
-import type { CommandStartedEvent } from 'mongodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { gql, loginUser, ok, PASSWORD, registerUser, revocations, sseClient, type AuthPayload } from './support/client.js';
 import { readToEnd } from './support/events.js';
 import { LogoutAllDocument, LogoutDocument, RevokeSessionDocument, SessionsDocument } from './support/operations.js';
-import { type ServerFixture, useTestServer } from './support/server.js';
+import { recordCommands, type ServerFixture, useTestServer } from './support/server.js';
 import { eventData, openRestEvents, type RawEventStream, type SseItem } from './support/sse.js';
 
 interface Seen {
@@ -96,11 +95,9 @@ describe('revocations racing on two instances', () => {
 
 describe('database work per revocation', () => {
   const server = useTestServer({ monitorCommands: true, env: { STREAMS_PER_SESSION: '100', STREAMS_PER_USER: '100' } });
-  const commands: string[] = [];
+  let commands: string[] = [];
   beforeAll(() => {
-    server.services.connection.getClient().on('commandStarted', (event: CommandStartedEvent) => {
-      commands.push(event.commandName);
-    });
+    commands = recordCommands(server);
   });
 
   /** The MongoDB commands of a logoutAll heard by `streams` open streams, up to the last stream's end. */

@@ -1,19 +1,16 @@
-import type { CommandStartedEvent } from 'mongodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { authenticate } from '../src/auth/authenticate.js';
 import { errorCodes, loginUser, ok, PASSWORD, registerUser } from './support/client.js';
 import { LogoutDocument, MeDocument, RevokeSessionDocument, SecurityEventsDocument, SessionsDocument } from './support/operations.js';
-import { useTestServer } from './support/server.js';
+import { recordCommands, useTestServer } from './support/server.js';
 
 describe('the per-request session check', () => {
   // A private Redis: this test flushes it.
   const server = useTestServer({ ownRedis: true, monitorCommands: true });
-  const commands: string[] = [];
+  let commands: string[] = [];
 
   beforeAll(() => {
-    server.services.connection.getClient().on('commandStarted', (event: CommandStartedEvent) => {
-      commands.push(event.commandName);
-    });
+    commands = recordCommands(server);
   });
 
   /** The MongoDB commands issued while `fn` runs. */

@@ -1,11 +1,10 @@
-import type { CommandStartedEvent } from 'mongodb';
 import { print } from 'graphql';
 import { channel } from '../src/pubsub.js';
 import { describe, expect, it } from 'vitest';
 import { errorCodes, loginUser, ok, PASSWORD, registerUser, revocations, sseClient } from './support/client.js';
 import { readToEnd, take } from './support/events.js';
 import { LogoutAllDocument, SessionCreatedDocument, SessionRevokedDocument, SessionsDocument } from './support/operations.js';
-import { type ServerFixture, useTestServer } from './support/server.js';
+import { recordCommands, type ServerFixture, useTestServer } from './support/server.js';
 import { isEvent, openRestEvents } from './support/sse.js';
 
 const SUBSCRIPTION = print(SessionRevokedDocument);
@@ -174,10 +173,9 @@ describe('active sessions per user', () => {
   });
 
   it('keeps the cap for a user who keeps signing in, reading their sessions from MongoDB once', async () => {
-    const sessionReads: string[] = [];
-    server.services.connection.getClient().on('commandStarted', (event: CommandStartedEvent) => {
-      if (event.commandName === 'find' && event.command.find === 'sessions') sessionReads.push(JSON.stringify(event.command.filter));
-    });
+    const sessionReads = recordCommands(server, (event) =>
+      event.commandName === 'find' && event.command.find === 'sessions' ? JSON.stringify(event.command.filter) : null,
+    );
     const first = await registerUser(server.graphqlUrl);
     const signIn = () => loginUser(server.graphqlUrl, { email: first.email, password: PASSWORD });
     const later = [await signIn(), await signIn()];

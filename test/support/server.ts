@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { CommandStartedEvent } from 'mongodb';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import mongoose from 'mongoose';
@@ -65,6 +66,24 @@ export async function startServer(options: TestServerOptions = {}): Promise<Test
       await services.close();
     },
   };
+}
+
+/**
+ * Records the MongoDB commands a server started with `monitorCommands` issues
+ * from now on (call it in a test or a hook): each as `pick` describes it, or
+ * not at all where `pick` gives null; by default its name. Empty the array
+ * (`length = 0`) to start over.
+ */
+export function recordCommands(
+  server: Pick<TestServer, 'services'>,
+  pick: (event: CommandStartedEvent) => string | null = (event) => event.commandName,
+): string[] {
+  const recorded: string[] = [];
+  server.services.connection.getClient().on('commandStarted', (event: CommandStartedEvent) => {
+    const picked = pick(event);
+    if (picked !== null) recorded.push(picked);
+  });
+  return recorded;
 }
 
 /** Drops a test database (through a separate connection, after the servers closed). */
