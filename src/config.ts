@@ -30,6 +30,9 @@ export interface Config {
   sessionRetentionMs: number;
   /** How often each instance runs the purge. */
   purgeIntervalMs: number;
+  /** How often each instance sweeps for revocations left halfway, and how long a revocation's caller has before a sweeper steps in. */
+  revocationSweepMs: number;
+  revocationGraceMs: number;
   /** On SIGTERM, how long in-flight requests get to finish before their connections are cut. */
   shutdownTimeoutMs: number;
   /** Take the client address from X-Forwarded-For (only behind a proxy that sets it). */
@@ -155,6 +158,8 @@ interface Values {
   sessionsPerUser: number;
   sessionRetentionMs: number;
   purgeIntervalMs: number;
+  revocationSweepMs: number;
+  revocationGraceMs: number;
   shutdownTimeoutMs: number;
   trustProxy: boolean;
   graphiql: boolean;
@@ -214,6 +219,8 @@ const SETTINGS: { [K in keyof Values]: Setting<Values[K]> } = {
   sessionsPerUser: { name: 'SESSIONS_PER_USER', parse: integer(1, 1_000_000), default: () => 100 },
   sessionRetentionMs: { name: 'SESSION_RETENTION', parse: milliseconds('30d'), default: () => 30 * 86_400_000 },
   purgeIntervalMs: { name: 'SESSION_PURGE_INTERVAL', parse: milliseconds('10m'), default: () => 10 * 60_000 },
+  revocationSweepMs: { name: 'REVOCATION_SWEEP_INTERVAL', parse: milliseconds('5s'), default: () => 5_000 },
+  revocationGraceMs: { name: 'REVOCATION_GRACE', parse: milliseconds('30s'), default: () => 30_000 },
   shutdownTimeoutMs: { name: 'SHUTDOWN_TIMEOUT', parse: milliseconds('10s'), default: () => 10_000 },
   trustProxy: { name: 'TRUST_PROXY', parse: boolean, default: () => false },
   // Both map the API for a visitor: on for developers, off in production unless the operator says so.

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { Revocation } from './auth/session-cache.js';
+import type { Revocation } from './revocation/ledger.js';
 import type { SessionView } from './resolvers/views.js';
 
 /**

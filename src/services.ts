@@ -10,11 +10,13 @@ import { createPasswordHasher, type PasswordHasher } from './auth/password-pool.
 import { createMemoryPubSub, createRedisPubSub, type PubSub } from './pubsub.js';
 import { createRateLimiter, createSignInLimiter, type RateLimiter, type SignInLimiter } from './auth/rate-limit.js';
 import { createMemorySessionCache, createRedisSessionCache, type SessionCache } from './auth/session-cache.js';
+import { createMemoryLedger, createRedisLedger, type RevocationLedger } from './revocation/ledger.js';
+import { createRevocations, type Revocations } from './revocation/revocations.js';
+import { schedule } from './scheduler.js';
 import { createMemorySessionList, createRedisSessionList, type SessionList } from './auth/session-list.js';
 import { ExpiringMap } from './expiring-map.js';
 import { createTokenKey } from './auth/token.js';
 import { schedulePurge } from './models/purge.js';
-import { scheduleOutboxSweep } from './revocation-outbox.js';
 import { createStreams, type Streams } from './streams.js';
 
 /** Everything a request needs, built once per process (or per test server). */
@@ -26,9 +28,13 @@ export interface Services {
   connection: Connection;
   models: Models;
   cache: SessionCache;
-  /** Each user's sessions, so that listing them needs no MongoDB query (src/session-list.ts). */
+  /** Who revoked which session, in which order (src/revocation/ledger.ts). */
+  ledger: RevocationLedger;
+  /** Revoking sessions durably and exactly once, and the sweeps that finish what a caller left (src/revocation/revocations.ts). */
+  revocations: Revocations;
+  /** Each user's sessions, so that listing them needs no MongoDB query (src/auth/session-list.ts). */
   sessionList: SessionList;
-  /** bcrypt off the event loop, with a bounded queue (src/password-pool.ts). */
+  /** bcrypt off the event loop, with a bounded queue (src/auth/password-pool.ts). */
   passwords: PasswordHasher;
   pubsub: PubSub;
   /** Sign-in and registration throttling (src/auth/rate-limit.ts). */
@@ -39,14 +45,9 @@ export interface Services {
   redis: Redis | null;
   /** The open event streams: caps across instances, and the ones shutdown ends. */
   streams: Streams;
-  /** Completes revocations left halfway (src/revocation-outbox.ts); `sweep` runs one pass now. */
-  outbox: { sweep(): Promise<number> };
   startedAt: number;
   close(): Promise<void>;
 }
-
-/** How often each instance looks for revocations left halfway. */
-const OUTBOX_SWEEP_MS = 5000;
 
 /** A start-up failure with a one-line explanation for the operator. */
 export class StartupError extends Error {
@@ -151,7 +152,10 @@ async function openDatabase(
   return { connection, models };
 }
 
-type SharedState = Pick<Services, 'redis' | 'cache' | 'sessionList' | 'pubsub' | 'signInLimiter' | 'rateLimiter'>;
+type SharedState = Pick<Services, 'redis' | 'cache' | 'ledger' | 'sessionList' | 'pubsub' | 'signInLimiter' | 'rateLimiter'>;
+
+/** Tombstones are kept as long as a token can live. */
+const tombstoneTtlMs = (config: Config): number => config.jwtExpiresInSeconds * 1000;
 
 /** Session cache, pub/sub and rate limits shared by every instance through Redis. */
 async function openRedisState(url: string, config: Config, log: Logger, cleanups: Cleanups): Promise<SharedState> {
@@ -168,6 +172,7 @@ async function openRedisState(url: string, config: Config, log: Logger, cleanups
   return {
     redis: commands,
     cache: createRedisSessionCache(commands),
+    ledger: createRedisLedger(commands, { tombstoneTtlMs: tombstoneTtlMs(config) }),
     sessionList: createRedisSessionList(commands),
     pubsub: createRedisPubSub(commands, subscriber),
     signInLimiter: createSignInLimiter(config.rateLimit, commands),
@@ -183,6 +188,7 @@ function inProcessState(config: Config, log: Logger): SharedState {
   return {
     redis: null,
     cache: createMemorySessionCache(Date.now, states),
+    ledger: createMemoryLedger(states, { tombstoneTtlMs: tombstoneTtlMs(config) }),
     sessionList: createMemorySessionList(states),
     pubsub: createMemoryPubSub(),
     signInLimiter: createSignInLimiter(config.rateLimit, null),
@@ -214,8 +220,18 @@ export async function createServices(config: Config, options: ServiceOptions = {
     const tokenKey = createTokenKey(config.jwtSecret);
     const streams = createStreams(shared.redis, config.caps, log);
     cleanups.push(async () => streams.close());
-    const outbox = scheduleOutboxSweep({ models, cache: shared.cache, pubsub: shared.pubsub, log }, OUTBOX_SWEEP_MS);
-    cleanups.push(async () => outbox.stop());
+    const revocations = createRevocations({
+      models,
+      ledger: shared.ledger,
+      cache: shared.cache,
+      pubsub: shared.pubsub,
+      log,
+      tombstoneTtlMs: tombstoneTtlMs(config),
+      graceMs: config.revocationGraceMs,
+    });
+    cleanups.push(async () => revocations.stop());
+    const sweep = schedule('revocation sweep', config.revocationSweepMs, () => revocations.sweep(), log);
+    cleanups.push(() => sweep.stop());
     const stopPurge = schedulePurge(models, config.sessionRetentionMs, config.purgeIntervalMs, log);
     cleanups.push(async () => stopPurge());
     const services: Services = {
@@ -227,7 +243,7 @@ export async function createServices(config: Config, options: ServiceOptions = {
       ...shared,
       passwords,
       streams,
-      outbox,
+      revocations,
       startedAt: Date.now(),
       close,
     };

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { AppError } from './errors.js';
 import type { Logger } from './logger.js';
+import { redisKeys } from './redis-keys.js';
 
 /** A place taken by one open stream; `release` is idempotent. */
 export interface StreamLease {
@@ -41,8 +42,6 @@ const RENEW_EVERY_MS = LEASE_MS / 3;
 /** Retry-After for a refused stream: a place frees when some stream ends, which cannot be predicted. */
 const RETRY_AFTER_S = 30;
 
-const sessionStreams = (sid: string): string => `la:streams:session:${sid}`;
-const userStreams = (uid: string): string => `la:streams:user:${uid}`;
 
 /** KEYS: session set, user set. ARGV: now, lapse time, member, per-session cap, per-user cap, key ttl. 0 = taken, 1/2 = full. */
 const ACQUIRE_SCRIPT = `
@@ -131,7 +130,7 @@ export function createStreams(redis: Redis | null, caps: StreamCaps, log: Logger
   return {
     async acquire({ userId, sessionId }) {
       if (stopping) throw new AppError('SERVICE_UNAVAILABLE', 'The server is shutting down: reconnect to another instance');
-      const held: Held = { keys: [sessionStreams(sessionId), userStreams(userId)], member: randomUUID() };
+      const held: Held = { keys: [redisKeys.sessionStreams(userId, sessionId), redisKeys.userStreams(userId)], member: randomUUID() };
       const full = await store.take(held, caps);
       if (full !== 0) {
         const what = full === 1 ? `${caps.streamsPerSession} per session` : `${caps.streamsPerUser} per account`;

@@ -19,32 +19,27 @@ describe('MongoDB going away in the middle of a revocation', () => {
     await ferret?.destroy();
   });
 
-  it('holds the revocation at once and completes the record and the announcement when MongoDB is back', async () => {
+  it('is not made when it cannot be recorded: 503, nothing announced, and the retry succeeds once MongoDB is back', async () => {
     const api = restClient(server);
     const owner = await registerUser(server.graphqlUrl);
     const phone = await loginUser(server.graphqlUrl, { email: owner.email, password: PASSWORD, deviceInfo: 'phone' });
     const watcher = await openRestEvents(server, owner.token);
 
     await ferret.stop();
-    // The session check needs no MongoDB (cache); the revocation's claim holds in Redis.
-    expect(statusAndBody(await api.call('POST', '/api/auth/logout', { token: phone.token }))).toEqual({ status: 200, body: { success: true } });
-    expect((await api.call('GET', '/api/auth/me', { token: phone.token })).status).toBe(401);
-    // Not done yet: waiting in the outbox.
-    expect(await server.services.cache.inFlight(owner.user.id)).toMatchObject([{ sessionIds: [phone.session.id], reason: 'LOGOUT' }]);
+    // The session check needs no MongoDB (cache), the claim holds in Redis, but the record cannot be
+    // written: a revocation is answered success only once it is durable, so it is undone.
+    const refused = await api.call('POST', '/api/auth/logout', { token: phone.token });
+    expect(refused.status).toBe(503);
+    expect(await server.services.ledger.inFlight(owner.user.id)).toEqual([]);
+    expect(await server.services.ledger.revokedAmong(owner.user.id, [phone.session.id])).toEqual(new Set());
 
     await ferret.start();
-    // Any instance's outbox sweep completes it (the timer would too; this does not wait for it).
-    await expect
-      .poll(
-        async () => {
-          await server.services.outbox.sweep();
-          return (await server.services.models.Session.findOne({ sessionId: phone.session.id }).lean())?.revokedReason;
-        },
-        { timeout: 20_000, interval: 200 },
-      )
-      .toBe('LOGOUT');
+    await expect.poll(async () => (await api.call('POST', '/api/auth/logout', { token: phone.token })).status, { timeout: 20_000, interval: 200 }).toBe(200);
+    expect((await api.call('GET', '/api/auth/me', { token: phone.token })).status).toBe(401);
     const event = await watcher.until(isRevocationOf(phone.session.id));
     expect(JSON.parse((event as { data: string }).data)).toMatchObject({ reason: 'LOGOUT', current: false });
+    await server.services.revocations.idle();
+    expect((await server.services.models.Session.findOne({ sessionId: phone.session.id }).lean())?.revokedReason).toBe('LOGOUT');
     const listed = (await api.call('GET', '/api/auth/sessions', { token: owner.token })).body as { sessions: Array<{ id: string }> };
     expect(listed.sessions.map((s) => s.id)).toEqual([owner.session.id]);
     watcher.close();
@@ -61,14 +56,17 @@ describe('an instance dying between its claim and the record', () => {
     const watcher = await openRestEvents(two, owner.token);
 
     // What revokeSessions does first, on instance one, which then dies before the record.
-    const claimed = await one.services.cache.claim(
-      { userId: owner.user.id, sessionIds: [phone.session.id], reason: 'REVOKED', revokedAt: new Date().toISOString(), dueAt: Date.now() },
-      60_000,
-    );
+    const claimed = await one.services.ledger.claim({
+      userId: owner.user.id,
+      sessionIds: [phone.session.id],
+      reason: 'REVOKED',
+      revokedAt: new Date().toISOString(),
+      dueAt: Date.now(),
+    });
     expect(claimed?.sessionIds).toEqual([phone.session.id]);
     expect((await restClient(two).call('GET', '/api/auth/me', { token: phone.token })).status).toBe(401);
 
-    expect(await two.services.outbox.sweep()).toBeGreaterThanOrEqual(1);
+    expect(await two.services.revocations.sweep()).toBeGreaterThanOrEqual(1);
     const event = await watcher.until(isRevocationOf(phone.session.id));
     expect(JSON.parse((event as { data: string }).data)).toMatchObject({ reason: 'REVOKED', current: false });
     const session = await two.services.models.Session.findOne({ sessionId: phone.session.id }).lean();
@@ -76,7 +74,7 @@ describe('an instance dying between its claim and the record', () => {
     const record = await two.services.models.Revocation.findOne({ userId: owner.user.id, seq: claimed?.seq }).lean();
     expect(record).toMatchObject({ reason: 'REVOKED', sessionIds: [phone.session.id] });
     // Swept once: nothing is announced twice.
-    expect(await two.services.outbox.sweep()).toBe(0);
+    expect(await two.services.revocations.sweep()).toBe(0);
     watcher.close();
   });
 });

@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { gql, loginUser, ok, PASSWORD, registerUser, revocations, sseClient, type AuthPayload } from './support/client.js';
 import { readToEnd } from './support/events.js';
 import { LogoutAllDocument, LogoutDocument, RevokeSessionDocument, SessionsDocument } from './support/operations.js';
+import { redisKeys } from '../src/redis-keys.js';
 import { recordCommands, type ServerFixture, useTestServer } from './support/server.js';
 import { eventData, openRestEvents, type RawEventStream, type SseItem } from './support/sse.js';
 
@@ -109,8 +110,8 @@ describe('database work per revocation', () => {
     const result = await ok(server.graphqlUrl, LogoutAllDocument, {}, user.token);
     expect(result.logoutAll.revokedCount).toBe(2);
     for (const stream of open) expect((await restEvents(stream)).map((e) => e.current)).toEqual([false, true]);
-    // Until the sessions' documents are marked too (just after the answer).
-    await expect.poll(() => commands.includes('update')).toBe(true);
+    // Until the sessions' documents and the record are marked too (just after the answer).
+    await server.services.revocations.idle();
     return [...commands].sort();
   }
 
@@ -118,22 +119,23 @@ describe('database work per revocation', () => {
     const withOne = await logoutAllCommands(1);
     const withFifty = await logoutAllCommands(50);
     expect(withFifty).toEqual(withOne);
-    // The active-session read, the revocation's record, the timeline entry (SIGNED_OUT_EVERYWHERE,
-    // naming the acting device from the Redis list), and the sessions' marking.
-    expect(withOne).toEqual(['find', 'insert', 'insert', 'update']);
+    // The active-session read with the user's unmarked revocations (src/revocation/durable.ts), the
+    // revocation's record, the timeline entry (SIGNED_OUT_EVERYWHERE, naming the acting device from
+    // the Redis list), and the marking: the sessions, then the record.
+    expect(withOne).toEqual(['find', 'find', 'insert', 'insert', 'update', 'update']);
   });
 });
 
 describe('logoutAll and the Redis session list', () => {
   const server = useTestServer();
 
-  it('revokes and announces a session the list does not know of (MongoDB is the authority)', async () => {
+  it('revokes and announces a session the list does not know of (MongoDB is the authority), in one revocation', async () => {
     const owner = await registerUser(server.graphqlUrl);
     const known = await loginUser(server.graphqlUrl, { email: owner.email, password: PASSWORD, deviceInfo: 'known' });
     const unlisted = await loginUser(server.graphqlUrl, { email: owner.email, password: PASSWORD, deviceInfo: 'unlisted' });
     // As after a sign-in whose list write failed: the list lacks that session.
     const redis = server.services.redis!;
-    expect(await redis.hdel(`la:sessions:${owner.user.id}`, `s:${unlisted.session.id}`)).toBe(1);
+    expect(await redis.hdel(redisKeys.sessions(owner.user.id), `s:${unlisted.session.id}`)).toBe(1);
     // The caller's own session stays (exceptCurrent), so its stream hears of every other one.
     const stream = await openRestEvents(server, owner.token);
 
@@ -141,13 +143,14 @@ describe('logoutAll and the Redis session list', () => {
     const others = [known, unlisted].map((s) => s.session.id);
     expect(result.logoutAll.revokedCount).toBe(2);
     expect([...result.logoutAll.revokedSessionIds].sort()).toEqual([...others].sort());
-    // The listed session first, the unlisted one as a second revocation.
+    // One revocation, newest session first.
     const revoked = (item: SseItem): boolean => item.kind === 'event' && item.event === 'session-revoked';
     const seen = [await stream.until(revoked), await stream.until(revoked)].map((item) => eventData(item));
     expect(seen).toEqual([
-      { sessionId: known.session.id, reason: 'LOGOUT_ALL', current: false, revokedAt: expect.any(String) },
       { sessionId: unlisted.session.id, reason: 'LOGOUT_ALL', current: false, revokedAt: expect.any(String) },
+      { sessionId: known.session.id, reason: 'LOGOUT_ALL', current: false, revokedAt: expect.any(String) },
     ]);
+    expect(seen[0]?.revokedAt).toBe(seen[1]?.revokedAt);
     stream.close();
     for (const device of [known, unlisted]) {
       expect((await gql(server.graphqlUrl, LogoutDocument, {}, { token: device.token })).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
@@ -180,7 +183,7 @@ describe('a revocation whose record is slow', () => {
     }) as typeof Revocation.create;
     try {
       const slowLogout = gql(server.graphqlUrl, LogoutDocument, {}, { token: slow.token });
-      await expect.poll(async () => (await server.services.cache.inFlight(owner.user.id)).length).toBe(1);
+      await expect.poll(async () => (await server.services.ledger.inFlight(owner.user.id)).length).toBe(1);
       await ok(server.graphqlUrl, LogoutAllDocument, {}, owner.token);
       const seen = await restEvents(stream);
       expect(seen.map((e) => e.sessionId)).toEqual([slow.session.id, owner.session.id, watcher.session.id]);

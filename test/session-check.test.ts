@@ -30,7 +30,7 @@ describe('the per-request session check', () => {
     expect(response.status).toBe(200);
   }
 
-  it('issues no MongoDB command when the cache is warm, two reads when it is cold', async () => {
+  it('issues no MongoDB command when the cache is warm, three reads when it is cold', async () => {
     const user = await registerUser(server.graphqlUrl);
     expect(await mongoCommandsDuring(() => typenameRequest(user.token))).toEqual([]);
     expect(await mongoCommandsDuring(() => authenticate(server.services, user.token))).toEqual([]);
@@ -42,9 +42,10 @@ describe('the per-request session check', () => {
     await expect.poll(() => server.services.redis?.status).toBe('ready');
     commands.length = 0;
     await typenameRequest(user.token);
-    // Two reads side by side decide (the session, and that its account still exists); the empty
-    // cache also forgot the activity throttle, so the (asynchronous, once-a-minute) lastActivity write follows.
-    await expect.poll(() => [...commands].sort()).toEqual(['find', 'find', 'update']);
+    // Three reads side by side decide (the session, the user's revocations not yet marked on their
+    // sessions, and that its account still exists); the empty cache also forgot the activity
+    // throttle, so the (asynchronous, once-a-minute) lastActivity write follows.
+    await expect.poll(() => [...commands].sort()).toEqual(['find', 'find', 'find', 'update']);
     // ...and the answer is cached again.
     expect(await mongoCommandsDuring(() => typenameRequest(user.token))).toEqual([]);
     // That write moves lastActivity forward. The poll above saw it start, not finish: wait for it to land.
@@ -93,10 +94,10 @@ describe('the per-request session check', () => {
     expect(graphqlMe).toEqual(user.user);
     expect(rest).toEqual({ status: 200, user: user.user });
 
-    // After FLUSHALL the first `me` reads MongoDB (session and account) and refills; the next is warm again.
+    // After FLUSHALL the first `me` reads MongoDB (session, unmarked revocations, account) and refills; the next is warm again.
     await server.services.redis?.flushall();
     const cold = await mongoCommandsDuring(() => ok(server.graphqlUrl, MeDocument, {}, user.token));
-    expect(cold.filter((c) => c === 'find')).toHaveLength(2);
+    expect(cold.filter((c) => c === 'find')).toHaveLength(3);
     expect(await mongoCommandsDuring(() => restMe(user.token))).toEqual([]);
     expect((await ok(server.graphqlUrl, MeDocument, {}, user.token)).me).toEqual(user.user);
   });

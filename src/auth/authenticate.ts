@@ -1,7 +1,8 @@
 import { type AppError, toAppError } from '../errors.js';
 import { isActive } from '../models/session.js';
+import { isPendingRevoked } from '../revocation/durable.js';
 import type { Services } from '../services.js';
-import type { CacheLookup } from './session-cache.js';
+import type { CacheLookup, CachedSession } from './session-cache.js';
 import { verifyToken, type TokenClaims } from './token.js';
 import { toUserView, type Viewer } from './viewer.js';
 
@@ -10,7 +11,7 @@ export type Auth = { viewer: Viewer } | { viewer: null; error: AppError | null }
 
 export const ANONYMOUS: Auth = { viewer: null, error: null };
 
-const MISS: CacheLookup = { entry: null, profile: null, touchDue: false };
+const MISS: CacheLookup = { entry: null, profile: null, touchDue: false, epoch: null };
 
 /** The fields of a user any client may see: nothing else is read on the cold path. */
 const PUBLIC_USER_FIELDS = { email: 1, name: 1, createdAt: 1, updatedAt: 1, deletingAt: 1 } as const;
@@ -20,9 +21,10 @@ const PUBLIC_USER_FIELDS = { email: 1, name: 1, createdAt: 1, updatedAt: 1, dele
  *
  * Warm path: one Redis round trip (session state, profile, activity throttle),
  * no MongoDB; the viewer carries the profile, so `me` needs nothing else. On a
- * miss (new instance, flushed or evicted cache) MongoDB decides and the answer
- * is cached, so a flushed Redis neither signs anyone out nor lets a revoked
- * token back in. A session whose account is gone counts as revoked.
+ * miss (new instance, flushed or evicted cache) MongoDB decides, durably (a
+ * session named by a recorded revocation is revoked, marked or not), and the
+ * answer is cached, so a flushed Redis neither signs anyone out nor lets a
+ * revoked token back in. A session whose account is gone counts as revoked.
  * A bad, expired or revoked token is `viewer: null`; an unreachable MongoDB is an
  * error value (SERVICE_UNAVAILABLE), raised only by fields that need a viewer.
  */
@@ -34,7 +36,7 @@ export async function authenticate(services: Services, token: string | null): Pr
 
   let lookup = MISS;
   try {
-    lookup = await cache.lookup(claims.sessionId, claims.userId);
+    lookup = await cache.lookup(claims.userId, claims.sessionId);
   } catch (error) {
     // Redis down: MongoDB is the source of truth, so answer from it rather than refuse everyone.
     log.warn({ err: (error as Error).message }, 'session cache unreachable; checking MongoDB');
@@ -48,7 +50,7 @@ export async function authenticate(services: Services, token: string | null): Pr
     auth = { viewer: { ...claims, user: profile } };
   } else {
     try {
-      auth = await checkInMongo(services, claims, entry !== null);
+      auth = await checkInMongo(services, claims, entry !== null, lookup.epoch);
     } catch (error) {
       const known = toAppError(error);
       if (known) return { viewer: null, error: known };
@@ -60,34 +62,38 @@ export async function authenticate(services: Services, token: string | null): Pr
 }
 
 /**
- * The cold path: the session (unless the cache already vouched for it) and the
- * account, read side by side, then cached. `fill` never overwrites, so a
- * revocation racing this read keeps its tombstone.
+ * The cold path: the session (unless the cache already vouched for it), the
+ * user's unmarked revocation records and the account, read side by side, then
+ * cached. The fill can never bring a revoked session back: it does not
+ * overwrite (a revocation racing this read keeps its tombstone), and it is
+ * refused if Redis lost its data since the user's epoch was read (`seen`, by
+ * the lookup; taken here when there was none).
  */
-async function checkInMongo(services: Services, claims: TokenClaims, sessionCached: boolean): Promise<Auth> {
+async function checkInMongo(services: Services, claims: TokenClaims, sessionCached: boolean, seen: string | null): Promise<Auth> {
   const { models, cache, log } = services;
+  const { userId, sessionId } = claims;
   const ttlMs = claims.expiresAt.getTime() - Date.now();
-  const [session, user] = await Promise.all([
-    sessionCached ? null : models.Session.findOne({ sessionId: claims.sessionId }, { userId: 1, revokedAt: 1, expiresAt: 1 }).lean(),
-    models.User.findById(claims.userId, PUBLIC_USER_FIELDS).lean(),
-  ]);
   const cacheFailed = (error: unknown): void => log.warn({ err: (error as Error).message }, 'session cache write failed');
+  // Taken before MongoDB is read: a fill is written only into the Redis that was there then.
+  const epoch = seen ?? (await cache.epoch(userId).catch(() => null));
+  const [session, pending, user] = await Promise.all([
+    sessionCached ? null : models.Session.findOne({ sessionId }, { userId: 1, revokedAt: 1, expiresAt: 1 }).lean(),
+    sessionCached ? false : isPendingRevoked(models, userId, sessionId),
+    models.User.findById(userId, PUBLIC_USER_FIELDS).lean(),
+  ]);
+  const fill = (entry: CachedSession): Promise<void> =>
+    epoch === null ? Promise.resolve() : cache.fill(userId, sessionId, entry, ttlMs, epoch).catch(cacheFailed);
   if (!user || user.deletingAt) {
     // A deleted account's tokens (or one being deleted) are as good as revoked, whatever the cache said of the session.
-    await cache.revoke([claims.sessionId], ttlMs).catch(cacheFailed);
+    await cache.revoke(userId, [sessionId], ttlMs).catch(cacheFailed);
     return ANONYMOUS;
   }
-  if (!sessionCached) {
-    if (!session || session.userId.toHexString() !== claims.userId || !isActive(session)) {
-      await cache.fill(claims.sessionId, { state: 'revoked' }, ttlMs).catch(cacheFailed);
-      return ANONYMOUS;
-    }
+  if (!sessionCached && (!session || session.userId.toHexString() !== userId || !isActive(session) || pending)) {
+    await fill({ state: 'revoked' });
+    return ANONYMOUS;
   }
   const view = toUserView(user);
-  await Promise.all([
-    sessionCached ? undefined : cache.fill(claims.sessionId, { state: 'active', userId: claims.userId }, ttlMs),
-    cache.fillProfile(view),
-  ]).catch(cacheFailed);
+  await Promise.all([sessionCached ? undefined : fill({ state: 'active', userId }), cache.fillProfile(view).catch(cacheFailed)]);
   return { viewer: { ...claims, user: view } };
 }
 

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { AppError, wholeSecondsUp } from '../errors.js';
+import { redisKeys } from '../redis-keys.js';
 
 /**
  * Sign-in throttling as the systems people trust do it (OWASP's authentication
@@ -55,7 +56,7 @@ export interface SignInLimiter {
 type Counter = RateLimiterAbstract;
 
 function counter(redis: Redis | null, name: string, points: number, windowMs: number): Counter {
-  const options = { keyPrefix: `la:rl:${name}`, points, duration: Math.max(1, Math.ceil(windowMs / 1000)) };
+  const options = { keyPrefix: redisKeys.rateLimit(name), points, duration: Math.max(1, Math.ceil(windowMs / 1000)) };
   const memory = new RateLimiterMemory(options);
   return redis ? new RateLimiterRedis({ ...options, storeClient: redis, insuranceLimiter: memory }) : memory;
 }

@@ -43,12 +43,12 @@ describe.each([
     const [cache, list] = make();
     const owner = fresh();
     const older = session(5000);
-    await cache.fill(older.id, { state: 'active', userId: owner.id }, HOUR);
+    await cache.fill(owner.id, older.id, { state: 'active', userId: owner.id }, HOUR, await cache.epoch(owner.id));
     expect(await list.read(owner.id)).toBeNull();
     const newer = session(1000);
     await open(cache, list, owner, newer);
     expect(await list.read(owner.id)).toBeNull(); // `add` alone is not the whole list
-    await list.fill(owner.id, [older]);
+    await list.fill(owner.id, [older], await cache.epoch(owner.id));
     expect((await list.read(owner.id))?.map((s) => s.id)).toEqual([newer.id, older.id]);
   });
 
@@ -57,8 +57,8 @@ describe.each([
     const owner = fresh();
     const [kept, revoked, expired] = [session(3000), session(2000), session(1000, -1)];
     for (const s of [kept, revoked, expired]) await open(cache, list, owner, s);
-    await list.fill(owner.id, []);
-    await cache.revoke([revoked.id], HOUR);
+    await list.fill(owner.id, [], await cache.epoch(owner.id));
+    await cache.revoke(owner.id, [revoked.id], HOUR);
     expect((await list.read(owner.id))?.map((s) => s.id)).toEqual([kept.id]);
     // An evicted state: the list cannot tell, so it does not answer.
     const unknown = session(500);
@@ -66,15 +66,26 @@ describe.each([
     expect(await list.read(owner.id)).toBeNull();
   });
 
+  it('takes no fill whose read began before the epoch moved', async () => {
+    const [cache, list] = make();
+    const owner = fresh();
+    const s = session(1000);
+    await open(cache, list, owner, s);
+    await list.fill(owner.id, [], 'an epoch this Redis never had');
+    expect(await list.read(owner.id)).toBeNull();
+    await list.fill(owner.id, [], await cache.epoch(owner.id));
+    expect((await list.read(owner.id))?.map((x) => x.id)).toEqual([s.id]);
+  });
+
   it('moves lastActivity forward, and forgets a cleared account', async () => {
     const [cache, list] = make();
     const owner = fresh();
     const s = session(60_000);
-    await cache.fill(s.id, { state: 'active', userId: owner.id }, HOUR);
+    await cache.fill(owner.id, s.id, { state: 'active', userId: owner.id }, HOUR, await cache.epoch(owner.id));
     // The activity lands before a fill whose MongoDB read was older: the later time wins.
     const at = new Date();
     await list.touch(owner.id, s.id, at);
-    await list.fill(owner.id, [s]);
+    await list.fill(owner.id, [s], await cache.epoch(owner.id));
     expect((await list.read(owner.id))?.[0]?.lastActivity).toEqual(at);
     const later = new Date(at.getTime() + 1000);
     await list.touch(owner.id, s.id, later);
@@ -105,8 +116,8 @@ describe('a filled session list', () => {
     const [cache, list] = [createMemorySessionCache(() => clock, states), createMemorySessionList(states, () => clock)];
     const userId = 'c'.repeat(24);
     const s = session(1000);
-    await cache.fill(s.id, { state: 'active', userId }, 24 * HOUR);
-    await list.fill(userId, [s]);
+    await cache.fill(userId, s.id, { state: 'active', userId }, 24 * HOUR, await cache.epoch(userId));
+    await list.fill(userId, [s], await cache.epoch(userId));
     clock += SESSION_LIST_REFRESH_MS - 1000;
     expect((await list.read(userId))?.map((x) => x.id)).toEqual([s.id]);
     clock += 2000;

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { ExpiringMap } from '../expiring-map.js';
 import type { SessionView } from '../resolvers/views.js';
-import { sessionKey } from './session-cache.js';
+import { redisKeys } from '../redis-keys.js';
 
 /** A session as the list shows it, without `current` (that depends on who asks). */
 export type ListedSession = Omit<SessionView, 'current'>;
@@ -13,7 +13,7 @@ export type ListedSession = Omit<SessionView, 'current'>;
  * 5-10× slower than `me` on a small database and far worse on a large one.
  *
  * The list only ever answers together with the per-session state of
- * src/session-cache.ts: an entry counts only while its session key says
+ * src/auth/session-cache.ts: an entry counts only while its session key says
  * `active` for this user, so revocations (tombstones) need no change here and
  * a revoked session is never listed. Anything missing (an evicted state key,
  * a list never filled) is `null`: the caller reads MongoDB and fills.
@@ -39,8 +39,12 @@ export interface SessionList {
   find(userId: string, sessionId: string): Promise<ListedSession | null>;
   /** A new session (after its MongoDB insert). */
   add(userId: string, session: ListedSession): Promise<void>;
-  /** The whole list as MongoDB has it; never overwrites what `add`/`touch` wrote meanwhile. */
-  fill(userId: string, sessions: readonly ListedSession[]): Promise<void>;
+  /**
+   * The whole list as MongoDB has it; never overwrites what `add`/`touch` wrote
+   * meanwhile, and written only while the user's cache epoch is the one read
+   * before MongoDB was (src/auth/session-cache.ts).
+   */
+  fill(userId: string, sessions: readonly ListedSession[], epoch: string): Promise<void>;
   touch(userId: string, sessionId: string, at: Date): Promise<void>;
   /** The account is gone. */
   clear(userId: string): Promise<void>;
@@ -55,7 +59,7 @@ export const SESSION_LIST_TTL_MS = 24 * 3600_000;
  */
 export const SESSION_LIST_REFRESH_MS = 10 * 60_000;
 const COMPLETE = '*';
-const listKey = (userId: string): string => `la:sessions:${userId}`;
+const listKey = redisKeys.sessions;
 
 const encode = (s: ListedSession): string =>
   JSON.stringify([s.id, s.deviceInfo, s.ipAddress, s.userAgent, s.createdAt.getTime(), s.expiresAt.getTime(), s.lastActivity.getTime()]);
@@ -119,13 +123,22 @@ function unexpired(hash: Record<string, string>, now = Date.now()): ListedSessio
   return sessions.sort(newestFirst);
 }
 
+/** KEYS: the user's epoch, the list. ARGV: the epoch read before MongoDB, now, ttl ms, then field, value pairs. */
+const FILL_SCRIPT = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+for i = 4, #ARGV, 2 do redis.call('HSETNX', KEYS[2], ARGV[i], ARGV[i + 1]) end
+redis.call('HSET', KEYS[2], '${COMPLETE}', ARGV[2])
+redis.call('PEXPIRE', KEYS[2], ARGV[3])
+return 1
+`;
+
 export function createRedisSessionList(redis: Redis): SessionList {
   return {
     async read(userId) {
       const hash = await redis.hgetall(listKey(userId));
       if (hash[COMPLETE] === undefined) return null;
       const ids = Object.keys(hash).filter((f) => f.startsWith('s:')).map((f) => f.slice(2));
-      const states = ids.length > 0 ? await redis.mget(ids.map(sessionKey)) : [];
+      const states = ids.length > 0 ? await redis.mget(ids.map((sid) => redisKeys.session(userId, sid))) : [];
       const byId = new Map(ids.map((sid, i) => [sid, states[i] ?? null]));
       const result = resolve(userId, hash, (sid) => byId.get(sid) ?? null);
       if (result && result.stale.length > 0) {
@@ -144,11 +157,17 @@ export function createRedisSessionList(redis: Redis): SessionList {
     async add(userId, session) {
       await redis.pipeline().hset(listKey(userId), `s:${session.id}`, encode(session)).pexpire(listKey(userId), SESSION_LIST_TTL_MS).exec();
     },
-    async fill(userId, sessions) {
-      const pipeline = redis.pipeline();
-      for (const s of sessions) pipeline.hsetnx(listKey(userId), `s:${s.id}`, encode(s));
-      pipeline.hset(listKey(userId), COMPLETE, String(Date.now())).pexpire(listKey(userId), SESSION_LIST_TTL_MS);
-      await pipeline.exec();
+    async fill(userId, sessions, epoch) {
+      await redis.eval(
+        FILL_SCRIPT,
+        2,
+        redisKeys.epoch(userId),
+        listKey(userId),
+        epoch,
+        String(Date.now()),
+        SESSION_LIST_TTL_MS,
+        ...sessions.flatMap((s) => [`s:${s.id}`, encode(s)]),
+      );
     },
     async touch(userId, sessionId, at) {
       // Written even where the list is not (yet) filled: a fill that read MongoDB
@@ -163,7 +182,6 @@ export function createRedisSessionList(redis: Redis): SessionList {
 
 /** The development default, with the same contract, reading states from the memory session cache's map. */
 export function createMemorySessionList(states: ExpiringMap<string>, now: () => number = Date.now): SessionList {
-  const stateOf = (sid: string): string | null => states.get(sessionKey(sid)) ?? null;
   const lists = new ExpiringMap<Record<string, string>>(now);
   const hashOf = (userId: string): Record<string, string> => {
     const hash = lists.get(listKey(userId)) ?? {};
@@ -174,7 +192,7 @@ export function createMemorySessionList(states: ExpiringMap<string>, now: () => 
     async read(userId) {
       const hash = lists.get(listKey(userId));
       if (!hash) return null;
-      const result = resolve(userId, hash, stateOf, now());
+      const result = resolve(userId, hash, (sid) => states.get(redisKeys.session(userId, sid)) ?? null, now());
       for (const sid of result?.stale ?? []) {
         delete hash[`s:${sid}`];
         delete hash[`a:${sid}`];
@@ -191,7 +209,8 @@ export function createMemorySessionList(states: ExpiringMap<string>, now: () => 
     async add(userId, session) {
       hashOf(userId)[`s:${session.id}`] = encode(session);
     },
-    async fill(userId, sessions) {
+    async fill(userId, sessions, epoch) {
+      if (states.get(redisKeys.epoch(userId)) !== epoch) return;
       const hash = hashOf(userId);
       for (const s of sessions) hash[`s:${s.id}`] ??= encode(s);
       hash[COMPLETE] = String(now());

@@ -1,6 +1,7 @@
 import { AppError, badInput, unauthenticated } from '../errors.js';
 import type { UserRecord } from '../models/user.js';
-import { activeFilter, op, type RevocationReason } from '../models/session.js';
+import { op, type RevocationReason } from '../models/session.js';
+import { activeSessionRecords } from '../revocation/durable.js';
 import { clearAccountCache, refreshCachedProfile } from './account-cache.js';
 import type { Services } from '../services.js';
 import { validateCurrentPassword, validatePassword } from '../auth/validation.js';
@@ -38,7 +39,7 @@ async function verifyViewerPassword(services: Services, viewer: Viewer, password
 
 /** Revokes every active session of the user (but `keep`), announced like any revocation. */
 async function revokeAllSessions(services: Services, userId: string, reason: RevocationReason, keep?: string): Promise<string[]> {
-  const active = await services.models.Session.find({ userId, ...activeFilter() }, { sessionId: 1 }).lean();
+  const active = await activeSessionRecords(services.models, userId, {});
   const targets = active.map((s) => s.sessionId).filter((id) => id !== keep);
   return revokeSessions(services, userId, targets, reason);
 }

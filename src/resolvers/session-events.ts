@@ -118,7 +118,7 @@ function readRevocations(services: Services, userId: string, from: number, to: n
   if (!read) {
     read = Promise.all([
       services.models.Revocation.find({ userId, seq: op({ $gte: from, $lte: to }) }, RECORD_FIELDS).lean(),
-      services.cache.inFlight(userId),
+      services.ledger.inFlight(userId),
     ])
       .then(([records, inFlight]) => merge(toMessages(userId, records), inFlight.filter((r) => r.seq >= from && r.seq <= to)))
       .finally(() => reads.delete(key));
@@ -547,10 +547,10 @@ async function run(
       sessions && services.pubsub.subscribe('sessionCreated', userId, (message) => sessions.receive(message)).then((undo) => (off.created = undo)),
     ];
     for (const subscribed of await Promise.allSettled(subscriptions)) if (subscribed.status === 'rejected') throw subscribed.reason;
-    const base = await services.cache.currentSeq(userId);
+    const base = await services.ledger.currentSeq(userId);
     const [records, inFlight, createdSinceStart] = await Promise.all([
       services.models.Revocation.find({ userId, revokedAt: op({ $gte: new Date(windowStart) }) }, RECORD_FIELDS).lean(),
-      services.cache.inFlight(userId),
+      services.ledger.inFlight(userId),
       sessions && createdSince(services, { userId, sessionId }, new Date(stream.authenticatedAt)),
     ]);
     const recent = inFlight.filter((r) => Date.parse(r.revokedAt) >= windowStart);

@@ -60,12 +60,18 @@ export async function startServer(options: TestServerOptions = {}): Promise<Test
     url,
     graphqlUrl: `${url}/graphql`,
     services,
-    async close() {
+    // Once: a test may stop an instance itself (as if it died), and the fixture closes it again after.
+    close: once(async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await services.close();
-    },
+    }),
   };
+}
+
+function once(run: () => Promise<void>): () => Promise<void> {
+  let done: Promise<void> | undefined;
+  return () => (done ??= run());
 }
 
 /**
