@@ -52,6 +52,13 @@ describe('loadConfig()', () => {
     expect(problems({ GRAPHIQL: 'maybe' })).toEqual(['GRAPHIQL: must be true or false (got "maybe")']);
   });
 
+  it('reads TRUST_PROXY as a number of proxies: true is one, false or unset none', () => {
+    expect(loadConfig({}).trustProxy).toBe(0);
+    expect([loadConfig({ TRUST_PROXY: 'true' }), loadConfig({ TRUST_PROXY: 'false' }), loadConfig({ TRUST_PROXY: '2' })].map((c) => c.trustProxy)).toEqual([1, 0, 2]);
+    expect(problems({ TRUST_PROXY: 'all' })).toEqual(['TRUST_PROXY: must be true, false or a number of proxies from 0 to 10 (got "all")']);
+    expect(problems({ TRUST_PROXY: '11' })).toEqual(['TRUST_PROXY: must be true, false or a number of proxies from 0 to 10 (got "11")']);
+  });
+
   it('names each bad variable', () => {
     const lines = problems({
       PORT: 'abc',

@@ -35,8 +35,8 @@ export interface Config {
   revocationGraceMs: number;
   /** On SIGTERM, how long in-flight requests get to finish before their connections are cut. */
   shutdownTimeoutMs: number;
-  /** Take the client address from X-Forwarded-For (only behind a proxy that sets it). */
-  trustProxy: boolean;
+  /** How many proxies in front append to X-Forwarded-For (src/http/request-info.ts); 0: none, the socket's address is the client's. */
+  trustProxy: number;
   /** Serve GraphiQL at /graphql in a browser (default: on outside production). */
   graphiql: boolean;
   /** Answer schema introspection (`__schema`, `__type`) (default: on outside production). */
@@ -161,7 +161,7 @@ interface Values {
   revocationSweepMs: number;
   revocationGraceMs: number;
   shutdownTimeoutMs: number;
-  trustProxy: boolean;
+  trustProxy: number;
   graphiql: boolean;
   introspection: boolean;
   securityEventsRetentionSeconds: number;
@@ -222,7 +222,16 @@ const SETTINGS: { [K in keyof Values]: Setting<Values[K]> } = {
   revocationSweepMs: { name: 'REVOCATION_SWEEP_INTERVAL', parse: milliseconds('5s'), default: () => 5_000 },
   revocationGraceMs: { name: 'REVOCATION_GRACE', parse: milliseconds('30s'), default: () => 30_000 },
   shutdownTimeoutMs: { name: 'SHUTDOWN_TIMEOUT', parse: milliseconds('10s'), default: () => 10_000 },
-  trustProxy: { name: 'TRUST_PROXY', parse: boolean, default: () => false },
+  // `true` is the one proxy most deployments have; a count for a chain (a CDN before a load balancer).
+  trustProxy: {
+    name: 'TRUST_PROXY',
+    parse: (raw) => {
+      const flag = boolean(raw);
+      if (!(flag instanceof Invalid)) return flag ? 1 : 0;
+      return parseInteger(raw, 0, 10) ?? new Invalid(`must be true, false or a number of proxies from 0 to 10 (got "${raw}")`);
+    },
+    default: () => 0,
+  },
   // Both map the API for a visitor: on for developers, off in production unless the operator says so.
   graphiql: { name: 'GRAPHIQL', parse: boolean, default: ({ production }) => !production },
   introspection: { name: 'INTROSPECTION', parse: boolean, default: ({ production }) => !production },

@@ -15,7 +15,7 @@ import { useIgnoreUnknownParams } from './graphql/params.js';
 import { checkHealth } from './http/health.js';
 import type { Handler, ServerContext } from './http/handler.js';
 import { createNodeReads } from './http/node-reads.js';
-import { readRequestInfo } from './http/request-info.js';
+import { readRequestInfo, wantsEventStream } from './http/request-info.js';
 import { withRequestLog } from './http/request-log.js';
 import { sendResponse } from './http/event-stream.js';
 import { errorResponse, json } from './http/responses.js';
@@ -134,7 +134,7 @@ export function createApp(services: Services): App {
     // GraphQL over SSE: the same pipeline, but a stream it answers with is
     // written to the socket directly (src/http/event-stream.ts), so an open
     // subscription holds neither a fetch body nor the request it came with.
-    if (isGraphQLPath(req.url) && (req.headers.accept ?? '').includes('text/event-stream')) {
+    if (isGraphQLPath(req.url) && wantsEventStream(req.headers.accept)) {
       readDeclaredBody(req)
         .then((body) => {
           if (body !== null) Object.assign(req, { body });

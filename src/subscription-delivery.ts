@@ -10,6 +10,7 @@ import {
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import { ownEvent, type Delivery } from './resolvers/session-events.js';
 import { sourceReply, toStreamResponse, type StreamReply } from './http/event-stream.js';
+import { wantsEventStream } from './http/request-info.js';
 import type { Logger } from './logger.js';
 import { renderOnce, sliceAround } from './shared-chunks.js';
 
@@ -202,7 +203,7 @@ export function useSharedSubscriptionDelivery(log: Logger): Plugin {
     },
     onResultProcess({ request, result, setResultProcessor }) {
       // Streams only: a refused subscription (an error result) keeps Yoga's answer and its status.
-      if (isAsyncIterable(result) && (request.headers.get('accept') ?? '').includes('text/event-stream')) {
+      if (isAsyncIterable(result) && wantsEventStream(request.headers.get('accept'))) {
         const batched = batchSources.get(request);
         setResultProcessor((value, fetchAPI) => {
           const reply = batched

@@ -1,5 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { describeUserAgent } from './device.js';
+import { codePointLength, MAX_LENGTH, validateDeviceInfo } from './validation.js';
 
 describe('describeUserAgent()', () => {
   it.each([
@@ -15,5 +17,33 @@ describe('describeUserAgent()', () => {
     ['', 'Unknown device'],
   ])('%s → %s', (ua, label) => {
     expect(describeUserAgent(ua)).toBe(label);
+  });
+
+  // The label is stored as the session's deviceInfo: it must pass the rule a client's own deviceInfo passes.
+  const expectValidDeviceInfo = (ua: string): void => {
+    const label = describeUserAgent(ua);
+    expect(validateDeviceInfo(label)).toBe(label);
+    expect(codePointLength(label)).toBeLessThanOrEqual(MAX_LENGTH.deviceInfo);
+  };
+
+  it('gives a valid deviceInfo for any string', () => {
+    fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 2000, size: 'max' }), expectValidDeviceInfo), { numRuns: 2000 });
+  });
+
+  it('gives a valid deviceInfo for any User-Agent shaped like a browser or tool, whatever its version', () => {
+    const product = fc.constantFrom(
+      'Chrome/', 'CriOS/', 'Edg/', 'EdgA/', 'OPR/', 'SamsungBrowser/', 'Firefox/', 'FxiOS/', 'Version/', 'curl/', 'Bun/', 'node/', 'PostmanRuntime/', 'MyApp/',
+    );
+    const version = fc.stringMatching(/^[\d.]{0,1000}$/, { size: 'max' });
+    const around = fc.string({ unit: 'grapheme', maxLength: 40 });
+    const system = fc.constantFrom('', ' (Windows NT 10.0)', ' (iPhone; CPU iPhone OS 18_1 like Mac OS X)', ' (X11; Linux x86_64)', ' Android');
+    const ua = fc.tuple(fc.constantFrom('', 'Mozilla/5.0'), system, product, version, fc.constantFrom('', ' Safari/604.1', ' Mobile/15E148 Safari/604.1'), around);
+    fc.assert(
+      fc.property(ua, ([head, os, name, v, tail, extra]) => {
+        expectValidDeviceInfo(`${head}${os} ${name}${v}${tail}${extra}`);
+        expectValidDeviceInfo(`${name}${v}${tail}`);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

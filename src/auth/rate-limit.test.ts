@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
-import { useOwnRedisClient } from '../../test/support/redis-server.js';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startOwnRedis, useOwnRedisClient, type OwnRedis } from '../../test/support/redis-server.js';
 import { AppError } from '../errors.js';
 import { createRateLimiter, createSignInLimiter, type RateLimiter, type SignInLimits } from './rate-limit.js';
 
@@ -86,5 +87,39 @@ describe.each([
     expect((await limiter.hit(other, 1, 60_000)).allowed).toBe(true);
     // Another use of the same key with its own limit has its own count.
     expect((await limiter.hit(key, 5, 60_000)).allowed).toBe(true);
+  });
+});
+
+describe('createSignInLimiter() across a Redis outage', () => {
+  let own: OwnRedis;
+  let client: Redis;
+  beforeAll(async () => {
+    own = await startOwnRedis();
+    // As the server connects (src/services.ts): commands fail at once while Redis is away.
+    client = new Redis(own.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy: () => 50 });
+    client.on('error', () => {});
+  });
+  afterAll(async () => {
+    client.disconnect();
+    await own.stop();
+  });
+
+  it('keeps counting failures from the outage once Redis is back, until a success clears them', async () => {
+    const limiter = createSignInLimiter(limits, client);
+    const key = { email: `outage.${randomUUID().slice(0, 8)}@b.co`, ip: '10.0.0.1' };
+    await limiter.recordFailure(key);
+    await own.stop();
+    try {
+      await limiter.recordFailure(key);
+      await limiter.recordFailure(key);
+      expect(await refusal(limiter.checkSignIn(key))).toMatchObject({ code: 'RATE_LIMITED' });
+    } finally {
+      await own.start();
+    }
+    await expect.poll(() => client.status, { timeout: 15_000 }).toBe('ready');
+    // One failure in Redis (from before), two in memory: all three still count.
+    expect(await refusal(limiter.checkSignIn(key))).toMatchObject({ code: 'RATE_LIMITED', retryAfter: 60 });
+    await limiter.recordSuccess(key);
+    await expect(limiter.checkSignIn(key)).resolves.toBeUndefined();
   });
 });

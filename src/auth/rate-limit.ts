@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { AppError, wholeSecondsUp } from '../errors.js';
+import { addressGroup } from '../http/ip-address.js';
 import { redisKeys } from '../redis-keys.js';
 
 /**
@@ -8,6 +9,10 @@ import { redisKeys } from '../redis-keys.js';
  * cheat sheet; rate-limiter-flexible's login example): count failures, not
  * attempts, and key them so that an attacker spends his own budget, never the
  * owner's.
+ *
+ * An address is an IPv4 address, or an IPv6 address's /64: one subscriber
+ * usually holds a whole /64 and can sign in from any of its addresses, so
+ * counting each apart would give him 2^64 budgets.
  *
  * - account + address: an address that keeps failing on one account is
  *   refused for that account only (`perAccountAddress` failures per window);
@@ -20,9 +25,10 @@ import { redisKeys } from '../redis-keys.js';
  *   the attacker a fresh address. An address that has not failed still signs
  *   in with the right password: the owner is never locked out by someone else.
  *
- * Counters live in Redis so that limits hold across instances; each has an
- * in-memory insurance limiter, so an unreachable Redis neither lifts the
- * limits nor locks anyone out (it counts in this process meanwhile).
+ * Counters live in Redis so that limits hold across instances; while Redis
+ * is unreachable each instance counts in memory, and those counts still count
+ * once Redis is back (`counter`), so an outage neither lifts the limits nor
+ * locks anyone out.
  */
 export interface SignInLimits {
   windowMs: number;
@@ -53,22 +59,28 @@ export interface SignInLimiter {
   checkRegistration(ip: string): Promise<void>;
 }
 
-type Counter = RateLimiterAbstract;
-
-function counter(redis: Redis | null, name: string, points: number, windowMs: number): Counter {
-  const options = { keyPrefix: redisKeys.rateLimit(name), points, duration: Math.max(1, Math.ceil(windowMs / 1000)) };
-  const memory = new RateLimiterMemory(options);
-  return redis ? new RateLimiterRedis({ ...options, storeClient: redis, insuranceLimiter: memory }) : memory;
+/** A key's count: how many, and when the last window holding any of them ends. */
+interface Count {
+  count: number;
+  msLeft: number;
 }
 
-/** Failures counted so far, and when the window that holds them ends. */
-async function failures(limiter: Counter, key: string): Promise<{ count: number; msLeft: number }> {
-  const res = await limiter.get(key);
-  return { count: res?.consumedPoints ?? 0, msLeft: res?.msBeforeNext ?? 0 };
+/** One fixed-window count per key: `add` counts one and answers the count with it. */
+interface Counter {
+  read(key: string): Promise<Count>;
+  add(key: string): Promise<Count>;
+  clear(key: string): Promise<void>;
+}
+
+const countOf = (res: RateLimiterRes | null): Count => ({ count: res?.consumedPoints ?? 0, msLeft: res?.msBeforeNext ?? 0 });
+
+/** Both stores' counts of one key as one: failures counted in either count. */
+function sum(a: Count, b: Count): Count {
+  return { count: a.count + b.count, msLeft: Math.max(a.count > 0 ? a.msLeft : 0, b.count > 0 ? b.msLeft : 0) };
 }
 
 /** `consume` refuses past its points with a RateLimiterRes; here that only means "counted". */
-async function count(limiter: Counter, key: string): Promise<RateLimiterRes> {
+async function consume(limiter: RateLimiterAbstract, key: string): Promise<RateLimiterRes> {
   try {
     return await limiter.consume(key);
   } catch (outcome) {
@@ -77,13 +89,43 @@ async function count(limiter: Counter, key: string): Promise<RateLimiterRes> {
   }
 }
 
+/**
+ * Counts in Redis, shared by every instance. While Redis cannot be reached
+ * they go to this process's memory instead, and the memory's counts are added
+ * to Redis's on every read until their window ends, also once Redis answers
+ * again: an outage must not hand anyone a fresh budget. (rate-limiter-flexible's
+ * insurance limiter forgets them the moment Redis is back.) Without Redis
+ * (development), memory alone.
+ */
+function counter(redis: Redis | null, name: string, points: number, windowMs: number): Counter {
+  const options = { keyPrefix: redisKeys.rateLimit(name), points, duration: Math.max(1, Math.ceil(windowMs / 1000)) };
+  const memory = new RateLimiterMemory(options);
+  // Refused at once while the connection is down, rather than queued behind a reconnection.
+  const shared = redis ? new RateLimiterRedis({ ...options, storeClient: redis, rejectIfRedisNotReady: true }) : null;
+  const unreachable = (): null => null;
+  return {
+    async read(key) {
+      const [inMemory, inRedis] = await Promise.all([memory.get(key), shared?.get(key).catch(unreachable) ?? null]);
+      return sum(countOf(inMemory), countOf(inRedis));
+    },
+    async add(key) {
+      const inRedis = shared ? await consume(shared, key).catch(unreachable) : null;
+      const inMemory = inRedis ? await memory.get(key) : await consume(memory, key);
+      return sum(countOf(inMemory), countOf(inRedis));
+    },
+    async clear(key) {
+      await Promise.all([memory.delete(key), shared?.delete(key).catch(unreachable)]);
+    },
+  };
+}
+
 const rateLimited = (msLeft: number): AppError => {
   const retryAfter = wholeSecondsUp(msLeft / 1000);
   return new AppError('RATE_LIMITED', `Too many attempts: try again in ${retryAfter} s`, { retryAfter });
 };
 
 // A space cannot occur in a validated email, so the pair key is unambiguous.
-const pairKey = (key: SignInKey): string => `${key.email} ${key.ip}`;
+const pairKey = (key: SignInKey): string => `${key.email} ${addressGroup(key.ip)}`;
 
 export function createSignInLimiter(limits: SignInLimits, redis: Redis | null): SignInLimiter {
   const pair = counter(redis, 'signin:pair', limits.perAccountAddress, limits.windowMs);
@@ -93,11 +135,7 @@ export function createSignInLimiter(limits: SignInLimits, redis: Redis | null): 
 
   return {
     async checkSignIn(key) {
-      const [byPair, byAddress, byAccount] = await Promise.all([
-        failures(pair, pairKey(key)),
-        failures(address, key.ip),
-        failures(account, key.email),
-      ]);
+      const [byPair, byAddress, byAccount] = await Promise.all([pair.read(pairKey(key)), address.read(addressGroup(key.ip)), account.read(key.email)]);
       const slowedDown = byAccount.count >= limits.perAccount;
       const pairBudget = slowedDown ? 1 : limits.perAccountAddress;
       const waits: number[] = [];
@@ -106,14 +144,14 @@ export function createSignInLimiter(limits: SignInLimits, redis: Redis | null): 
       if (waits.length > 0) throw rateLimited(Math.max(...waits));
     },
     async recordFailure(key) {
-      await Promise.all([count(pair, pairKey(key)), count(address, key.ip), count(account, key.email)]);
+      await Promise.all([pair.add(pairKey(key)), address.add(addressGroup(key.ip)), account.add(key.email)]);
     },
     async recordSuccess(key) {
-      await pair.delete(pairKey(key));
+      await pair.clear(pairKey(key));
     },
     async checkRegistration(ip) {
-      const res = await count(registrations, ip);
-      if (res.consumedPoints > limits.perIp) throw rateLimited(res.msBeforeNext);
+      const counted = await registrations.add(addressGroup(ip));
+      if (counted.count > limits.perIp) throw rateLimited(counted.msLeft);
     },
   };
 }
@@ -144,8 +182,8 @@ export function createRateLimiter(redis: Redis | null): RateLimiter {
         limiter = counter(redis, `hit:${id}`, limit, windowMs);
         counters.set(id, limiter);
       }
-      const res = await count(limiter, key);
-      return { allowed: res.consumedPoints <= limit, retryAfterSeconds: wholeSecondsUp(res.msBeforeNext / 1000) };
+      const counted = await limiter.add(key);
+      return { allowed: counted.count <= limit, retryAfterSeconds: wholeSecondsUp(counted.msLeft / 1000) };
     },
   };
 }

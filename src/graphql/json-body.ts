@@ -1,7 +1,7 @@
-import { GraphQLError } from 'graphql';
 import type { GraphQLParams, Plugin } from 'graphql-yoga';
 import { AppError } from '../errors.js';
 import { readJsonBody } from '../http/json-body.js';
+import { unreadableRequest } from './params.js';
 
 /**
  * GraphQL POST bodies read by the same function as REST bodies
@@ -19,10 +19,10 @@ export function useJsonBody(): Plugin {
           body = await readJsonBody(req);
         } catch (error) {
           if (!(error instanceof AppError)) throw error;
-          throw new GraphQLError(error.message, { extensions: { code: error.code, http: { status: 400 } } });
+          throw unreadableRequest(error.message);
         }
         if (typeof body !== 'object' || body === null) {
-          throw new GraphQLError('POST body must be a JSON object', { extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } });
+          throw unreadableRequest('POST body must be a JSON object');
         }
         // An array is a batch, which Yoga refuses itself (batching is off).
         return body as GraphQLParams;

@@ -1,5 +1,4 @@
 import { blockFieldSuggestionsPlugin } from '@escape.tech/graphql-armor-block-field-suggestions';
-import { costLimitPlugin } from '@escape.tech/graphql-armor-cost-limit';
 import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesPlugin } from '@escape.tech/graphql-armor-max-directives';
@@ -7,8 +6,11 @@ import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
 import { NoSchemaIntrospectionCustomRule } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Config } from '../config.js';
+import { useCostLimit } from './cost.js';
 import { useContractErrorCodes } from './error-codes.js';
 import { useJsonBody } from './json-body.js';
+import { useQueryStringParams } from './params.js';
+import { useSubscriptionsOverSse } from './subscription-transport.js';
 
 /**
  * Bounds on what one GraphQL document may ask for. Our deepest real operation
@@ -18,6 +20,11 @@ import { useJsonBody } from './json-body.js';
  * loads the schema in a browser), and INTROSPECTION decides whether it is
  * answered at all. These refuse alias floods (`a1: login(...) a2: login(...)` is a brute-force
  * amplifier) and documents built to exhaust the parser or executor.
+ *
+ * Cost (src/graphql/cost.ts) is the fields resolved, in the worst case: the
+ * largest documented query, a page of 100 security events with every field
+ * beside `me` and every field of 100 sessions, costs 1,712; two full pages
+ * fit, three do not.
  */
 export const GRAPHQL_LIMITS = {
   maxAliases: 10,
@@ -25,6 +32,10 @@ export const GRAPHQL_LIMITS = {
   maxTokens: 1000,
   maxDirectives: 10,
   maxCost: 2000,
+  /** securityEvents' `first`: 1 to 100 (README). */
+  maxPage: 100,
+  /** What a list without `first` counts as: the sessions list, at the default SESSIONS_PER_USER. */
+  listSize: 100,
 } as const;
 
 export function graphqlPlugins(config: Config): Plugin[] {
@@ -33,9 +44,11 @@ export function graphqlPlugins(config: Config): Plugin[] {
     maxAliasesPlugin({ n: GRAPHQL_LIMITS.maxAliases }),
     maxDepthPlugin({ n: GRAPHQL_LIMITS.maxDepth, ignoreIntrospection: true }),
     maxDirectivesPlugin({ n: GRAPHQL_LIMITS.maxDirectives }),
-    costLimitPlugin({ maxCost: GRAPHQL_LIMITS.maxCost, ignoreIntrospection: true }),
+    useCostLimit({ maxCost: GRAPHQL_LIMITS.maxCost, maxPage: GRAPHQL_LIMITS.maxPage, listSize: GRAPHQL_LIMITS.listSize }),
     useContractErrorCodes(),
     useJsonBody(),
+    useQueryStringParams(),
+    useSubscriptionsOverSse(),
   ];
   // "Did you mean …?" maps the schema for an attacker; developers keep it.
   if (config.nodeEnv === 'production') plugins.push(blockFieldSuggestionsPlugin());

@@ -13,7 +13,8 @@ export type FindRead = (pathname: string) => ((request: RequestHead, server: Ser
 export interface NodeReadsOptions {
   find: FindRead;
   corsOrigins: readonly string[];
-  trustProxy: boolean;
+  /** Proxies in front (TRUST_PROXY): X-Forwarded-Proto is read only behind one. */
+  trustProxy: number;
   log: Logger;
 }
 

@@ -6,7 +6,7 @@ import type { Handler, RequestHead } from './handler.js';
  * assets. HSTS only where the client reached us over TLS: sent over plain HTTP
  * it would be ignored at best, and would pin a local development host at worst.
  */
-export function securityHeaders(request: RequestHead, contentType: string | null, options: { trustProxy: boolean }): Record<string, string> {
+export function securityHeaders(request: RequestHead, contentType: string | null, options: { trustProxy: number }): Record<string, string> {
   const headers: Record<string, string> = {
     'x-content-type-options': 'nosniff',
     'x-frame-options': 'DENY',
@@ -16,14 +16,14 @@ export function securityHeaders(request: RequestHead, contentType: string | null
   if (!(contentType ?? '').startsWith('text/html')) {
     headers['content-security-policy'] = "default-src 'none'; frame-ancestors 'none'";
   }
-  const proto = options.trustProxy ? request.headers.get('x-forwarded-proto') : null;
+  const proto = options.trustProxy > 0 ? request.headers.get('x-forwarded-proto') : null;
   if (request.url.startsWith('https:') || proto === 'https') {
     headers['strict-transport-security'] = 'max-age=31536000; includeSubDomains';
   }
   return headers;
 }
 
-export function withSecurityHeaders(handler: Handler, options: { trustProxy: boolean }): Handler {
+export function withSecurityHeaders(handler: Handler, options: { trustProxy: number }): Handler {
   return async (request, server) => {
     const response = await handler(request, server);
     const headers = response.headers;
