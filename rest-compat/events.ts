@@ -1,31 +1,16 @@
 import type { Viewer } from '../src/auth/viewer.js';
-import { sourceReply, type StreamReply } from '../src/http/event-stream.js';
-import { isDelivery, ownEvent, sessionRevokedBatches, type StreamStep } from '../src/resolvers/session-events.js';
-import type { SessionRevokedEvent } from '../src/resolvers/views.js';
 import type { Services } from '../src/services.js';
-import { numberedAround } from '../src/shared-chunks.js';
+import { viewOf, type SessionRevokedEvent } from '../src/sessions/session.js';
+import type { Delivery } from '../src/streams/notice.js';
+import { CreatedStep, openSessionStream, type StreamStep } from '../src/streams/session-stream.js';
+import { sourceReply, type StreamReply } from '../src/streams/sse.js';
 import { toJson } from './shapes.js';
 
 const encoder = new TextEncoder();
 
-/**
- * An event's SSE lines after its `id:`, made once per event object. The
- * events of one revocation are shared by every stream of the instance, and
- * so is each session's own event (src/resolvers/session-events.ts): the
- * others are rendered once for all streams (src/shared-chunks.ts), and the own
- * event, which each of that session's streams sends, is serialized once too.
- */
-const serialized = new WeakMap<SessionRevokedEvent, string>();
-
-function eventLines(event: SessionRevokedEvent): string {
-  let lines = serialized.get(event);
-  if (lines === undefined) {
-    // `data` is one line of JSON, so it never needs splitting over several `data:` lines.
-    lines = `event: session-revoked\ndata: ${JSON.stringify(toJson('SessionRevokedEvent', event))}\n\n`;
-    serialized.set(event, lines);
-  }
-  return lines;
-}
+/** An event's SSE lines after its `id:`. `data` is one line of JSON, so it never needs splitting. */
+const revokedLines = (event: SessionRevokedEvent): string =>
+  `event: session-revoked\ndata: ${JSON.stringify(toJson('SessionRevokedEvent', event))}\n\n`;
 
 const PING = encoder.encode(': ping\n\n');
 
@@ -38,10 +23,28 @@ const HEADERS = {
 } as const;
 
 /**
- * `GET /api/auth/events`: the `sessionRevoked` and `sessionCreated` subscriptions as plain SSE, for
- * EventSource and `curl -N`. The stream is the one GraphQL serves
- * (sessionRevokedBatches, with the new sign-ins in the same stream), so it has
- * the same no-gap guarantee and the same end.
+ * A delivery's events as numbered SSE chunks: all but the stream's own, each
+ * after an `id:` line counted from `firstId`, then its own. Still no work per
+ * event and stream: the streams of one user on an instance usually have seen
+ * the same events, so they share `firstId`, and two renders per `firstId`
+ * serve every stream (the events before its own are numbered from `firstId`,
+ * those after it one lower, as if numbered from `firstId - 1`).
+ */
+export async function numberedDelivery({ notice, own }: Delivery, firstId: number): Promise<{ chunks: Uint8Array[]; nextId: number }> {
+  const numbered = (from: number) => notice.rendered(`rest#${from}`, (event, index) => `id: ${from + index}\n${revokedLines(event)}`);
+  const before = await numbered(firstId);
+  if (own === -1) return { chunks: [before.bytes], nextId: firstId + notice.events.length };
+  const after = await numbered(firstId - 1);
+  const others = [before.bytes.subarray(0, before.offsets[own]), after.bytes.subarray(after.offsets[own + 1])].filter((c) => c.length > 0);
+  const lastId = firstId + notice.events.length - 1;
+  const ownLines = await notice.renderedOwn('rest', own, revokedLines);
+  return { chunks: [...others, encoder.encode(`id: ${lastId}\n${ownLines}`)], nextId: lastId + 1 };
+}
+
+/**
+ * `GET /api/auth/events`: the session's stream (src/streams/session-stream.ts,
+ * opened with sign-ins) as plain SSE, for EventSource and `curl -N`: the same
+ * no-gap guarantee and the same end as the GraphQL subscriptions.
  *
  * Everything that can fail happens before the answer is returned, so a bad or
  * revoked token, too many open streams, or an unreachable Redis is an ordinary
@@ -50,17 +53,17 @@ const HEADERS = {
  * `id:` is a counter per connection (1 is `connected`). Nothing is replayed
  * from `Last-Event-ID`: a reconnecting client is a new subscriber, and if its
  * own session was revoked meanwhile the reconnection is refused with 401.
- * The events of one delivery step (a logoutAll) go out as one write.
+ * The events of one delivery (a logoutAll) go out as one write.
  */
 export async function streamSessionEvents(services: Services, viewer: Viewer, authenticatedAt: Date): Promise<StreamReply> {
-  const { events, ready } = await sessionRevokedBatches(services, { viewer, authenticatedAt, created: true });
+  const { stream, ready } = await openSessionStream(services, { viewer, authenticatedAt, created: true });
   // Start it now and wait until it listens, so that a failure is still a JSON error.
-  const first = events.next();
+  const first = stream.next();
   first.catch(() => {});
   try {
     await ready;
   } catch (error) {
-    await events.return();
+    await stream.return();
     throw error;
   }
   let nextId = 1;
@@ -69,26 +72,25 @@ export async function streamSessionEvents(services: Services, viewer: Viewer, au
   let pending: Promise<IteratorResult<StreamStep>> | null = first;
   const source: AsyncIterator<StreamStep> = {
     next() {
-      const step = pending ?? events.next();
+      const step = pending ?? stream.next();
       pending = null;
       return step;
     },
-    return: () => events.return(),
+    return: () => stream.return(),
   };
   // Ends on the viewer's own revocation, session expiry, shutdown, or the client leaving.
   return sourceReply(source, {
     headers: { ...HEADERS },
     first: connected,
     ping: PING,
-    pingMs: services.config.sseHeartbeatMs,
+    heartbeat: services.heartbeat,
     async chunksOf(step) {
-      if (!isDelivery(step)) {
-        return [encoder.encode(`id: ${nextId++}\nevent: session-created\ndata: ${JSON.stringify(toJson('Session', step.created))}\n\n`)];
+      if (step instanceof CreatedStep) {
+        return [encoder.encode(`id: ${nextId++}\nevent: session-created\ndata: ${JSON.stringify(toJson('Session', viewOf(step.session, null)))}\n\n`)];
       }
-      const others = await numberedAround(step.events, 'rest', eventLines, step.own, nextId);
-      nextId = others.nextId;
-      const own = ownEvent(step);
-      return own ? [...others.chunks, encoder.encode(`id: ${nextId++}\n${eventLines(own)}`)] : others.chunks;
+      const numbered = await numberedDelivery(step, nextId);
+      nextId = numbered.nextId;
+      return numbered.chunks;
     },
     failed: (error) => services.log.warn({ err: (error as Error).message }, 'event stream failed'),
   });

@@ -1,7 +1,7 @@
 import { notFound } from '../src/errors.js';
 import type { RequestHead, ServerContext } from '../src/http/handler.js';
 import type { Services } from '../src/services.js';
-import type { StreamReply } from '../src/http/event-stream.js';
+import type { StreamReply } from '../src/streams/sse.js';
 import { errorResponse, type JsonReply } from '../src/http/responses.js';
 import { routes, type Route } from './routes.js';
 

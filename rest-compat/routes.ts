@@ -3,11 +3,12 @@ import { login, register } from '../src/resolvers/auth.js';
 import { authenticateRequest, requireViewer, type Transport } from '../src/auth/credentials.js';
 import { me } from '../src/resolvers/me.js';
 import { listSecurityEvents } from '../src/resolvers/security-events.js';
-import { listSessions, logout, logoutAll, revokeSession } from '../src/resolvers/sessions.js';
+import { listSessions } from '../src/resolvers/sessions.js';
+import { logout, logoutAll, revokeSession } from '../src/revocation/sign-out.js';
 import type { Viewer } from '../src/auth/viewer.js';
 import type { RequestHead, ServerContext } from '../src/http/handler.js';
 import { readRequestInfo } from '../src/http/request-info.js';
-import { toStreamResponse, type StreamReply } from '../src/http/event-stream.js';
+import { StreamResponse, type StreamReply } from '../src/streams/sse.js';
 import { json, jsonReply, toResponse, type JsonReply } from '../src/http/responses.js';
 import type { Services } from '../src/services.js';
 import { streamSessionEvents } from './events.js';
@@ -98,7 +99,7 @@ function authenticatedStream(
     const auth = await authenticateRequest(c.services, c.request);
     return open(c, requireViewer(auth, 'stream'), auth.authenticatedAt);
   };
-  return { read, handle: async (c) => toStreamResponse(await read(c)) };
+  return { read, handle: async (c) => new StreamResponse(await read(c)) };
 }
 
 /**

@@ -77,7 +77,7 @@ describe.each([
     await pubsub.publish('sessionRevoked', userId, message);
     const [[a], [b]] = await Promise.all([first.received(1), second.received(1)]);
     expect(a).toEqual(message);
-    // Parsed once per message for all of them (src/resolvers/session-events.ts relies on it), and not the publisher's object.
+    // Parsed once per message for all of them (src/streams/feeds.ts relies on it), and not the publisher's object.
     expect(a).toBe(b);
     expect(a).not.toBe(message);
     await pubsub.close();

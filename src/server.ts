@@ -17,12 +17,12 @@ import type { Handler, ServerContext } from './http/handler.js';
 import { createNodeReads } from './http/node-reads.js';
 import { readRequestInfo, wantsEventStream } from './http/request-info.js';
 import { withRequestLog } from './http/request-log.js';
-import { sendResponse } from './http/event-stream.js';
+import { sendResponse } from './streams/sse.js';
 import { errorResponse, json } from './http/responses.js';
 import { withSecurityHeaders } from './http/security-headers.js';
 import { schema, type Context } from './schema/index.js';
 import type { Services } from './services.js';
-import { useSharedSubscriptionDelivery } from './subscription-delivery.js';
+import { useStreamDelivery } from './streams/graphql.js';
 
 /** Node's request listener (src/main.ts hands it to the HTTP server). */
 export type App = RequestListener;
@@ -39,7 +39,7 @@ function createGraphQL(services: Services, direct: Plugin): YogaServerInstance<S
     // Content-Length it refuses never gets past Node's HTTP parser.
     maxRequestBodySize: false,
     // Document limits and the contract's error codes (src/graphql/limits.ts).
-    plugins: [direct, useIgnoreUnknownParams(), ...graphqlPlugins(config), useSharedSubscriptionDelivery(log)],
+    plugins: [direct, useIgnoreUnknownParams(), ...graphqlPlugins(config), useStreamDelivery(services.heartbeat, log)],
     // GRAPHIQL: on in development, off in production unless the operator turns it on.
     ...graphiqlOptions(config.graphiql),
     maskedErrors: {
@@ -132,7 +132,7 @@ export function createApp(services: Services): App {
   return (req, res) => {
     if (reads(req, res)) return;
     // GraphQL over SSE: the same pipeline, but a stream it answers with is
-    // written to the socket directly (src/http/event-stream.ts), so an open
+    // written to the socket directly (src/streams/sse.ts), so an open
     // subscription holds neither a fetch body nor the request it came with.
     if (isGraphQLPath(req.url) && wantsEventStream(req.headers.accept)) {
       readDeclaredBody(req)

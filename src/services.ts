@@ -13,11 +13,13 @@ import { createMemorySessionCache, createRedisSessionCache, type SessionCache } 
 import { createMemoryLedger, createRedisLedger, type RevocationLedger } from './revocation/ledger.js';
 import { createRevocations, type Revocations } from './revocation/revocations.js';
 import { schedule } from './scheduler.js';
-import { createMemorySessionList, createRedisSessionList, type SessionList } from './auth/session-list.js';
+import { createMemorySessionList, createRedisSessionList, type SessionList } from './sessions/session-list.js';
 import { ExpiringMap } from './expiring-map.js';
 import { createTokenKey } from './auth/token.js';
 import { schedulePurge } from './models/purge.js';
-import { createStreams, type Streams } from './streams.js';
+import { StreamFeeds } from './streams/feeds.js';
+import { createStreams, type Streams } from './streams/leases.js';
+import { Heartbeat } from './streams/sse.js';
 
 /** Everything a request needs, built once per process (or per test server). */
 export interface Services {
@@ -32,7 +34,7 @@ export interface Services {
   ledger: RevocationLedger;
   /** Revoking sessions durably and exactly once, and the sweeps that finish what a caller left (src/revocation/revocations.ts). */
   revocations: Revocations;
-  /** Each user's sessions, so that listing them needs no MongoDB query (src/auth/session-list.ts). */
+  /** Each user's sessions, so that listing them needs no MongoDB query (src/sessions/session-list.ts). */
   sessionList: SessionList;
   /** bcrypt off the event loop, with a bounded queue (src/auth/password-pool.ts). */
   passwords: PasswordHasher;
@@ -45,6 +47,10 @@ export interface Services {
   redis: Redis | null;
   /** The open event streams: caps across instances, and the ones shutdown ends. */
   streams: Streams;
+  /** What this instance hears for each user with open streams here (src/streams/feeds.ts). */
+  feeds: StreamFeeds;
+  /** The keep-alive comment of every event stream, both APIs (SSE_HEARTBEAT_MS). */
+  heartbeat: Heartbeat;
   startedAt: number;
   close(): Promise<void>;
 }
@@ -243,6 +249,8 @@ export async function createServices(config: Config, options: ServiceOptions = {
       ...shared,
       passwords,
       streams,
+      feeds: new StreamFeeds({ pubsub: shared.pubsub, ledger: shared.ledger, models, log }),
+      heartbeat: new Heartbeat(config.sseHeartbeatMs),
       revocations,
       startedAt: Date.now(),
       close,

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { authenticate } from '../src/auth/authenticate.js';
 import { finishPendingDeletions } from '../src/resolvers/account.js';
-import { confirmSignIn } from '../src/resolvers/session-created.js';
-import { createSession } from '../src/resolvers/sessions.js';
+import { confirmSignIn, createSession } from '../src/sessions/sign-in.js';
 import { toUserView } from '../src/resolvers/views.js';
 import {
   errorCodes,

@@ -8,7 +8,7 @@ import { eventData, isEvent, SseParser, type SseItem } from './support/sse.js';
 import { EventQueue } from './support/event-queue.js';
 
 /**
- * Event streams are written to the socket directly (src/http/event-stream.ts)
+ * Event streams are written to the socket directly (src/streams/sse.ts)
  * whichever way they came in: the REST fast path, the fetch pipeline (a GET
  * that declares a body), and GraphQL over SSE with a body of declared length
  * (read ahead), a chunked body (read by the server adapter) or a GET. Each way

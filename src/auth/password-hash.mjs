@@ -1,5 +1,5 @@
 // Plain JavaScript on purpose: this module is also the password worker
-// threads' entry (src/password-pool.ts), and a worker must load it under
+// threads' entry (src/auth/password-pool.ts), and a worker must load it under
 // every runtime we support without a TypeScript loader (tsx cannot hook
 // worker threads on Node 20). Types: password-hash.d.mts. `npm run build`
 // copies it into dist/.

@@ -3,7 +3,7 @@ import type { Logger } from '../logger.js';
 import { corsHeaders } from './cors.js';
 import type { RequestHead, ServerContext } from './handler.js';
 import { requestLog } from './request-log.js';
-import { isStreamReply, writeToNode, type StreamReply } from './event-stream.js';
+import { isStreamReply, writeToNode, type StreamReply } from '../streams/sse.js';
 import { errorReply, type JsonReply } from './responses.js';
 import { securityHeaders } from './security-headers.js';
 

@@ -1,5 +1,5 @@
 import { createServer, type RequestListener, type Server } from 'node:http';
-import type { Streams } from '../streams.js';
+import type { Streams } from '../streams/leases.js';
 
 /** How long a client may take: the README's figures. */
 export interface HttpTimeouts {

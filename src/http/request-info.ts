@@ -8,7 +8,7 @@ import { parseIpAddress } from './ip-address.js';
  * place that chooses between a stream and a single answer: the GraphQL
  * subscription rule (src/graphql/subscription-transport.ts), the Node
  * listener's stream path (src/server.ts) and the SSE writer
- * (src/subscription-delivery.ts). Were they to disagree, a request could
+ * (src/streams/graphql.ts). Were they to disagree, a request could
  * start a stream that no transport then writes.
  */
 export function wantsEventStream(accept: string | null | undefined): boolean {

@@ -17,7 +17,7 @@ export interface SessionRecord {
   expiresAt: Date;
   revokedAt: Date | null;
   revokedReason: RevocationReason | null;
-  /** The revocation call's number in the user's order (src/session-cache.ts `claim`; its record in models/revocation.ts). */
+  /** The revocation call's number in the user's order (src/revocation/ledger.ts `claim`; its record in src/models/revocation.ts). */
   revokedSeq: number | null;
 }
 

@@ -6,7 +6,6 @@ import { clearAccountCache, refreshCachedProfile } from './account-cache.js';
 import type { Services } from '../services.js';
 import { validateCurrentPassword, validatePassword } from '../auth/validation.js';
 import { isThrottled, recordViewerEvent } from './security-events.js';
-import { revokeSessions } from './sessions.js';
 import type { RequestInfo, Viewer } from '../auth/viewer.js';
 
 export interface ChangePasswordPayload {
@@ -41,7 +40,7 @@ async function verifyViewerPassword(services: Services, viewer: Viewer, password
 async function revokeAllSessions(services: Services, userId: string, reason: RevocationReason, keep?: string): Promise<string[]> {
   const active = await activeSessionRecords(services.models, userId, {});
   const targets = active.map((s) => s.sessionId).filter((id) => id !== keep);
-  return revokeSessions(services, userId, targets, reason);
+  return services.revocations.revoke(userId, targets, reason);
 }
 
 /**

@@ -3,8 +3,8 @@ import type { Services } from '../services.js';
 import { describeUserAgent } from '../auth/device.js';
 import { validateLoginInput, validateRegisterInput } from '../auth/validation.js';
 import { noteRefusedSignIn, isThrottled } from './security-events.js';
-import { confirmSignIn } from './session-created.js';
-import { createSession } from './sessions.js';
+import { confirmSignIn } from '../sessions/sign-in.js';
+import { createSession } from '../sessions/sign-in.js';
 import type { RequestInfo } from '../auth/viewer.js';
 import { toUserView, type AuthPayload } from './views.js';
 

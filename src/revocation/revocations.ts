@@ -60,8 +60,8 @@ const SWEEP_BATCH = 50;
  *    concurrent cache fill may have put back if Redis lost the claim's
  *    tombstones between steps 1 and 2; then the announcement, and the outbox
  *    entry is settled. A failure here is finished by the outbox sweep.
- * 4. In the background, each session's own document is marked
- *    (src/revocation/marking.ts); the record says when that is done.
+ * 4. Once it is durable, in the background, each session's own document is
+ *    marked (src/revocation/marking.ts); the record says when that is done.
  * Every step may be repeated (the record is unique per user and number, the
  * marking writes the same values, streams drop a number they have seen),
  * which is what lets a sweeper finish a revocation whose caller died.
@@ -105,6 +105,8 @@ export function createRevocations(deps: RevocationDeps): Revocations & { stop():
       await undo(claim, error);
       throw error;
     }
+    // Durable: the sessions' own documents can be marked, whatever the announcement does.
+    marking.enqueue(claim);
     try {
       await announce(claim);
       await deps.ledger.settle(claim);
@@ -113,7 +115,6 @@ export function createRevocations(deps: RevocationDeps): Revocations & { stop():
       deps.log.warn({ err: (error as Error).message, userId, seq: claim.seq }, 'revocation recorded but not announced; the outbox sweep completes it');
       deps.ledger.dueNow(claim).catch(() => {});
     }
-    marking.enqueue(claim);
     return claim.sessionIds;
   }
 

@@ -3,9 +3,10 @@ import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import { authFailure, type RequestAuth } from '../auth/credentials.js';
 import type { RequestInfo, Viewer } from '../auth/viewer.js';
 import type { Services } from '../services.js';
+import type { SubscriptionSlot } from '../streams/graphql.js';
 
 /** Built once per request by the server: credentials are read and checked there, never in resolvers. */
-export interface Context {
+export interface Context extends SubscriptionSlot {
   services: Services;
   /** The caller per transport (src/auth/credentials.ts). */
   auth: RequestAuth;

@@ -1,6 +1,6 @@
 import { REVOCATION_REASONS } from '../models/session.js';
-import { sessionRevokedEvents } from '../resolvers/session-events.js';
-import type { SessionRevokedEvent } from '../resolvers/views.js';
+import { revocationEvents } from '../streams/graphql.js';
+import type { SessionRevokedEvent } from '../sessions/session.js';
 import { builder } from './builder.js';
 
 const RevocationReasonRef = builder.enumType('RevocationReason', { values: REVOCATION_REASONS });
@@ -19,7 +19,7 @@ builder.subscriptionField('sessionRevoked', (t) =>
     type: SessionRevokedEventRef,
     description: "Every revocation of the user's sessions, in order, ending after the subscriber's own.",
     // Over SSE only, as every subscription (src/graphql/subscription-transport.ts).
-    subscribe: (_root, _args, ctx) => sessionRevokedEvents(ctx.services, ctx.subscriber, ctx.auth.authenticatedAt, ctx.signal),
+    subscribe: (_root, _args, ctx) => revocationEvents(ctx.services, ctx.subscriber, ctx.auth.authenticatedAt, ctx.signal),
     resolve: (event) => event,
   }),
 );

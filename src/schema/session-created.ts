@@ -1,5 +1,5 @@
-import { sessionCreatedEvents } from '../resolvers/session-events.js';
-import type { SessionView } from '../resolvers/views.js';
+import { createdSessionEvents } from '../streams/graphql.js';
+import type { SessionView } from '../sessions/session.js';
 import { builder } from './builder.js';
 import { SessionRef } from './session.js';
 
@@ -9,7 +9,7 @@ builder.subscriptionField('sessionCreated', (t) =>
     description:
       "Each new sign-in on the subscriber's account (not its own session), until the subscriber's session ends. Failed sign-ins are in securityEvents.",
     subscribe: (_root, _args, ctx) =>
-      sessionCreatedEvents(ctx.services, ctx.subscriber, ctx.auth.authenticatedAt, ctx.signal),
+      createdSessionEvents(ctx.services, ctx.subscriber, ctx.auth.authenticatedAt, ctx.signal),
     resolve: (session: SessionView) => session,
   }),
 );

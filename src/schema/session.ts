@@ -1,5 +1,6 @@
-import { listSessions, logout, logoutAll, revokeSession } from '../resolvers/sessions.js';
-import type { LogoutAllPayload, SessionView } from '../resolvers/views.js';
+import { listSessions } from '../resolvers/sessions.js';
+import { logout, logoutAll, revokeSession, type LogoutAllPayload } from '../revocation/sign-out.js';
+import type { SessionView } from '../sessions/session.js';
 import { builder } from './builder.js';
 
 export const SessionRef = builder.objectRef<SessionView>('Session').implement({

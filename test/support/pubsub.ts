@@ -3,14 +3,16 @@ import type { Services } from '../../src/services.js';
 
 /**
  * Wraps some of a running server's pub/sub methods (the server runs in this
- * process), to put an outage or a delay exactly where a test needs it.
- * Returns the undo; call it in `finally`.
+ * process), to put an outage or a delay exactly where a test needs it. The
+ * methods are replaced on the object itself, which every part of the server
+ * holds. Returns the undo; call it in `finally`.
  */
 export function interceptPubSub(services: Services, wrap: (real: PubSub) => Partial<PubSub>): () => void {
-  const real = services.pubsub;
-  services.pubsub = { ...real, ...wrap(real) };
+  const pubsub = services.pubsub;
+  const original: PubSub = { ...pubsub };
+  Object.assign(pubsub, wrap(original));
   return () => {
-    services.pubsub = real;
+    Object.assign(pubsub, original);
   };
 }
 

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { Response } from '@whatwg-node/server';
-import type { JsonReply } from './responses.js';
+import type { JsonReply } from '../http/responses.js';
 
 /** Where an event stream writes: Node's response, or a fetch ReadableStream's controller. */
 export interface StreamSink {
@@ -13,7 +13,7 @@ export interface StreamSink {
  * An event stream's answer before it is written, as JsonReply is for JSON:
  * the head, then `start`, which writes to the sink until the stream ends by
  * itself (`sink.end()`) or the client leaves (the returned `close`). The
- * fetch pipeline turns it into a Response (toStreamResponse); on Node it is
+ * fetch pipeline turns it into a Response (StreamResponse); on Node it is
  * written to Node's response (writeToNode) by the REST fast path
  * (src/http/node-reads.ts) and by sendResponse.
  */
@@ -32,9 +32,9 @@ export interface StreamFormat<T> {
   headers: Record<string, string>;
   /** Sent at once: some clients report the stream open only when a first byte came. */
   first: Uint8Array;
-  /** The keep-alive comment, and how often it goes out. */
+  /** The keep-alive comment, and the shared timer that sends it. */
   ping: Uint8Array;
-  pingMs: number;
+  heartbeat: Heartbeat;
   /** One step of the source as chunks, written in order. */
   chunksOf(step: T): Uint8Array[] | Promise<Uint8Array[]>;
   /** Sent when the source ends by itself (not when the client leaves). */
@@ -56,7 +56,7 @@ export function sourceReply<T>(source: AsyncIterator<T>, format: StreamFormat<T>
     headers: format.headers,
     start(sink) {
       sink.write(format.first);
-      const stopBeating = heartbeat(format.pingMs, () => sink.write(format.ping));
+      const stopBeating = format.heartbeat.add(() => sink.write(format.ping));
       void (async () => {
         try {
           for (let step = await source.next(); !step.done; step = await source.next()) {
@@ -91,56 +91,50 @@ export function sourceReply<T>(source: AsyncIterator<T>, format: StreamFormat<T>
 export const MAX_UNREAD_BYTES = 4 * 1024 * 1024;
 
 /**
- * The stream as a fetch Response. Its body starts the stream only when first
- * read (a zero high-water mark), and the Node listener, which knows these
- * Responses (streamOf), writes the stream to the socket itself instead of
- * reading the body: src/server.ts.
+ * An event stream as a fetch Response. Its body starts the stream only when
+ * first read (a zero high-water mark); the Node listener recognises this class
+ * (sendResponse) and writes `reply` to the socket itself instead of reading
+ * the body, so an open stream holds no fetch body or reader.
  */
-export function toStreamResponse(reply: StreamReply, fetchAPI: { Response: typeof Response } = { Response }): Response {
-  let close: (() => void) | null = null;
-  let open = true;
-  const body = new ReadableStream<Uint8Array>(
-    {
-      pull(controller) {
-        if (close) return;
-        close = reply.start({
-          write: (chunk) => {
-            if (open) controller.enqueue(chunk);
-          },
-          end: () => {
-            if (!open) return;
-            open = false;
-            controller.close();
-          },
-        });
+export class StreamResponse extends Response {
+  constructor(readonly reply: StreamReply) {
+    let close: (() => void) | null = null;
+    let open = true;
+    const body = new ReadableStream<Uint8Array>(
+      {
+        pull(controller) {
+          if (close) return;
+          close = reply.start({
+            write: (chunk) => {
+              if (open) controller.enqueue(chunk);
+            },
+            end: () => {
+              if (!open) return;
+              open = false;
+              controller.close();
+            },
+          });
+        },
+        // The client went away: the stream is already cancelled, so only clean up.
+        cancel() {
+          open = false;
+          if (close) close();
+          else reply.cancel();
+        },
       },
-      // The client went away: the stream is already cancelled, so only clean up.
-      cancel() {
-        open = false;
-        if (close) close();
-        else reply.cancel();
-      },
-    },
-    { highWaterMark: 0 },
-  );
-  const response = new fetchAPI.Response(body, { status: reply.status, headers: reply.headers });
-  replies.set(response, reply);
-  return response;
+      { highWaterMark: 0 },
+    );
+    super(body, { status: reply.status, headers: reply.headers });
+  }
 }
-
-const replies = new WeakMap<Response, StreamReply>();
-
-/** The stream behind a Response made by toStreamResponse, for a writer that can write it directly. */
-export const streamOf = (response: Response): StreamReply | undefined => replies.get(response);
 
 /**
  * A fetch Response written to Node's response: the head, then the body as it
  * comes (an event stream's body never ends by itself), until the client leaves.
- * A Response of toStreamResponse is written directly (writeToNode) and its
- * body is never read.
+ * A StreamResponse is written directly (writeToNode) and its body is never read.
  */
 export async function sendResponse(response: Response, res: ServerResponse): Promise<void> {
-  const stream = streamOf(response);
+  const stream = response instanceof StreamResponse ? response.reply : undefined;
   if (res.destroyed || res.writableEnded) {
     stream?.cancel();
     return;
@@ -178,7 +172,6 @@ export async function sendResponse(response: Response, res: ServerResponse): Pro
  * "Revocation at scale").
  */
 export function writeToNode(reply: StreamReply, res: ServerResponse): void {
-  flattenHead(res);
   const socket = res.socket;
   // Events go out as they are written, and an idle stream is not timed out.
   socket?.setNoDelay(true);
@@ -198,43 +191,29 @@ export function writeToNode(reply: StreamReply, res: ServerResponse): void {
 }
 
 /**
- * Node keeps the response head it sent (`_header`) for as long as the
- * response lives, as the string it built a header at a time: a rope of about
- * fifty pieces, 1.6 kB per open stream, where the flat string is 0.4 kB
- * (measured in a heap snapshot of 1,000 streams). Converting it to a number
- * makes V8 flatten it in place; nothing else changes. Without the field (a
- * Node that no longer has it), this does nothing.
+ * One timer for every stream's keep-alive comment (SSE_HEARTBEAT_MS), instead
+ * of a timer per stream; both transports' streams share it. It runs only
+ * while some stream listens.
  */
-function flattenHead(res: ServerResponse): void {
-  const head = (res as unknown as { _header?: unknown })._header;
-  if (typeof head === 'string') void Number(head);
-}
+export class Heartbeat {
+  private readonly listeners = new Set<() => void>();
+  private timer: NodeJS.Timeout | undefined;
 
-/**
- * One timer per interval for every stream's keep-alive comment, instead of a
- * timer per stream. Returns the function that takes the stream off.
- */
-export function heartbeat(intervalMs: number, beat: () => void): () => void {
-  let beats = heartbeats.get(intervalMs);
-  if (!beats) {
-    const created: Heartbeats = { listeners: new Set(), timer: setInterval(() => created.listeners.forEach((b) => b()), intervalMs) };
-    created.timer.unref();
-    heartbeats.set(intervalMs, created);
-    beats = created;
-  }
-  const mine = beats;
-  mine.listeners.add(beat);
-  return () => {
-    mine.listeners.delete(beat);
-    if (mine.listeners.size === 0 && heartbeats.get(intervalMs) === mine) {
-      clearInterval(mine.timer);
-      heartbeats.delete(intervalMs);
+  constructor(readonly intervalMs: number) {}
+
+  /** Adds a stream's beat; returns the function that takes it off. */
+  add(beat: () => void): () => void {
+    this.listeners.add(beat);
+    if (!this.timer) {
+      this.timer = setInterval(() => this.listeners.forEach((each) => each()), this.intervalMs);
+      this.timer.unref();
     }
-  };
+    return () => {
+      this.listeners.delete(beat);
+      if (this.listeners.size === 0) {
+        clearInterval(this.timer);
+        this.timer = undefined;
+      }
+    };
+  }
 }
-
-interface Heartbeats {
-  listeners: Set<() => void>;
-  timer: NodeJS.Timeout;
-}
-const heartbeats = new Map<number, Heartbeats>();

@@ -1,10 +1,10 @@
 import type { Redis } from 'ioredis';
 import { ExpiringMap } from '../expiring-map.js';
-import type { SessionView } from '../resolvers/views.js';
+import { fromJson, toJson, type SessionData, type SessionJson } from './session.js';
 import { redisKeys } from '../redis-keys.js';
 
-/** A session as the list shows it, without `current` (that depends on who asks). */
-export type ListedSession = Omit<SessionView, 'current'>;
+/** A session as the list holds it, without `current` (that depends on who asks). */
+export type ListedSession = SessionData;
 
 /**
  * Each user's sessions, kept in Redis so that listing them needs no MongoDB
@@ -61,16 +61,16 @@ export const SESSION_LIST_REFRESH_MS = 10 * 60_000;
 const COMPLETE = '*';
 const listKey = redisKeys.sessions;
 
-const encode = (s: ListedSession): string =>
-  JSON.stringify([s.id, s.deviceInfo, s.ipAddress, s.userAgent, s.createdAt.getTime(), s.expiresAt.getTime(), s.lastActivity.getTime()]);
+/** An entry is the session as JSON (src/sessions/session.ts), so a field added to the session is kept here too. */
+const encode = (s: ListedSession): string => JSON.stringify(toJson(s));
 
+/** The entry, with the later of its own lastActivity and the one the activity write left; null if unreadable (an older format). */
 function decode(value: string, lastActivity: string | undefined): ListedSession | null {
   try {
-    const [id, deviceInfo, ipAddress, userAgent, createdAt, expiresAt, activity] = JSON.parse(value) as [
-      string, string, string, string, number, number, number,
-    ];
-    const at = lastActivity === undefined ? activity : Math.max(activity, Number(lastActivity));
-    return { id, deviceInfo, ipAddress, userAgent, createdAt: new Date(createdAt), expiresAt: new Date(expiresAt), lastActivity: new Date(at) };
+    const session = fromJson(JSON.parse(value) as SessionJson);
+    if (Number.isNaN(session.createdAt.getTime()) || Number.isNaN(session.expiresAt.getTime())) return null;
+    if (lastActivity !== undefined && Number(lastActivity) > session.lastActivity.getTime()) session.lastActivity = new Date(Number(lastActivity));
+    return session;
   } catch {
     return null;
   }
@@ -80,36 +80,40 @@ function decode(value: string, lastActivity: string | undefined): ListedSession 
 const newestFirst = (a: ListedSession, b: ListedSession): number => b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : -1);
 
 /**
- * The live sessions of a hash, given each one's session state; null if the
- * hash is not a whole list or some state is unknown. Also returns the ids to
- * prune (revoked or expired).
+ * The live sessions of a hash, given each one's session state (null if the
+ * hash is not a whole list or some state is unknown: MongoDB must answer),
+ * and the entries to prune: revoked, expired, or unreadable (an older
+ * format, which the next fill then writes anew).
  */
 function resolve(
   userId: string,
   hash: Record<string, string>,
   stateOf: (sid: string) => string | null,
   now = Date.now(),
-): { sessions: ListedSession[]; stale: string[] } | null {
+): { sessions: ListedSession[] | null; stale: string[] } {
   const filledAt = Number(hash[COMPLETE]);
-  if (!(now - filledAt < SESSION_LIST_REFRESH_MS)) return null;
+  let whole = now - filledAt < SESSION_LIST_REFRESH_MS;
   const sessions: ListedSession[] = [];
   const stale: string[] = [];
   for (const [field, value] of Object.entries(hash)) {
     if (!field.startsWith('s:')) continue;
     const sid = field.slice(2);
     const session = decode(value, hash[`a:${sid}`]);
-    if (session === null) return null;
+    if (session === null) {
+      stale.push(sid);
+      whole = false;
+      continue;
+    }
     if (session.expiresAt.getTime() <= now) {
       stale.push(sid);
       continue;
     }
     const state = stateOf(sid);
-    if (state === null) return null;
-    if (state === `active:${userId}`) sessions.push(session);
+    if (state === null) whole = false;
+    else if (state === `active:${userId}`) sessions.push(session);
     else stale.push(sid);
   }
-  sessions.sort(newestFirst);
-  return { sessions, stale };
+  return { sessions: whole ? sessions.sort(newestFirst) : null, stale };
 }
 
 /** The unexpired sessions in a hash, whole or not, newest first (as MongoDB sorts them). */
@@ -141,11 +145,11 @@ export function createRedisSessionList(redis: Redis): SessionList {
       const states = ids.length > 0 ? await redis.mget(ids.map((sid) => redisKeys.session(userId, sid))) : [];
       const byId = new Map(ids.map((sid, i) => [sid, states[i] ?? null]));
       const result = resolve(userId, hash, (sid) => byId.get(sid) ?? null);
-      if (result && result.stale.length > 0) {
+      if (result.stale.length > 0) {
         // Housekeeping only: a stale entry is filtered out whether or not this succeeds.
         redis.hdel(listKey(userId), ...result.stale.flatMap((sid) => [`s:${sid}`, `a:${sid}`])).catch(() => {});
       }
-      return result?.sessions ?? null;
+      return result.sessions;
     },
     async known(userId) {
       return unexpired(await redis.hgetall(listKey(userId)));
@@ -197,7 +201,7 @@ export function createMemorySessionList(states: ExpiringMap<string>, now: () => 
         delete hash[`s:${sid}`];
         delete hash[`a:${sid}`];
       }
-      return result?.sessions ?? null;
+      return result.sessions;
     },
     async known(userId) {
       return unexpired(lists.get(listKey(userId)) ?? {}, now());

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { useOwnRedisClient } from '../../test/support/redis-server.js';
 import { ExpiringMap } from '../expiring-map.js';
-import { createMemorySessionCache, createRedisSessionCache, type SessionCache } from './session-cache.js';
+import { createMemorySessionCache, createRedisSessionCache, type SessionCache } from '../auth/session-cache.js';
 import { createMemorySessionList, createRedisSessionList, SESSION_LIST_REFRESH_MS, type ListedSession, type SessionList } from './session-list.js';
 
 const redis = useOwnRedisClient();

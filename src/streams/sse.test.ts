@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { createServer, request, type ClientRequest, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { heartbeat, MAX_UNREAD_BYTES, toStreamResponse, writeToNode, type StreamReply, type StreamSink } from './event-stream.js';
+import { Heartbeat, MAX_UNREAD_BYTES, StreamResponse, writeToNode, type StreamReply, type StreamSink } from './sse.js';
 
 /** A stream that records what happens to it, and lets the test write through its sink. */
 function recordingReply(): { reply: StreamReply; sink: () => StreamSink; closed: () => number; cancelled: () => number } {
@@ -30,10 +30,10 @@ function recordingReply(): { reply: StreamReply; sink: () => StreamSink; closed:
   };
 }
 
-describe('toStreamResponse', () => {
+describe('StreamResponse', () => {
   it('starts the stream only when its body is read, and closes it when the reader cancels', async () => {
     const recorded = recordingReply();
-    const response = toStreamResponse(recorded.reply);
+    const response = new StreamResponse(recorded.reply);
     expect(response.status).toBe(200);
     expect(() => recorded.sink()).toThrow('not started');
     const reader = response.body!.getReader();
@@ -46,7 +46,7 @@ describe('toStreamResponse', () => {
 
   it('gives the stream back unstarted when the body is cancelled before any read', async () => {
     const recorded = recordingReply();
-    await toStreamResponse(recorded.reply).body!.cancel();
+    await new StreamResponse(recorded.reply).body!.cancel();
     expect(recorded.cancelled()).toBe(1);
     expect(recorded.closed()).toBe(0);
   });
@@ -103,14 +103,15 @@ describe('writeToNode', () => {
   });
 });
 
-describe('heartbeat', () => {
+describe('Heartbeat', () => {
   afterEach(() => vi.useRealTimers());
 
   it('beats every stream of an interval from one timer, until each is taken off', () => {
     vi.useFakeTimers();
     const beats = { a: 0, b: 0 };
-    const stopA = heartbeat(1000, () => void (beats.a += 1));
-    const stopB = heartbeat(1000, () => void (beats.b += 1));
+    const heartbeat = new Heartbeat(1000);
+    const stopA = heartbeat.add(() => void (beats.a += 1));
+    const stopB = heartbeat.add(() => void (beats.b += 1));
     expect(vi.getTimerCount()).toBe(1);
     vi.advanceTimersByTime(2000);
     expect(beats).toEqual({ a: 2, b: 2 });

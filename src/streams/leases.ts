@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { AppError } from './errors.js';
-import type { Logger } from './logger.js';
-import { redisKeys } from './redis-keys.js';
+import { AppError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { redisKeys } from '../redis-keys.js';
 
 /** A place taken by one open stream; `release` is idempotent. */
 export interface StreamLease {

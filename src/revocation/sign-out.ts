@@ -1,0 +1,63 @@
+import { notFound, unauthenticated } from '../errors.js';
+import type { Services } from '../services.js';
+import { validateOptionalBoolean, validateSessionId } from '../auth/validation.js';
+import type { RequestInfo, Viewer } from '../auth/viewer.js';
+import { recordViewerEvent } from '../resolvers/security-events.js';
+import { activeSessionRecords, isActiveSession } from './durable.js';
+
+/**
+ * Signing out: the operations behind `logout`, `logoutAll` and
+ * `revokeSession` (and their REST routes), each a revocation
+ * (src/revocation/revocations.ts) and a timeline entry.
+ */
+
+export interface LogoutAllPayload {
+  revokedCount: number;
+  revokedSessionIds: string[];
+}
+
+export async function logout(services: Services, viewer: Viewer, request: RequestInfo): Promise<boolean> {
+  const revoked = await services.revocations.revoke(viewer.userId, [viewer.sessionId], 'LOGOUT');
+  // Another call (a logoutAll) claimed the session after this request was authenticated: as if it
+  // had come first, this token is no longer good, and the session is that call's to report.
+  if (revoked.length === 0) throw unauthenticated();
+  await recordViewerEvent(services, viewer, request, 'SIGNED_OUT');
+  return true;
+}
+
+/**
+ * Revokes every session of the viewer's user (but the viewer's own with
+ * `exceptCurrent`): those MongoDB, the durable state, holds active, as one
+ * revocation (one record, one announcement). The answer counts the sessions
+ * this call revoked; a concurrent call announces its own.
+ */
+export async function logoutAll(
+  services: Services,
+  viewer: Viewer,
+  args: { exceptCurrent?: unknown },
+  request: RequestInfo,
+): Promise<LogoutAllPayload> {
+  const exceptCurrent = validateOptionalBoolean(args.exceptCurrent, 'exceptCurrent') ?? false;
+  const active = await activeSessionRecords(services.models, viewer.userId, {});
+  const targets = active.map((s) => s.sessionId).filter((id) => !(exceptCurrent && id === viewer.sessionId));
+  const revokedSessionIds = await services.revocations.revoke(viewer.userId, targets, 'LOGOUT_ALL');
+  await recordViewerEvent(services, viewer, request, 'SIGNED_OUT_EVERYWHERE');
+  return { revokedCount: revokedSessionIds.length, revokedSessionIds };
+}
+
+/** Revokes one of the viewer's own active sessions; any other id is NOT_FOUND, whoever owns it. */
+export async function revokeSession(services: Services, viewer: Viewer, id: unknown, request: RequestInfo): Promise<boolean> {
+  const sessionId = validateSessionId(id);
+  // Ownership first: revokeSessions writes cache tombstones before MongoDB, and
+  // must never be handed another user's session id. The user's whole Redis list
+  // (there after the device list was shown) proves it without MongoDB, where on
+  // FerretDB a lookup by session id scans the whole collection; anything it
+  // does not hold is asked of MongoDB, the authority.
+  const listed = await services.sessionList.read(viewer.userId).catch(() => null);
+  const owned = listed?.some((s) => s.id === sessionId) || (await isActiveSession(services.models, viewer.userId, sessionId));
+  if (!owned) throw notFound('No active session with this id');
+  const revoked = await services.revocations.revoke(viewer.userId, [sessionId], 'REVOKED');
+  if (revoked.length === 0) throw notFound('No active session with this id');
+  await recordViewerEvent(services, viewer, request, 'SESSION_REVOKED', sessionId);
+  return true;
+}

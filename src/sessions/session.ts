@@ -1,0 +1,92 @@
+import type { RevocationReason, SessionRecord } from '../models/session.js';
+
+/**
+ * The one shape of a session as clients see it: GraphQL's `Session`
+ * (src/schema/session.ts) exposes exactly these fields, and REST's bodies are
+ * shaped from that type (rest-compat/shapes.ts). A session travels in two
+ * other forms, each with one converter each way here: its MongoDB record
+ * (src/models/session.ts), and JSON (the Redis session list, the
+ * `sessionCreated` message), where dates are ISO strings.
+ */
+export interface SessionData {
+  /** The session id, also the token's `sid` claim. */
+  id: string;
+  deviceInfo: string;
+  ipAddress: string;
+  userAgent: string;
+  lastActivity: Date;
+  createdAt: Date;
+  expiresAt: Date;
+}
+
+/** A session as one caller sees it: `current` marks the caller's own. */
+export interface SessionView extends SessionData {
+  current: boolean;
+}
+
+/** A session as JSON carries it: dates as ISO strings. */
+export type SessionJson = { [K in keyof SessionData]: SessionData[K] extends Date ? string : SessionData[K] };
+
+/** The record fields a session is made of: what MongoDB reads for it, nothing else. */
+export const SESSION_FIELDS = {
+  sessionId: 1,
+  deviceInfo: 1,
+  ipAddress: 1,
+  userAgent: 1,
+  lastActivity: 1,
+  createdAt: 1,
+  expiresAt: 1,
+} as const satisfies Partial<Record<keyof SessionRecord, 1>>;
+
+export type SessionFields = Pick<SessionRecord, keyof typeof SESSION_FIELDS>;
+
+export function fromRecord(record: SessionFields): SessionData {
+  return {
+    id: record.sessionId,
+    deviceInfo: record.deviceInfo,
+    ipAddress: record.ipAddress,
+    userAgent: record.userAgent,
+    lastActivity: record.lastActivity,
+    createdAt: record.createdAt,
+    expiresAt: record.expiresAt,
+  };
+}
+
+/** `current` is the caller's session (null: no caller, none is current). */
+export const viewOf = (session: SessionData, currentSessionId: string | null): SessionView => ({
+  ...session,
+  current: session.id === currentSessionId,
+});
+
+export function toJson(session: SessionData): SessionJson {
+  return {
+    id: session.id,
+    deviceInfo: session.deviceInfo,
+    ipAddress: session.ipAddress,
+    userAgent: session.userAgent,
+    lastActivity: session.lastActivity.toISOString(),
+    createdAt: session.createdAt.toISOString(),
+    expiresAt: session.expiresAt.toISOString(),
+  };
+}
+
+export function fromJson(json: SessionJson): SessionData {
+  return {
+    id: json.id,
+    deviceInfo: json.deviceInfo,
+    ipAddress: json.ipAddress,
+    userAgent: json.userAgent,
+    lastActivity: new Date(json.lastActivity),
+    createdAt: new Date(json.createdAt),
+    expiresAt: new Date(json.expiresAt),
+  };
+}
+
+/** One session's revocation as a stream tells it (GraphQL `SessionRevokedEvent`, REST `session-revoked`). */
+export interface SessionRevokedEvent {
+  sessionId: string;
+  reason: RevocationReason;
+  revokedAt: Date;
+  /** The revoked session is the listener's own: the stream ends after this event. */
+  current: boolean;
+}

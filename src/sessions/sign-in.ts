@@ -1,0 +1,108 @@
+import { randomUUID } from 'node:crypto';
+import type { Types } from 'mongoose';
+import { signToken } from '../auth/token.js';
+import type { RequestInfo, UserView } from '../auth/viewer.js';
+import { AppError } from '../errors.js';
+import { recordSecurityEvent } from '../resolvers/security-events.js';
+import type { Services } from '../services.js';
+import { activeSessions } from './active.js';
+import { fromRecord, toJson, viewOf, type SessionData, type SessionView } from './session.js';
+
+/**
+ * Signing in, once the password is verified (src/resolvers/auth.ts): the new
+ * session, the per-user cap, and the checks and notices that follow.
+ */
+
+/** Opens a session for a user who just proved who they are, and signs its token. */
+export async function createSession(
+  services: Services,
+  user: UserView,
+  request: RequestInfo,
+  deviceInfo: string,
+): Promise<{ token: string; session: SessionView }> {
+  const { config, models, cache, sessionList, log } = services;
+  const userId = user.id;
+  const now = new Date();
+  const expiresAt = new Date(now.getTime() + config.jwtExpiresInSeconds * 1000);
+  const sessionId = randomUUID();
+  const record = await models.Session.create({
+    sessionId,
+    userId,
+    deviceInfo,
+    ipAddress: request.ipAddress,
+    // Already cut to its limit, in code points, where the request was read (src/http/request-info.ts).
+    userAgent: request.userAgent,
+    lastActivity: now,
+    createdAt: now,
+    expiresAt,
+  });
+  const session = viewOf(fromRecord(record.toObject()), sessionId);
+  // A failed cache write only costs the first request a MongoDB read.
+  await Promise.all([cache.create(sessionId, user, expiresAt.getTime() - now.getTime()), sessionList.add(userId, session)]).catch(
+    (error: unknown) => log.warn({ err: (error as Error).message }, 'session cache write failed'),
+  );
+  // The new session stands either way: a cap not enforced now is enforced at the next sign-in.
+  await enforceSessionCap(services, userId).catch((error: unknown) =>
+    log.warn({ err: (error as Error).message }, 'session cap not enforced on this sign-in'),
+  );
+  const token = signToken({ userId, sessionId, expiresAt }, services.tokenKey);
+  return { token, session };
+}
+
+/**
+ * At most `sessionsPerUser` active sessions: a sign-in beyond it revokes the
+ * oldest, announced like any revocation. Up to the cap by the Redis list, no
+ * MongoDB read. Over it, the whole list: from Redis when it is whole, else from
+ * one MongoDB read that fills it, so that a user who keeps signing in past the
+ * cap costs no MongoDB read per sign-in.
+ */
+async function enforceSessionCap(services: Services, userId: string): Promise<void> {
+  const { sessionsPerUser } = services.config.caps;
+  // The list (this sign-in's session included) holds every session but those whose list write
+  // failed (rare, and caught by a later sign-in once the list is refilled), and maybe some revoked
+  // a moment ago: only the whole active list decides which to revoke.
+  const listed = await services.sessionList.known(userId);
+  if (listed.length <= sessionsPerUser) return;
+  const active = await activeSessions(services, userId, null);
+  await services.revocations.revoke(userId, active.slice(sessionsPerUser).map((s) => s.id).reverse(), 'SESSION_LIMIT');
+}
+
+/**
+ * The last step of every sign-in (login and register), once the session exists:
+ * checks that the account was neither deleted nor given a new password since
+ * the password was verified, then records SIGNED_IN and tells the user's other
+ * streams.
+ *
+ * The check closes a race without transactions: deleteAccount marks the user
+ * and changePassword stores the hash *before* reading the sessions to revoke,
+ * and this reads the user *after* inserting the session. Either that read sees
+ * the change (and the new session is revoked here), or the other side's read
+ * sees the new session (and revokes it there).
+ */
+export async function confirmSignIn(
+  services: Services,
+  user: { _id: Types.ObjectId; password: string },
+  session: SessionData,
+  deviceInfo: string,
+  request: RequestInfo,
+): Promise<void> {
+  const userId = user._id.toHexString();
+  const fresh = await services.models.User.findById(user._id).select('+password').lean();
+  if (!fresh || fresh.deletingAt || fresh.password !== user.password) {
+    const reason = fresh && !fresh.deletingAt ? 'PASSWORD_CHANGED' : 'ACCOUNT_DELETED';
+    await services.revocations.revoke(userId, [session.id], reason);
+    throw new AppError('INVALID_CREDENTIALS');
+  }
+  await recordSecurityEvent(services, {
+    userId,
+    type: 'SIGNED_IN',
+    at: session.createdAt,
+    ipAddress: request.ipAddress,
+    deviceInfo,
+    sessionId: session.id,
+  });
+  await services.pubsub
+    .publish('sessionCreated', userId, { userId, session: toJson(session) })
+    // The sign-in holds; only the live notice is lost (the timeline has it).
+    .catch((error: unknown) => services.log.error({ err: (error as Error).message }, 'sessionCreated publish failed'));
+}
