@@ -1,4 +1,6 @@
+import { MAX_LENGTH, MIN_LENGTH } from '../src/auth/validation.js';
 import { ERROR_STATUS, type ErrorCode } from '../src/errors.js';
+import { MAX_BODY_BYTES } from '../src/http/body-limit.js';
 // Deliberate: the documented schemas come from the GraphQL types, like the bodies themselves.
 import { jsonSchemaOf, type Json, type JsonSchema } from './shapes.js';
 
@@ -10,7 +12,6 @@ import { jsonSchemaOf, type Json, type JsonSchema } from './shapes.js';
  * responses against the schemas.
  */
 
-export const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
 const jsonContent = (schema: JsonSchema): Json => ({ 'application/json': { schema } });
 
 /** The error body for one status: the codes ERROR_STATUS maps to it, unless the status is more precise than the code's. */
@@ -60,7 +61,7 @@ export const AUTH_ERRORS = {
 };
 export const BODY_ERRORS = {
   '400': errorDoc(400, 'A missing or invalid field, a wrong type, or malformed JSON (`BAD_USER_INPUT`).'),
-  '413': errorDoc(413, 'Body over 100 kB (`PAYLOAD_TOO_LARGE`).'),
+  '413': errorDoc(413, `Body over ${MAX_BODY_BYTES / 1024} kB (\`PAYLOAD_TOO_LARGE\`).`),
   '415': errorDoc(415, 'A body not sent as `application/json` (`BAD_USER_INPUT`).', ['BAD_USER_INPUT']),
 };
 
@@ -71,8 +72,9 @@ export function body(schema: JsonSchema, required: boolean): Json {
 }
 
 export const INPUT_RULES =
-  'email: a valid address, at most 254 characters (stored lower-cased and trimmed); ' +
-  'name: 1-100 characters after trimming; password: 8-128 characters; deviceInfo: at most 200 characters, ' +
+  `email: a valid address, at most ${MAX_LENGTH.email} characters (stored lower-cased and trimmed); ` +
+  `name: ${MIN_LENGTH.name}-${MAX_LENGTH.name} characters after trimming; password: ${MIN_LENGTH.password}-${MAX_LENGTH.password} characters; ` +
+  `deviceInfo: at most ${MAX_LENGTH.deviceInfo} characters, ` +
   'derived from the User-Agent when absent.';
 
 export const EVENTS_DESCRIPTION = `Server-Sent Events. A bad or revoked token gets a 401 JSON error, not a stream.

@@ -1,6 +1,7 @@
 import { changePassword, deleteAccount } from '../src/resolvers/account.js';
 import { login, register } from '../src/resolvers/auth.js';
 import { authenticateRequest, requireViewer, type Transport } from '../src/auth/credentials.js';
+import { MAX_LENGTH, MIN_LENGTH, TIMELINE_PAGE } from '../src/auth/validation.js';
 import { me } from '../src/resolvers/me.js';
 import { listSecurityEvents } from '../src/resolvers/security-events.js';
 import { listSessions } from '../src/resolvers/sessions.js';
@@ -25,11 +26,10 @@ import {
   ok,
   openApiDocument,
   propertiesOf,
-  ref,
   SUCCESS,
 } from './openapi.js';
 // Deliberate: REST bodies are shaped from the GraphQL types (one field list for both APIs, API.md).
-import { jsonSchemaOf, toJson, type Json } from './shapes.js';
+import { jsonSchemaOf, ref, toJson, type Json } from './shapes.js';
 
 export type Method = 'GET' | 'POST' | 'DELETE';
 
@@ -291,7 +291,7 @@ export const routes: readonly Route[] = [
         {
           type: 'object',
           required: ['currentPassword', 'newPassword'],
-          properties: { currentPassword: { type: 'string' }, newPassword: { type: 'string', minLength: 8, maxLength: 128 } },
+          properties: { currentPassword: { type: 'string' }, newPassword: { type: 'string', minLength: MIN_LENGTH.password, maxLength: MAX_LENGTH.password } },
         },
         true,
       ),
@@ -344,7 +344,7 @@ export const routes: readonly Route[] = [
         'kept for `SECURITY_EVENTS_RETENTION`. Failed and throttled sign-ins are recorded at most once per account per 15 minutes.',
       security: bearer,
       parameters: [
-        { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 } },
+        { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: TIMELINE_PAGE.max, default: TIMELINE_PAGE.default } },
         { name: 'cursor', in: 'query', required: false, schema: { type: 'string' }, description: '`nextCursor` of the previous page.' },
       ],
       responses: {

@@ -66,7 +66,8 @@ export function toJson(typeName: OutputTypeName, value: unknown): { [key: string
   return serialize(outputType(typeName), value, typeName) as { [key: string]: Json };
 }
 
-const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
+/** A reference to one of the OpenAPI document's schemas, which are these types. */
+export const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
 
 function leafSchema(name: string): JsonSchema {
   switch (name) {

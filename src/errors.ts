@@ -26,7 +26,6 @@ const DEFAULT_MESSAGES: Record<ErrorCode, string> = {
 };
 
 /**
- * An error a client is meant to see./**
  * An error a client is meant to see, as a plain value with its contract code.
  * It knows nothing of GraphQL or HTTP: src/graphql/error-codes.ts turns it into
  * a GraphQLError, and `httpErrorOf` below into a status and headers.

@@ -1,11 +1,10 @@
-import type { IncomingMessage, RequestListener } from 'node:http';
-import { createServerAdapter } from '@whatwg-node/server';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { createServerAdapter, sendNodeResponse } from '@whatwg-node/server';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { createRestHandler, createRestReads } from '../rest-compat/index.js';
 import { authenticateRequest } from './auth/credentials.js';
 import { readDeclaredBody, withBodyLimit } from './http/body-limit.js';
 import { isJsonContentType } from './http/json-body.js';
-import { withCors } from './http/cors.js';
 import { createDevicesPage } from './http/devices-page.js';
 import { httpErrorOf, notFound, unsupportedMediaType } from './errors.js';
 import { maskUnexpectedError } from './graphql/error-codes.js';
@@ -16,10 +15,9 @@ import { checkHealth } from './http/health.js';
 import type { Handler, ServerContext } from './http/handler.js';
 import { createNodeReads } from './http/node-reads.js';
 import { readRequestInfo, wantsEventStream } from './http/request-info.js';
-import { withRequestLog } from './http/request-log.js';
-import { sendResponse } from './streams/sse.js';
+import { createPipeline } from './http/pipeline.js';
+import { StreamResponse, writeStreamResponse } from './streams/sse.js';
 import { errorResponse, json } from './http/responses.js';
-import { withSecurityHeaders } from './http/security-headers.js';
 import { schema, type Context } from './schema/index.js';
 import type { Services } from './services.js';
 import { useStreamDelivery } from './streams/graphql.js';
@@ -73,115 +71,106 @@ function createGraphQL(services: Services, direct: Plugin): YogaServerInstance<S
 
 /**
  * The whole HTTP surface (`/graphql`, `/api/*`, `/health`, `/devices`): one
- * fetch handler behind the stages every answer passes. Two kinds of request
- * take a shorter way to the same answers: the plain REST reads
- * (src/http/node-reads.ts) and `POST /graphql`, handed to Yoga's own adapter
- * (useDirectRequests). It never listens: src/main.ts does, and tests start it on port 0.
+ * fetch handler inside the pipeline every answer passes (src/http/pipeline.ts).
+ * It never listens: src/main.ts does, and tests start it on port 0.
+ *
+ * A request comes in one of three ways, each through the same pipeline:
+ * - the plain REST reads (bodiless GETs: `me`, `sessions`, the events stream)
+ *   on Node's own request and response (src/http/node-reads.ts): no fetch
+ *   Request or Response is built, about a fifth of such a read (measured);
+ * - `POST /graphql` other than a subscription, to Yoga's own server adapter,
+ *   which runs the pipeline around its handler (useDirectRequests): one fetch
+ *   adapter per request instead of two nested, as much as a tenth of a GraphQL
+ *   read (measured);
+ * - everything else through the app's adapter. An event stream (a
+ *   StreamResponse) is written to the socket directly (src/streams/sse.ts), so
+ *   an open stream holds neither a fetch body nor the request it came with.
  */
 export function createApp(services: Services): App {
   const { config, log } = services;
-  // Every answer passes these, outermost first: the request log, the security headers, CORS.
-  const stages = (inner: Handler): Handler => withRequestLog(withSecurityHeaders(withCors(inner, config.corsOrigins), config), log);
+  const pipeline = createPipeline({ log, corsOrigins: config.corsOrigins, trustProxy: config.trustProxy });
 
-  // `/graphql` after the stages: the body limit, CSRF, then Yoga's own handling (`handle`).
-  const graphqlRoute =
-    (handle: Handler): Handler =>
-    async (request, serverContext) => {
-      let limited: Request;
+  /** The handler, given the request with its body read under the limit; a refused body closes the connection. */
+  const bodyLimited =
+    (refuse: (error: unknown) => Response, handle: Handler): Handler =>
+    async (request, server) => {
+      let within: Request;
       try {
-        limited = await withBodyLimit(request, yoga.fetchAPI.Request);
+        within = await withBodyLimit(request, yoga.fetchAPI.Request);
       } catch (error) {
-        return closing(graphqlError(error));
+        // The rest of an oversized body is never read, so the connection cannot carry another request.
+        const refused = refuse(error);
+        refused.headers.set('connection', 'close');
+        return refused;
       }
+      return handle(within, server);
+    };
+  // `/graphql` inside the pipeline: the body limit, CSRF, then Yoga's own handling (`handle`).
+  const graphqlRoute = (handle: Handler): Handler =>
+    bodyLimited(graphqlError, async (request, server) => {
       // CSRF: a POST must be JSON, which no cross-site form can send without a
       // preflight. (Yoga's CSRF-prevention plugin would also refuse the GET an
       // EventSource makes for a subscription, which cannot add headers.)
-      if (request.method === 'POST' && !isJsonContentType(limited)) return graphqlError(unsupportedMediaType());
-      return handle(limited, serverContext);
-    };
-  const direct = new WeakSet<IncomingMessage>();
-  const yoga = createGraphQL(services, useDirectRequests(direct, (handle) => stages(graphqlRoute(handle))));
+      if (request.method === 'POST' && !isJsonContentType(request)) return graphqlError(unsupportedMediaType());
+      return handle(request, server);
+    });
+  const yoga = createGraphQL(services, useDirectRequests((handle) => pipeline.wrap(graphqlRoute(handle))));
   // Only what the context reads (src/http/handler.ts): Yoga copies every
   // property of the server context it is given, accessors and all, per request.
-  const graphqlThroughApp = graphqlRoute(async (request, serverContext) => yoga.fetch(request, { req: serverContext.req }));
-  const rest = createRestHandler(services);
+  const graphql = graphqlRoute(async (request, server) => yoga.fetch(request, { req: server.req }));
+  const rest = bodyLimited((error) => errorResponse(error, log), createRestHandler(services));
   const devicesPage = createDevicesPage();
 
-  const route: Handler = async (request, serverContext) => {
+  const route: Handler = async (request, server) => {
     const { pathname } = new URL(request.url);
     if (pathname === '/health') {
       const report = await checkHealth(services);
       return json(report.status === 'ok' ? 200 : 503, report);
     }
     if (pathname === '/devices' && (request.method === 'GET' || request.method === 'HEAD')) return devicesPage();
-    if (pathname === '/graphql') return graphqlThroughApp(request, serverContext);
-    if (!pathname.startsWith('/api/')) {
-      return errorResponse(notFound(`No route for ${request.method} ${pathname}`), log);
-    }
-    let limited: Request;
-    try {
-      limited = await withBodyLimit(request, yoga.fetchAPI.Request);
-    } catch (error) {
-      return closing(errorResponse(error, log));
-    }
-    return rest(limited, serverContext);
+    if (pathname === '/graphql') return graphql(request, server);
+    if (pathname.startsWith('/api/')) return rest(request, server);
+    return errorResponse(notFound(`No route for ${request.method} ${pathname}`), log);
   };
 
-  const adapter = createServerAdapter<ServerContext>(stages(route));
-  const reads = createNodeReads({ find: createRestReads(services), corsOrigins: config.corsOrigins, trustProxy: config.trustProxy, log });
+  const adapter = createServerAdapter<ServerContext>(pipeline.wrap(route));
+  const reads = createNodeReads({ find: createRestReads(services), pipeline, log });
+  const viaAdapter = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    // The body read ahead, so the adapter does not keep listening on the request for it (src/http/body-limit.ts).
+    const body = await readDeclaredBody(req);
+    if (body !== null) Object.assign(req, { body });
+    const response = await adapter.handleNodeRequestAndResponse(req, res, { req });
+    if (response instanceof StreamResponse) writeStreamResponse(response, res);
+    else await sendNodeResponse(response, res, req, true);
+  };
   return (req, res) => {
     if (reads(req, res)) return;
-    // GraphQL over SSE: the same pipeline, but a stream it answers with is
-    // written to the socket directly (src/streams/sse.ts), so an open
-    // subscription holds neither a fetch body nor the request it came with.
-    if (isGraphQLPath(req.url) && wantsEventStream(req.headers.accept)) {
-      readDeclaredBody(req)
-        .then((body) => {
-          if (body !== null) Object.assign(req, { body });
-          return adapter.handleNodeRequestAndResponse(req, res, { req });
-        })
-        .then((response) => sendResponse(response, res))
-        .catch((error: unknown) => {
-          // A client that left mid-body is no failure of the server's.
-          if (!req.destroyed) log.error({ err: (error as Error).message }, 'GraphQL stream failed');
-          res.destroy();
-        });
+    if (req.method === 'POST' && req.url === '/graphql' && !wantsEventStream(req.headers.accept)) {
+      void yoga(req, res, { direct: true });
       return;
     }
-    // GraphQL's own requests go to Yoga's server adapter straight away, which
-    // runs the same stages (useDirectRequests): one fetch adapter per request
-    // instead of two nested, as much as a tenth of a GraphQL read (measured).
-    // Anything less plain (a query string, GET, a subscription's GET) takes the general way.
-    if (req.method === 'POST' && req.url === '/graphql') {
-      direct.add(req);
-      void yoga(req, res);
-      return;
-    }
-    void adapter(req, res);
+    viaAdapter(req, res).catch((error: unknown) => {
+      // A client that left mid-body is no failure of the server's.
+      if (!req.destroyed) log.error({ err: (error as Error).message }, 'request failed');
+      res.destroy();
+    });
   };
-}
-
-const isGraphQLPath = (url: string | undefined): boolean => url === '/graphql' || (url?.startsWith('/graphql?') ?? false);
-
-/** The rest of an oversized body is never read, so the connection cannot carry another request. */
-function closing(response: Response): Response {
-  response.headers.set('connection', 'close');
-  return response;
 }
 
 /**
- * For a request the node listener handed to Yoga itself: wraps Yoga's request
- * handler in the app's stages (`wrap`), so that it is answered exactly as
- * through the app's adapter. Yoga's hooks that may answer before this one
- * (its health check, GraphiQL) answer only GETs or other paths, never these.
+ * For a request the Node listener handed to Yoga itself (`direct` in its
+ * server context): wraps Yoga's request handler in the app's pipeline
+ * (`wrap`), so that it is answered exactly as through the app's adapter.
+ * Yoga's hooks that may answer before this one (its health check, GraphiQL)
+ * answer only GETs or other paths, never these.
  */
-function useDirectRequests(direct: WeakSet<IncomingMessage>, wrap: (handle: Handler) => Handler): Plugin {
+function useDirectRequests(wrap: (handle: Handler) => Handler): Plugin {
   return {
     onRequest({ serverContext, requestHandler, setRequestHandler }) {
-      const req = (serverContext as ServerContext | undefined)?.req;
-      if (!req || !direct.has(req)) return;
+      const context = serverContext as ServerContext | undefined;
+      if (!context?.direct) return;
       const wrapped = wrap(async (request) => requestHandler(request, serverContext));
-      setRequestHandler((request) => wrapped(request, { req }));
+      setRequestHandler((request) => wrapped(request, { req: context.req }));
     },
   };
 }

@@ -9,10 +9,10 @@ import { EventQueue } from './support/event-queue.js';
 
 /**
  * Event streams are written to the socket directly (src/streams/sse.ts)
- * whichever way they came in: the REST fast path, the fetch pipeline (a GET
- * that declares a body), and GraphQL over SSE with a body of declared length
- * (read ahead), a chunked body (read by the server adapter) or a GET. Each way
- * must give the same head and the same events, end at the viewer's own
+ * whichever way they came in (src/server.ts): the REST fast path, or the app's
+ * adapter (a REST GET that declares a body; GraphQL over SSE with a body of
+ * declared length, read ahead, a chunked body, read by the adapter, or a GET).
+ * Each must give the same head and the same events, end at the viewer's own
  * revocation, and leave nothing behind.
  */
 

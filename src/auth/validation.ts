@@ -45,8 +45,14 @@ export const codePointLength = (s: string): number => {
 };
 const length = codePointLength;
 
-/** The limits of API.md's input rules, in code points; the models enforce the same numbers. */
+/**
+ * The input rules' limits, in code points: the one table the validators, the
+ * models (maxCodePoints), the OpenAPI document and the docs take them from.
+ */
 export const MAX_LENGTH = { email: 254, name: 100, password: 128, deviceInfo: 200, userAgent: 1000 } as const;
+export const MIN_LENGTH = { name: 1, password: 8 } as const;
+/** A page of the security timeline: `first` (GraphQL) or `limit` (REST). */
+export const TIMELINE_PAGE = { default: 20, max: 100 } as const;
 
 /** A mongoose validator for the same rule, so the schema never disagrees with the API. */
 export const maxCodePoints = (max: number) => ({
@@ -111,16 +117,20 @@ export function validateEmail(value: unknown): string {
 
 export function validateName(value: unknown): string {
   const name = requireString(value, 'name').trim();
-  if (length(name) < 1 || length(name) > MAX_LENGTH.name) throw badInput('name', `name must be 1 to ${MAX_LENGTH.name} characters`);
+  if (length(name) < MIN_LENGTH.name || length(name) > MAX_LENGTH.name) {
+    throw badInput('name', `name must be ${MIN_LENGTH.name} to ${MAX_LENGTH.name} characters`);
+  }
   requireDisplayable(name, 'name');
   return name;
 }
+
+const PASSWORD_RULE = (field: string): string => `${field} must be ${MIN_LENGTH.password} to ${MAX_LENGTH.password} characters`;
 
 /** A password being set (register, changePassword's new one). */
 export function validatePassword(value: unknown, field = 'password'): string {
   const password = requireString(value, field);
   const n = length(password);
-  if (n < 8 || n > MAX_LENGTH.password) throw badInput(field, `${field} must be 8 to ${MAX_LENGTH.password} characters`);
+  if (n < MIN_LENGTH.password || n > MAX_LENGTH.password) throw badInput(field, PASSWORD_RULE(field));
   return password;
 }
 
@@ -131,7 +141,7 @@ export function validatePassword(value: unknown, field = 'password'): string {
 export function validateCurrentPassword(value: unknown, field = 'password'): string {
   const password = requireString(value, field);
   if (password.length === 0) throw badInput(field, `${field} is required`);
-  if (length(password) > MAX_LENGTH.password) throw badInput(field, `${field} must be 8 to ${MAX_LENGTH.password} characters`);
+  if (length(password) > MAX_LENGTH.password) throw badInput(field, PASSWORD_RULE(field));
   return password;
 }
 

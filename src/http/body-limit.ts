@@ -61,15 +61,16 @@ export async function withBodyLimit(
 }
 
 /**
- * A Node request's body read ahead as text, when its declared length is within
- * `limit` (and not zero): the server adapter then takes the text (as it takes
- * a body a framework parsed) instead of listening on the request for it. Those
+ * A Node request's body read ahead as bytes, when its declared length is within
+ * `limit` (and not zero): the server adapter then takes them (as it takes a
+ * body a framework read) instead of listening on the request for it. Bytes,
+ * not text: a body that is not UTF-8 must still be refused as such. Those
  * listeners stay on the request for as long as the connection lives, holding
  * the whole fetch Request: for an event stream, its whole life. Null, having
  * read nothing, for any other request (chunked, empty, or over the limit: the
  * pipeline's withBodyLimit answers those).
  */
-export async function readDeclaredBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<string | null> {
+export async function readDeclaredBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer | null> {
   const declared = req.headers['content-length'];
   if (declared === undefined || !/^\d+$/.test(declared) || Number(declared) === 0 || Number(declared) > limit) return null;
   // Plain listeners, taken off at the end: an async iterator over the request
@@ -80,7 +81,7 @@ export async function readDeclaredBody(req: IncomingMessage, limit = MAX_BODY_BY
     const done = (error?: Error): void => {
       req.off('data', onData).off('end', done).off('error', done).off('close', closed);
       if (error) reject(error);
-      else resolve(Buffer.concat(chunks).toString('utf8'));
+      else resolve(Buffer.concat(chunks));
     };
     const closed = (): void => done(new Error('The client closed the connection mid-body'));
     req.on('data', onData).once('end', done).once('error', done).once('close', closed);

@@ -1,4 +1,4 @@
-import type { Handler, RequestHead } from './handler.js';
+import type { RequestHead } from './handler.js';
 
 const PREFLIGHT = {
   'access-control-allow-methods': 'GET, POST, DELETE, OPTIONS',
@@ -19,18 +19,11 @@ export function corsHeaders(request: RequestHead, origins: readonly string[]): R
 }
 
 /**
- * CORS_ORIGINS for every path (GraphQL, REST, health), answered in one place.
- * No credentials mode: tokens travel in headers, never in cookies, so `*`
- * cannot leak a session. A disallowed origin gets no CORS headers at all.
+ * The answer to a CORS preflight (any OPTIONS request), for every path at
+ * once; the pipeline adds corsHeaders to it as to every answer. No credentials
+ * mode: tokens travel in headers, never in cookies, so `*` cannot leak a
+ * session. A disallowed origin gets no CORS headers at all.
  */
-export function withCors(handler: Handler, origins: readonly string[]): Handler {
-  return async (request, server) => {
-    const cors = corsHeaders(request, origins);
-    const response =
-      request.method === 'OPTIONS'
-        ? new Response(null, { status: 204, headers: cors['access-control-allow-origin'] ? PREFLIGHT : {} })
-        : await handler(request, server);
-    for (const [name, value] of Object.entries(cors)) response.headers.set(name, value);
-    return response;
-  };
+export function preflight(request: RequestHead, origins: readonly string[]): Response {
+  return new Response(null, { status: 204, headers: corsHeaders(request, origins)['access-control-allow-origin'] ? PREFLIGHT : {} });
 }

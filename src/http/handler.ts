@@ -6,6 +6,8 @@ import type { IncomingMessage } from 'node:http';
  */
 export interface ServerContext {
   req?: IncomingMessage;
+  /** Handed to Yoga's own adapter by the Node listener, which then runs the app's pipeline itself (src/server.ts). */
+  direct?: true;
 }
 
 /** One stage of the HTTP pipeline: the app, or a wrapper around it (cors, security headers, request log). */

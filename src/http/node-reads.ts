@@ -1,20 +1,17 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../logger.js';
-import { corsHeaders } from './cors.js';
-import type { RequestHead, ServerContext } from './handler.js';
-import { requestLog } from './request-log.js';
 import { isStreamReply, writeToNode, type StreamReply } from '../streams/sse.js';
+import type { RequestHead, ServerContext } from './handler.js';
+import type { Pipeline } from './pipeline.js';
 import { errorReply, type JsonReply } from './responses.js';
-import { securityHeaders } from './security-headers.js';
 
 /** A plain read of the app (JSON or an event stream), found by path (rest-compat's createRestReads). */
 export type FindRead = (pathname: string) => ((request: RequestHead, server: ServerContext) => Promise<JsonReply | StreamReply>) | null;
 
 export interface NodeReadsOptions {
   find: FindRead;
-  corsOrigins: readonly string[];
-  /** Proxies in front (TRUST_PROXY): X-Forwarded-Proto is read only behind one. */
-  trustProxy: number;
+  /** The layers every answer passes (src/http/pipeline.ts). */
+  pipeline: Pipeline;
   log: Logger;
 }
 
@@ -46,14 +43,12 @@ function headOf(req: IncomingMessage): RequestHead | null {
  * once instead of three times. That round trip cost about a fifth of such a
  * read, and most of what an idle event stream held (measured). The answer is
  * the one the fetch pipeline gives, byte for byte: the route's own reply, its
- * errors through the same errorReply, then the CORS, security and request-id
- * headers in the order the wrappers of src/server.ts add them, and the same
- * request log line. Returns false, having done nothing, for every other
+ * errors through the same errorReply, then the headers and the log line of the
+ * same pipeline (src/http/pipeline.ts). Returns false, having done nothing, for every other
  * request: those go through the fetch pipeline.
  */
 export function createNodeReads(options: NodeReadsOptions): (req: IncomingMessage, res: ServerResponse) => boolean {
-  const { find, corsOrigins, trustProxy, log } = options;
-  const openLog = requestLog(log);
+  const { find, pipeline, log } = options;
   return (req, res) => {
     // A GET that declares a body goes the long way, where the body limit applies.
     if (req.method !== 'GET' || req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined) return false;
@@ -67,7 +62,7 @@ export function createNodeReads(options: NodeReadsOptions): (req: IncomingMessag
     }
     const read = find(url.pathname);
     if (read === null) return false;
-    const line = openLog(request, url);
+    const exchange = pipeline.begin(request, url);
     read(request, { req })
       .catch((error: unknown) => errorReply(error, log))
       .then((reply) => {
@@ -75,9 +70,8 @@ export function createNodeReads(options: NodeReadsOptions): (req: IncomingMessag
         const body = isStreamReply(reply) ? null : reply.body;
         const headers: Record<string, string> = { ...reply.headers };
         if (body !== null) headers['content-length'] = String(Buffer.byteLength(body));
-        Object.assign(headers, corsHeaders(request, corsOrigins), securityHeaders(request, headers['content-type'] ?? null, { trustProxy }));
-        headers['x-request-id'] = line.id;
-        line.answered(reply.status);
+        Object.assign(headers, exchange.headers(headers['content-type'] ?? null));
+        exchange.answered(reply.status);
         // The client may have gone; the line is logged all the same, as the fetch pipeline does.
         if (res.destroyed || res.writableEnded) {
           // A stream opened for it gives its place back.
@@ -89,7 +83,7 @@ export function createNodeReads(options: NodeReadsOptions): (req: IncomingMessag
         else res.end(body);
       })
       .catch((error: unknown) => {
-        line.failed(error);
+        exchange.failed(error);
         res.destroy();
       });
     return true;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../logger.js';
 import { loggableRoute } from '../logger.js';
-import type { Handler, RequestHead } from './handler.js';
+import type { RequestHead } from './handler.js';
 
 const REQUEST_ID = /^[\w.-]{1,64}$/;
 
@@ -38,23 +38,6 @@ export function requestLog(log: Logger): (request: RequestHead, url: URL) => Req
         lines.error({ ...entry, err: error instanceof Error ? error.message : String(error) }, 'request failed');
       },
     };
-  };
-}
-
-export function withRequestLog(handler: Handler, log: Logger): Handler {
-  const open = requestLog(log);
-  return async (request, server) => {
-    const line = open(request, new URL(request.url));
-    let response: Response;
-    try {
-      response = await handler(request, server);
-    } catch (error) {
-      line.failed(error);
-      throw error;
-    }
-    response.headers.set('x-request-id', line.id);
-    line.answered(response.status);
-    return response;
   };
 }
 

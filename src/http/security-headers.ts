@@ -1,4 +1,4 @@
-import type { Handler, RequestHead } from './handler.js';
+import type { RequestHead } from './handler.js';
 
 /**
  * Headers every response carries. The API serves JSON and event streams, so it
@@ -21,13 +21,4 @@ export function securityHeaders(request: RequestHead, contentType: string | null
     headers['strict-transport-security'] = 'max-age=31536000; includeSubDomains';
   }
   return headers;
-}
-
-export function withSecurityHeaders(handler: Handler, options: { trustProxy: number }): Handler {
-  return async (request, server) => {
-    const response = await handler(request, server);
-    const headers = response.headers;
-    for (const [name, value] of Object.entries(securityHeaders(request, headers.get('content-type'), options))) headers.set(name, value);
-    return response;
-  };
 }

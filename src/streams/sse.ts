@@ -15,7 +15,7 @@ export interface StreamSink {
  * itself (`sink.end()`) or the client leaves (the returned `close`). The
  * fetch pipeline turns it into a Response (StreamResponse); on Node it is
  * written to Node's response (writeToNode) by the REST fast path
- * (src/http/node-reads.ts) and by sendResponse.
+ * (src/http/node-reads.ts) and by writeStreamResponse.
  */
 export interface StreamReply {
   status: 200;
@@ -93,8 +93,8 @@ export const MAX_UNREAD_BYTES = 4 * 1024 * 1024;
 /**
  * An event stream as a fetch Response. Its body starts the stream only when
  * first read (a zero high-water mark); the Node listener recognises this class
- * (sendResponse) and writes `reply` to the socket itself instead of reading
- * the body, so an open stream holds no fetch body or reader.
+ * (writeStreamResponse) and writes `reply` to the socket itself instead of
+ * reading the body, so an open stream holds no fetch body or reader.
  */
 export class StreamResponse extends Response {
   constructor(readonly reply: StreamReply) {
@@ -129,14 +129,14 @@ export class StreamResponse extends Response {
 }
 
 /**
- * A fetch Response written to Node's response: the head, then the body as it
- * comes (an event stream's body never ends by itself), until the client leaves.
- * A StreamResponse is written directly (writeToNode) and its body is never read.
+ * A StreamResponse written to Node's response: its head, then the stream
+ * itself (writeToNode), until it ends or the client leaves; its fetch body is
+ * never read. A client already gone gets nothing, and the stream gives its
+ * place back.
  */
-export async function sendResponse(response: Response, res: ServerResponse): Promise<void> {
-  const stream = response instanceof StreamResponse ? response.reply : undefined;
+export function writeStreamResponse(response: StreamResponse, res: ServerResponse): void {
   if (res.destroyed || res.writableEnded) {
-    stream?.cancel();
+    response.reply.cancel();
     return;
   }
   const headers: Record<string, string> = {};
@@ -144,25 +144,7 @@ export async function sendResponse(response: Response, res: ServerResponse): Pro
     headers[name] = value;
   });
   res.writeHead(response.status, headers);
-  if (stream) {
-    writeToNode(stream, res);
-    return;
-  }
-  if (!response.body) {
-    res.end();
-    return;
-  }
-  const reader = response.body.getReader();
-  res.once('close', () => void reader.cancel().catch(() => {}));
-  try {
-    for (let step = await reader.read(); !step.done; step = await reader.read()) {
-      if (res.destroyed) return;
-      if (!res.write(step.value)) await new Promise((resolve) => res.once('drain', resolve).once('close', resolve));
-    }
-    if (!res.destroyed) res.end();
-  } catch {
-    res.destroy();
-  }
+  writeToNode(response.reply, res);
 }
 
 /**
