@@ -4,12 +4,12 @@
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { loadConfig } from '../src/config.js';
-import { createHttpServer } from '../src/http/node-server.js';
+import { createHttpServer, httpTimeouts } from '../src/http/node-server.js';
 import { createApp } from '../src/server.js';
 import { createServices } from '../src/services.js';
 
 const services = await createServices(loadConfig());
-const server = createHttpServer(createApp(services));
+const server = createHttpServer(createApp(services), httpTimeouts(services.config));
 const delay = monitorEventLoopDelay({ resolution: 5 });
 delay.enable();
 server.listen(Number(process.env.PORT), '127.0.0.1');

@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { loadConfig } from '../src/config.js';
-import { createHttpServer } from '../src/http/node-server.js';
+import { createHttpServer, httpTimeouts } from '../src/http/node-server.js';
 import { createApp } from '../src/server.js';
 import { createServices, type Services } from '../src/services.js';
 
@@ -51,7 +51,7 @@ export function percentiles(samples: number[]): { p50: number; p95: number } {
 
 /** The app of `services` on a free loopback port. */
 export async function listen(services: Services): Promise<{ url: string; close(): void }> {
-  const server = createHttpServer(createApp(services));
+  const server = createHttpServer(createApp(services), httpTimeouts(services.config));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,

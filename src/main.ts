@@ -1,4 +1,4 @@
-import { createHttpServer, drainServer } from './http/node-server.js';
+import { createHttpServer, drainServer, httpTimeouts } from './http/node-server.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createApp } from './server.js';
 import { flushLog } from './logger.js';
@@ -8,7 +8,7 @@ import { createServices, StartupError, type Services } from './services.js';
 async function main(): Promise<void> {
   const config = loadConfig();
   const services = await createServices(config);
-  const server = createHttpServer(createApp(services));
+  const server = createHttpServer(createApp(services), httpTimeouts(config));
   server.listen(config.port, () => {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;

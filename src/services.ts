@@ -224,7 +224,7 @@ export async function createServices(config: Config, options: ServiceOptions = {
     });
     cleanups.push(() => passwords.close());
     const tokenKey = createTokenKey(config.jwtSecret);
-    const streams = createStreams(shared.redis, config.caps, log);
+    const streams = createStreams(shared.redis, config.caps, config.streamLeaseMs, log);
     cleanups.push(async () => streams.close());
     const revocations = createRevocations({
       models,

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, inject } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import type { Logger } from '../../src/logger.js';
 import { startOwnRedis, type OwnRedis } from './redis-server.js';
-import { createHttpServer } from '../../src/http/node-server.js';
+import { createHttpServer, httpTimeouts } from '../../src/http/node-server.js';
 import { createApp } from '../../src/server.js';
 import { createServices, type Services } from '../../src/services.js';
 
@@ -51,7 +51,7 @@ export async function startServer(options: TestServerOptions = {}): Promise<Test
     ...options.env,
   });
   const services = await createServices(config, { monitorCommands: options.monitorCommands ?? false, logger: options.logger });
-  const server: Server = createHttpServer(createApp(services));
+  const server: Server = createHttpServer(createApp(services), httpTimeouts(config));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
