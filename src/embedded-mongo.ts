@@ -33,8 +33,9 @@ export interface EmbeddedMongoOptions {
    * FerretDB's storage: 'sqlite' (the default: in `dataDir`, else a throwaway
    * directory); 'postgresql', a database of its own on the local PostgreSQL
    * (FERRETDB_POSTGRESQL_URL), dropped when the server stops; or 'auto', that
-   * where PostgreSQL is reachable and SQLite otherwise (FerretDB over SQLite
-   * scans a whole collection for any filter other than `_id`).
+   * where PostgreSQL is reachable with room for FerretDB's connections, SQLite
+   * otherwise (FerretDB over SQLite scans a whole collection for any filter
+   * other than `_id`).
    */
   ferretdbHandler?: FerretDbHandler;
 }

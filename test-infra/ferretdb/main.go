@@ -11,12 +11,14 @@
 //	              [-postgresql-url URL] [-postgresql-throwaway] [-postgresql-max-conns N] [-exit-with-stdin]
 //
 // -handler auto is PostgreSQL when the server of -postgresql-url accepts a
-// connection, SQLite otherwise: the one place that decides whether PostgreSQL
-// is reachable. -postgresql-url defaults to $FERRETDB_POSTGRESQL_URL, else
-// postgres://postgres@127.0.0.1:5432/postgres. With -postgresql-throwaway that
-// database only serves to create a fresh one (ferretdb_throwaway_*) which this
-// process uses and drops when it stops; the next one started also drops those
-// left by a process killed with SIGKILL.
+// connection and has room for FerretDB's pool, SQLite otherwise: the one place
+// that decides whether PostgreSQL is usable. -postgresql-url defaults to
+// $FERRETDB_POSTGRESQL_URL, else postgres://postgres@127.0.0.1:5432/postgres.
+// With -postgresql-throwaway that database only serves to create a fresh one
+// (ferretdb_throwaway_*) which this process uses and drops when it stops; the
+// next one started also drops those left by a process killed with SIGKILL.
+// FerretDB's pool opens -postgresql-max-conns connections (default 20) on its
+// first query and keeps them.
 //
 // Once the server accepts TCP connections it prints two lines to stdout, the
 // second one last:
@@ -103,7 +105,7 @@ func run() int {
 	handler := flag.String("handler", "sqlite", "FerretDB handler: sqlite, postgresql, or auto (PostgreSQL when reachable, else SQLite)")
 	pgURL := flag.String("postgresql-url", defaultPostgreSQLURL(), "PostgreSQL URL (default $FERRETDB_POSTGRESQL_URL, else the local server's postgres database)")
 	throwaway := flag.Bool("postgresql-throwaway", false, "use a fresh database beside -postgresql-url's, dropped on exit")
-	maxConns := flag.Int("postgresql-max-conns", 0, "bound FerretDB's pool of PostgreSQL connections (default: pool_max_conns in the URL, else 20)")
+	maxConns := flag.Int("postgresql-max-conns", 0, "size of FerretDB's pool of PostgreSQL connections, opened on its first query and kept (default: pool_max_conns in the URL, else 20)")
 	logLevel := flag.String("log-level", "warn", "log level: debug, info, warn, error")
 	exitWithStdin := flag.Bool("exit-with-stdin", false, "shut down when stdin is closed (the parent process is gone)")
 	flag.Parse()

@@ -23,7 +23,7 @@ import (
 // only ones its sweep of abandoned databases may drop.
 const throwawayPrefix = "ferretdb_throwaway_"
 
-// defaultMaxConns bounds FerretDB's pool of PostgreSQL connections where
+// defaultMaxConns sizes FerretDB's pool of PostgreSQL connections where
 // neither -postgresql-max-conns nor the URL's pool_max_conns does. FerretDB's
 // own default, 50, is half of a default max_connections (100), so a test run,
 // a benchmark and a shared server would not fit together. Past the bound a
@@ -54,7 +54,7 @@ func reason(err error) string {
 }
 
 // errBadURL is a usage error, not PostgreSQL being unavailable.
-var errBadURL = errors.New("-postgresql-url must be a postgres:// URL")
+var errBadURL = errors.New("bad -postgresql-url")
 
 // postgreSQL is the database FerretDB serves from.
 type postgreSQL struct {
@@ -63,13 +63,14 @@ type postgreSQL struct {
 	release     func() // drops a throwaway database; nothing otherwise
 }
 
-// openPostgreSQL checks that the server of rawURL accepts a connection and
-// returns the database FerretDB is to use: rawURL's, or with throwaway a
-// fresh one created beside it. maxConns, when positive, bounds FerretDB's pool.
+// openPostgreSQL checks that the server of rawURL accepts a connection and has
+// room for FerretDB's pool (maxConns when positive, else the URL's
+// pool_max_conns, else defaultMaxConns), and returns the database FerretDB is
+// to use: rawURL's, or with throwaway a fresh one created beside it.
 func openPostgreSQL(ctx context.Context, rawURL string, throwaway bool, maxConns int, logger *slog.Logger) (*postgreSQL, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
-		return nil, fmt.Errorf("%w, got %q", errBadURL, rawURL)
+		return nil, fmt.Errorf("%w: want a postgres:// URL, got %q", errBadURL, rawURL)
 	}
 	// pgxpool's pool_* settings are for FerretDB's URL only: a single pgx
 	// connection would send them to the server, which refuses unknown settings.
@@ -85,6 +86,16 @@ func openPostgreSQL(ctx context.Context, rawURL string, throwaway bool, maxConns
 	} else if !pool.Has("pool_max_conns") {
 		pool.Set("pool_max_conns", strconv.Itoa(defaultMaxConns))
 	}
+	poolSize, err := strconv.Atoi(pool.Get("pool_max_conns"))
+	if err != nil || poolSize < 1 {
+		return nil, fmt.Errorf("%w: pool_max_conns must be a positive number, got %q", errBadURL, pool.Get("pool_max_conns"))
+	}
+	// The pool opens all its connections on FerretDB's first query and keeps
+	// them: a run that has started cannot then fail because other clients
+	// took the rest of max_connections while it grew.
+	if !pool.Has("pool_min_conns") {
+		pool.Set("pool_min_conns", strconv.Itoa(poolSize))
+	}
 	conn := *u
 	conn.RawQuery = query.Encode()
 
@@ -95,6 +106,15 @@ func openPostgreSQL(ctx context.Context, rawURL string, throwaway bool, maxConns
 		return nil, err
 	}
 	defer admin.Close(context.Background())
+
+	// This connection closes and the throwaway database's hold takes its place.
+	free, err := freeConnections(connectCtx, admin)
+	if err != nil {
+		return nil, err
+	}
+	if free < poolSize {
+		return nil, fmt.Errorf("only %d free connections at %s, FerretDB's pool needs %d", free, u.Host, poolSize)
+	}
 
 	database := strings.TrimPrefix(conn.Path, "/")
 	release := func() {}
@@ -119,6 +139,16 @@ func openPostgreSQL(ctx context.Context, rawURL string, throwaway bool, maxConns
 	ferret.RawQuery = query.Encode()
 	description := fmt.Sprintf("PostgreSQL (database %s at %s)", database, u.Host)
 	return &postgreSQL{url: ferret.String(), description: description, release: release}, nil
+}
+
+// freeConnections is how many more client connections the server accepts for conn's role.
+func freeConnections(ctx context.Context, conn *pgx.Conn) (int, error) {
+	var free int
+	err := conn.QueryRow(ctx, `
+		SELECT current_setting('max_connections')::int
+			- CASE current_setting('is_superuser') WHEN 'on' THEN 0 ELSE current_setting('superuser_reserved_connections')::int END
+			- (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend')`).Scan(&free)
+	return free, err
 }
 
 // throwawayDatabase is a PostgreSQL database created for one ferretdb-test

@@ -13,7 +13,8 @@
 #
 # Storage: FERRETDB_HANDLER=auto (the default) is PostgreSQL where the server of
 # FERRETDB_POSTGRESQL_URL (default postgres://postgres@127.0.0.1:5432/postgres) accepts a
-# connection, in a database of its own that `stop` drops, and SQLite otherwise;
+# connection and has 20 free for FerretDB's pool, in a database of its own that `stop`
+# drops, and SQLite otherwise;
 # FERRETDB_HANDLER=postgresql or sqlite insists on one. The binary decides (-handler auto)
 # and says which on its "over" line, printed here.
 #
