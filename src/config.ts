@@ -123,6 +123,8 @@ const SETTINGS = {
     default: () => undefined,
     requiredInProduction: 'required in production',
   }),
+  // Bounds every wait of a MongoDB operation: for a server, a pooled connection, and the answer (src/services.ts).
+  mongodbTimeoutMs: setting({ name: 'MONGODB_TIMEOUT', parse: milliseconds('5s or 2'), default: () => 5000 }),
   redisUrl: setting({
     name: 'REDIS_URL',
     parse: url(['redis:', 'rediss:'], 'must be a redis:// or rediss:// URL'),
@@ -180,6 +182,8 @@ const SETTINGS = {
     parse: duration('90d, 12h or 3600'),
     default: () => 90 * 86400,
   }),
+  // Each timeline page is a MongoDB query: a per-user budget, so one account reading in a loop slows nobody else.
+  securityEventsReadsPerMinute: setting({ name: 'SECURITY_EVENTS_READS_PER_MINUTE', parse: integer(1, 1_000_000), default: () => 60 }),
   logLevel: setting({
     name: 'LOG_LEVEL',
     parse: oneOf(LOG_LEVELS, `one of ${LOG_LEVELS.join(', ')}`),

@@ -17,6 +17,8 @@ import { createMemorySessionList, createRedisSessionList, type SessionList } fro
 import { ExpiringMap } from './expiring-map.js';
 import { createTokenKey } from './auth/token.js';
 import { schedulePurge } from './models/purge.js';
+import { createRefusedSignIns, type RefusedSignIns } from './resolvers/refused-sign-ins.js';
+import { recordSecurityEvent } from './resolvers/security-events.js';
 import { StreamFeeds } from './streams/feeds.js';
 import { createStreams, type Streams } from './streams/leases.js';
 import { Heartbeat } from './streams/sse.js';
@@ -43,6 +45,8 @@ export interface Services {
   signInLimiter: SignInLimiter;
   /** Plain fixed-window counters (the security timeline's coalescing). */
   rateLimiter: RateLimiter;
+  /** Refused sign-ins, recorded on the timeline after the answer, at a bounded cost (src/resolvers/refused-sign-ins.ts). */
+  refusedSignIns: RefusedSignIns;
   /** null in the embedded development mode. */
   redis: Redis | null;
   /** The open event streams: caps across instances, and the ones shutdown ends. */
@@ -140,9 +144,20 @@ async function openDatabase(
     cleanups.push(embedded.stop);
     uri = embedded.uri;
   }
+  const timeout = config.mongodbTimeoutMs;
   const connection = mongoose.createConnection(uri, {
     dbName: databaseName(uri),
-    serverSelectionTimeoutMS: 5000,
+    // Every wait of an operation is bounded on the client, whatever the server does (FerretDB, or a
+    // paused or unreachable MongoDB): finding the server, a free pooled connection, opening one, and
+    // its answer. A retried operation (one retry after a network error) waits at most twice. The
+    // driver's `timeoutMS` would bound the whole operation, but the driver in use ignores it.
+    serverSelectionTimeoutMS: timeout,
+    waitQueueTimeoutMS: timeout,
+    connectTimeoutMS: timeout,
+    socketTimeoutMS: timeout,
+    // Mongoose would otherwise queue operations while it thinks the connection is down, for 10 s
+    // each and by its own idea of the connection's state: the driver alone decides, bounded as above.
+    bufferCommands: false,
     autoIndex: false,
     autoCreate: false,
     monitorCommands: options.monitorCommands ?? false,
@@ -240,6 +255,13 @@ export async function createServices(config: Config, options: ServiceOptions = {
     cleanups.push(() => sweep.stop());
     const stopPurge = schedulePurge(models, config.sessionRetentionMs, config.purgeIntervalMs, log);
     cleanups.push(async () => stopPurge());
+    const refusedSignIns = createRefusedSignIns({
+      models,
+      rateLimiter: shared.rateLimiter,
+      log,
+      record: (event) => recordSecurityEvent(services, event),
+    });
+    cleanups.push(() => refusedSignIns.close());
     const services: Services = {
       config,
       log,
@@ -247,6 +269,7 @@ export async function createServices(config: Config, options: ServiceOptions = {
       connection,
       models,
       ...shared,
+      refusedSignIns,
       passwords,
       streams,
       feeds: new StreamFeeds({ pubsub: shared.pubsub, ledger: shared.ledger, models, log }),

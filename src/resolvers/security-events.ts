@@ -95,30 +95,6 @@ export async function recordViewerEvent(
   });
 }
 
-/**
- * A refused sign-in attempt on `email`: FAILED_SIGN_IN (wrong password) or
- * SIGN_IN_THROTTLED. Recorded only if the account exists, and in the
- * background: awaiting it would make a known email answer later than an
- * unknown one, and the timing would tell which accounts exist.
- */
-export function noteRefusedSignIn(
-  services: Services,
-  attempt: { email: string; type: 'FAILED_SIGN_IN' | 'SIGN_IN_THROTTLED'; request: RequestInfo; deviceInfo: string },
-): void {
-  const at = new Date();
-  void (async () => {
-    const user = await services.models.User.findOne({ email: attempt.email }, { _id: 1 }).lean();
-    if (!user) return;
-    await recordSecurityEvent(services, {
-      userId: user._id,
-      type: attempt.type,
-      ipAddress: attempt.request.ipAddress,
-      deviceInfo: attempt.deviceInfo,
-      at,
-    });
-  })().catch((error: unknown) => services.log.error({ err: (error as Error).message }, 'security event not recorded'));
-}
-
 /** True for the error the sign-in limits throw when a sign-in is refused for its rate. */
 export const isThrottled = (error: unknown): boolean => error instanceof AppError && error.code === 'RATE_LIMITED';
 
@@ -165,6 +141,20 @@ function validatePageSize(value: unknown, field: string): number {
 }
 
 /**
+ * Every page of the timeline is a MongoDB query (on FerretDB, a scan): each
+ * user gets SECURITY_EVENTS_READS_PER_MINUTE of them, counted in Redis across
+ * instances and both APIs, so that one account reading in a loop cannot slow
+ * everyone else down. A page refused for bad input is not counted: it costs nothing.
+ */
+async function spendTimelineRead(services: Services, userId: string): Promise<void> {
+  const decision = await services.rateLimiter.hit(`timeline-reads:${userId}`, services.config.securityEventsReadsPerMinute, 60_000);
+  if (!decision.allowed) {
+    const retryAfter = decision.retryAfterSeconds;
+    throw new AppError('RATE_LIMITED', `Too many timeline reads: try again in ${retryAfter} s`, { retryAfter });
+  }
+}
+
+/**
  * The viewer's own timeline, newest first, `first` at a time after the
  * `after` cursor. `fields` names the arguments in errors (REST calls them
  * `limit` and `cursor`).
@@ -177,6 +167,7 @@ export async function listSecurityEvents(
 ): Promise<SecurityEventConnection> {
   const first = validatePageSize(args.first, fields.first);
   const after = args.after === undefined || args.after === null ? null : decodeCursor(services, viewer.userId, args.after, fields.after);
+  await spendTimelineRead(services, viewer.userId);
   const page = await services.models.SecurityEvent.find({
     userId: viewer.userId,
     ...(after ? { $or: [{ at: op({ $lt: after.at }) }, { at: after.at, _id: op({ $lt: after.id }) }] } : {}),

@@ -20,6 +20,14 @@ export interface OwnFerretDb {
   uri: string;
   stop(): Promise<void>;
   start(): Promise<void>;
+  /**
+   * SIGSTOP: the process stays, its sockets stay open, and nothing is answered
+   * (a database that hangs, not one that is gone). Synchronous, so a test can
+   * pause it from inside a driver event, between two commands.
+   */
+  pause(): void;
+  /** SIGCONT after `pause`: it answers again, starting with what waited meanwhile. */
+  resume(): void;
   /** Stops it for good and removes its data. */
   destroy(): Promise<void>;
 }
@@ -50,11 +58,17 @@ export async function startOwnFerretDb(): Promise<OwnFerretDb> {
       proc.kill('SIGKILL');
     });
   };
+  const signal = (name: 'SIGSTOP' | 'SIGCONT'): void => {
+    if (!child || child.exitCode !== null) throw new Error('ferretdb-test is not running');
+    child.kill(name);
+  };
   await start();
   return {
     uri: `mongodb://127.0.0.1:${port}/la_own`,
     start,
     stop,
+    pause: () => signal('SIGSTOP'),
+    resume: () => signal('SIGCONT'),
     async destroy() {
       await stop();
       rmSync(dir, { recursive: true, force: true });
