@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { loadConfig } from '../src/config.js';
 import { createHttpServer, httpTimeouts } from '../src/http/node-server.js';
 import { createApp } from '../src/server.js';
+import { startJobs } from '../src/jobs.js';
 import { createServices, type Services } from '../src/services.js';
 
 /**
@@ -33,9 +34,12 @@ export async function benchServices(
     ...env,
   });
   const services = await createServices(config);
+  // As a running instance does (src/main.ts).
+  const stopJobs = await startJobs(services);
   return {
     ...services,
     async done() {
+      await stopJobs();
       await services.connection.dropDatabase().catch(() => {});
       await services.close();
     },

@@ -154,6 +154,7 @@ const SETTINGS = {
   streamsPerUser: setting({ name: 'STREAMS_PER_USER', parse: integer(1, 1_000_000), default: () => 50 }),
   sessionsPerUser: setting({ name: 'SESSIONS_PER_USER', parse: integer(1, 1_000_000), default: () => 100 }),
   sessionRetentionMs: setting({ name: 'SESSION_RETENTION', parse: milliseconds('30d'), default: () => 30 * 86_400_000 }),
+  housekeepingIntervalMs: setting({ name: 'HOUSEKEEPING_INTERVAL', parse: milliseconds('1m'), default: () => 60_000 }),
   purgeIntervalMs: setting({ name: 'SESSION_PURGE_INTERVAL', parse: milliseconds('10m'), default: () => 10 * 60_000 }),
   revocationSweepMs: setting({ name: 'REVOCATION_SWEEP_INTERVAL', parse: milliseconds('5s'), default: () => 5_000 }),
   revocationGraceMs: setting({ name: 'REVOCATION_GRACE', parse: milliseconds('30s'), default: () => 30_000 }),

@@ -3,7 +3,6 @@ import { Redis } from 'ioredis';
 import mongoose, { type Connection } from 'mongoose';
 import type { Config } from './config.js';
 import { startEmbeddedMongo } from './embedded-mongo.js';
-import { startHousekeeping } from './housekeeping.js';
 import { createLogger, type Logger } from './logger.js';
 import { createModels, ensureIndexes, type Models } from './models/index.js';
 import { createPasswordHasher, type PasswordHasher } from './auth/password-pool.js';
@@ -12,13 +11,11 @@ import { createRateLimiter, createSignInLimiter, type RateLimiter, type SignInLi
 import { createMemorySessionCache, createRedisSessionCache, type SessionCache } from './auth/session-cache.js';
 import { createMemoryLedger, createRedisLedger, type RevocationLedger } from './revocation/ledger.js';
 import { createRevocations, type Revocations } from './revocation/revocations.js';
-import { schedule } from './scheduler.js';
 import { createMemorySessionList, createRedisSessionList, type SessionList } from './sessions/session-list.js';
 import { ExpiringMap } from './expiring-map.js';
 import { createTokenKey } from './auth/token.js';
-import { schedulePurge } from './models/purge.js';
-import { createRefusedSignIns, type RefusedSignIns } from './resolvers/refused-sign-ins.js';
-import { recordSecurityEvent } from './resolvers/security-events.js';
+import { recordSecurityEvent } from './timeline/record.js';
+import { createRefusedSignIns, type RefusedSignIns } from './timeline/refused-sign-ins.js';
 import { StreamFeeds } from './streams/feeds.js';
 import { createStreams, type Streams } from './streams/leases.js';
 import { Heartbeat } from './streams/sse.js';
@@ -45,7 +42,7 @@ export interface Services {
   signInLimiter: SignInLimiter;
   /** Plain fixed-window counters (the security timeline's coalescing). */
   rateLimiter: RateLimiter;
-  /** Refused sign-ins, recorded on the timeline after the answer, at a bounded cost (src/resolvers/refused-sign-ins.ts). */
+  /** Refused sign-ins, recorded on the timeline after the answer, at a bounded cost (src/timeline/refused-sign-ins.ts). */
   refusedSignIns: RefusedSignIns;
   /** null in the embedded development mode. */
   redis: Redis | null;
@@ -251,15 +248,11 @@ export async function createServices(config: Config, options: ServiceOptions = {
       graceMs: config.revocationGraceMs,
     });
     cleanups.push(async () => revocations.stop());
-    const sweep = schedule('revocation sweep', config.revocationSweepMs, () => revocations.sweep(), log);
-    cleanups.push(() => sweep.stop());
-    const stopPurge = schedulePurge(models, config.sessionRetentionMs, config.purgeIntervalMs, log);
-    cleanups.push(async () => stopPurge());
     const refusedSignIns = createRefusedSignIns({
       models,
       rateLimiter: shared.rateLimiter,
       log,
-      record: (event) => recordSecurityEvent(services, event),
+      record: (event) => recordSecurityEvent({ models, rateLimiter: shared.rateLimiter, log }, event),
     });
     cleanups.push(() => refusedSignIns.close());
     const services: Services = {
@@ -278,7 +271,6 @@ export async function createServices(config: Config, options: ServiceOptions = {
       startedAt: Date.now(),
       close,
     };
-    cleanups.push(await startHousekeeping(services));
     return services;
   } catch (error) {
     await close();

@@ -1,7 +1,7 @@
 import type { CommandStartedEvent, CommandSucceededEvent } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/logger.js';
-import { removeUnfinishedRegistrations } from '../src/resolvers/registration.js';
+import { removeUnfinishedRegistrations } from '../src/account/registration.js';
 import { newCredentials } from './support/client.js';
 import { startOwnFerretDb, type OwnFerretDb } from './support/ferretdb.js';
 import { startServer, type TestServer } from './support/server.js';

@@ -19,7 +19,7 @@ export interface UserRecord {
    * Set while the registration that creates the account is unfinished, and
    * removed by its last write: until then it is no account at all (it cannot
    * sign in, the same registration retried replaces it, and housekeeping
-   * removes it after a while: src/resolvers/registration.ts).
+   * removes it after a while: src/account/registration.ts).
    */
   registeringSince?: Date;
 }

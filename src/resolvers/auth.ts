@@ -2,17 +2,23 @@ import { AppError, isUnavailableError } from '../errors.js';
 import type { Services } from '../services.js';
 import { describeUserAgent } from '../auth/device.js';
 import { validateLoginInput, validateRegisterInput } from '../auth/validation.js';
-import { finishRegistration, insertUnfinishedUser, settleFailedRegistration } from './registration.js';
-import { isThrottled } from './security-events.js';
+import { finishRegistration, insertUnfinishedUser, settleFailedRegistration } from '../account/registration.js';
+import { isThrottled } from '../timeline/record.js';
 import { confirmSignIn, createSession } from '../sessions/sign-in.js';
-import type { RequestInfo } from '../auth/viewer.js';
+import { toUserView, type RequestInfo, type UserView } from '../auth/viewer.js';
 import type { SessionView } from '../sessions/session.js';
-import { toUserView, type AuthPayload } from './views.js';
+
+/** What `register` and `login` answer (GraphQL `AuthPayload`, REST's body). */
+export interface AuthPayload {
+  token: string;
+  user: UserView;
+  session: SessionView;
+}
 
 /**
  * Creates the account and its first session, all or nothing as far as anyone
  * can tell: the user is written unfinished and becomes an account with the
- * last write, after its session exists (src/resolvers/registration.ts).
+ * last write, after its session exists (src/account/registration.ts).
  */
 export async function register(services: Services, rawInput: unknown, request: RequestInfo): Promise<AuthPayload> {
   const input = validateRegisterInput(rawInput);
@@ -56,7 +62,7 @@ export async function login(services: Services, rawInput: unknown, request: Requ
     throw error;
   });
   const found = await models.User.findOne({ email: input.email }).select('+password').lean();
-  // An unfinished registration is no account (src/resolvers/registration.ts).
+  // An unfinished registration is no account (src/account/registration.ts).
   const user = found && !found.registeringSince ? found : null;
   // Always pays for one bcrypt comparison (a dummy hash for an unknown email), so timing does not reveal whether the account exists.
   const matches = await services.passwords.verify(input.password, user?.password ?? null);

@@ -1,11 +1,10 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { Types } from 'mongoose';
-import { describeUserAgent } from '../auth/device.js';
 import { AppError, badInput } from '../errors.js';
 import type { SecurityEventRecord, SecurityEventType } from '../models/security-event.js';
 import { op } from '../models/session.js';
 import type { Services } from '../services.js';
-import type { RequestInfo, Viewer } from '../auth/viewer.js';
+import type { Viewer } from '../auth/viewer.js';
 
 /** One entry of the timeline as both APIs show it. */
 export interface SecurityEventView {
@@ -23,80 +22,6 @@ export interface SecurityEventConnection {
   nextCursor: string | null;
 }
 
-/**
- * Failed and throttled sign-ins are the entries a stranger can cause. Each is
- * recorded at most once per account in this window (the first attempt, with its
- * address and device): a sustained attack adds at most 2 × 96 entries a day, and
- * cannot flood the owner's timeline or the database.
- */
-export const COALESCE_WINDOW_MS = 15 * 60_000;
-const COALESCED: ReadonlySet<SecurityEventType> = new Set(['FAILED_SIGN_IN', 'SIGN_IN_THROTTLED']);
-
-export interface SecurityEventInput {
-  userId: string | Types.ObjectId;
-  type: SecurityEventType;
-  ipAddress: string;
-  deviceInfo: string;
-  sessionId?: string | null;
-  /** When it happened; defaults to now. */
-  at?: Date;
-}
-
-/**
- * Adds one entry to a user's timeline. A failed write is logged, not thrown:
- * the action it records has already happened and must not be reported as failed.
- */
-export async function recordSecurityEvent(services: Services, event: SecurityEventInput): Promise<void> {
-  const { models, rateLimiter, log } = services;
-  const at = event.at ?? new Date();
-  try {
-    if (COALESCED.has(event.type)) {
-      // The limiter's counter is shared by every instance (Redis): the first in the window wins.
-      const first = await rateLimiter.hit(`security-event:${event.type}:${String(event.userId)}`, 1, COALESCE_WINDOW_MS);
-      if (!first.allowed) return;
-    }
-    await models.SecurityEvent.create({
-      userId: event.userId,
-      type: event.type,
-      at,
-      ipAddress: event.ipAddress.slice(0, 64),
-      deviceInfo: event.deviceInfo.slice(0, 200) || 'unknown device',
-      sessionId: event.sessionId ?? null,
-    });
-  } catch (error) {
-    log.error({ err: (error as Error).message, type: event.type }, 'security event not recorded');
-  }
-}
-
-/**
- * Records what a signed-in caller did, naming the device by its session (as the
- * session list does), else by the request's User-Agent.
- */
-export async function recordViewerEvent(
-  services: Services,
-  viewer: Viewer,
-  request: RequestInfo,
-  type: SecurityEventType,
-  sessionId: string = viewer.sessionId,
-): Promise<void> {
-  // The Redis list first: on FerretDB a lookup by session id scans the whole collection, and the
-  // revocations that record an event here answer after it.
-  const session =
-    (await services.sessionList.find(viewer.userId, viewer.sessionId).catch(() => null)) ??
-    (await services.models.Session.findOne({ sessionId: viewer.sessionId }, { deviceInfo: 1 })
-      .lean()
-      .catch(() => null));
-  await recordSecurityEvent(services, {
-    userId: viewer.userId,
-    type,
-    ipAddress: request.ipAddress,
-    deviceInfo: session?.deviceInfo ?? describeUserAgent(request.userAgent),
-    sessionId,
-  });
-}
-
-/** True for the error the sign-in limits throw when a sign-in is refused for its rate. */
-export const isThrottled = (error: unknown): boolean => error instanceof AppError && error.code === 'RATE_LIMITED';
 
 // --- the timeline ---
 
@@ -189,27 +114,4 @@ export async function listSecurityEvents(
     })),
     nextCursor: page.length > first && last ? encodeCursor(services, viewer.userId, last) : null,
   };
-}
-
-/**
- * Deletes entries older than SECURITY_EVENTS_RETENTION, oldest first, in
- * batches, at most `maxBatches` per call so one run never holds the database
- * long (the next run continues). Returns how many it deleted.
- */
-export async function purgeExpiredSecurityEvents(
-  services: Services,
-  options: { batchSize?: number; maxBatches?: number; now?: Date } = {},
-): Promise<number> {
-  const { batchSize = 500, maxBatches = 20, now = new Date() } = options;
-  const cutoff = new Date(now.getTime() - services.config.securityEventsRetentionSeconds * 1000);
-  const { SecurityEvent } = services.models;
-  let deleted = 0;
-  for (let batch = 0; batch < maxBatches; batch++) {
-    const old = await SecurityEvent.find({ at: op({ $lt: cutoff }) }, { _id: 1 }).sort({ at: 1 }).limit(batchSize).lean();
-    if (old.length === 0) break;
-    const result = await SecurityEvent.deleteMany({ _id: op({ $in: old.map((e) => e._id) }) });
-    deleted += result.deletedCount;
-    if (old.length < batchSize) break;
-  }
-  return deleted;
 }

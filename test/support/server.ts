@@ -9,6 +9,7 @@ import type { Logger } from '../../src/logger.js';
 import { startOwnRedis, type OwnRedis } from './redis-server.js';
 import { createHttpServer, httpTimeouts } from '../../src/http/node-server.js';
 import { createApp } from '../../src/server.js';
+import { startJobs } from '../../src/jobs.js';
 import { createServices, type Services } from '../../src/services.js';
 
 export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-production-use';
@@ -51,6 +52,7 @@ export async function startServer(options: TestServerOptions = {}): Promise<Test
     ...options.env,
   });
   const services = await createServices(config, { monitorCommands: options.monitorCommands ?? false, logger: options.logger });
+  const stopJobs = await startJobs(services);
   const server: Server = createHttpServer(createApp(services), httpTimeouts(config));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -64,6 +66,7 @@ export async function startServer(options: TestServerOptions = {}): Promise<Test
     close: once(async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await stopJobs();
       await services.close();
     }),
   };

@@ -1,9 +1,9 @@
-import { createBackgroundQueue } from '../background-queue.js';
+import { createBackgroundQueue } from './background-queue.js';
 import { addressGroup } from '../http/ip-address.js';
 import type { Logger } from '../logger.js';
 import type { Models } from '../models/index.js';
 import type { RateLimiter } from '../auth/rate-limit.js';
-import { COALESCE_WINDOW_MS, type SecurityEventInput } from './security-events.js';
+import { COALESCE_WINDOW_MS, type SecurityEventInput } from './record.js';
 
 /**
  * Refused sign-ins on the owner's timeline (FAILED_SIGN_IN, SIGN_IN_THROTTLED),

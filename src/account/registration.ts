@@ -3,7 +3,7 @@ import { AppError } from '../errors.js';
 import { op } from '../models/session.js';
 import type { UserRecord } from '../models/user.js';
 import type { Services } from '../services.js';
-import { clearAccountCache } from './account-cache.js';
+import { clearAccountCache } from './cache.js';
 
 /**
  * A registration is several writes (the user, its first session, then the
