@@ -126,7 +126,6 @@ const KINDS = ['revokeSession', 'logout', 'logoutAll'] as const;
 type Kind = (typeof KINDS)[number];
 
 interface User {
-  index: number;
   devices: Auth[];
   /** Every session id of the user: an event naming any other is misdelivered. */
   sessionIds: Set<string>;
@@ -381,7 +380,7 @@ async function signUp(instances: Instance[], count: number, devices: number, pre
   });
   return firsts.map((first, i) => {
     const all = [first, ...more.slice(i * (devices - 1), (i + 1) * (devices - 1))];
-    return { index: i, devices: all, sessionIds: new Set(all.map((a) => a.session.id)) };
+    return { devices: all, sessionIds: new Set(all.map((a) => a.session.id)) };
   });
 }
 
