@@ -11,23 +11,23 @@
  * `ulimit -n 65536` first where the limit is lower (the instances inherit it).
  *
  * On FerretDB over PostgreSQL, with a FerretDB of its own (so that its CPU
- * figures are this run's only):
+ * figures are this run's only), in a database of its own:
  *
- *   psql -h 127.0.0.1 -U postgres -c 'create database la_bench_many'
- *   test-infra/ferretdb/bin/ferretdb-test -listen 127.0.0.1:27030 -handler postgresql \
- *     -postgresql-url 'postgres://postgres@127.0.0.1:5432/la_bench_many?pool_max_conns=20' &
- *   MONGODB_URI='mongodb://127.0.0.1:27030/?maxPoolSize=8' npx tsx bench/many-users.ts
+ *   FERRETDB_HANDLER=postgresql make ferretdb      # prints MONGODB_URI=mongodb://127.0.0.1:PORT/
+ *   ulimit -n 65536; MONGODB_URI='mongodb://127.0.0.1:PORT/?maxPoolSize=8' npx tsx bench/many-users.ts
+ *   make ferretdb-stop                              # stops it, drops its database
  *
- * then stop that FerretDB and `psql -h 127.0.0.1 -U postgres -c 'drop database
- * la_bench_many'`. The two limits: FerretDB opens up to 50 PostgreSQL
- * connections by default, too many beside others' on a PostgreSQL of 100;
- * and with its pool smaller than the commands the instances send at once
- * (each driver's pool is 100 by default), FerretDB v1 stalled for good under
- * this load (every command waiting for a PostgreSQL connection, seen in a
- * goroutine dump), so each instance's driver keeps at most 8 commands in
- * flight (`maxPoolSize`, an ordinary MONGODB_URI option; the query string is
- * kept). The shared FerretDB at mongodb://127.0.0.1:27020/ works too, but its
- * CPU is everyone's, and a stall there stops everyone's tests.
+ * or by hand: `psql -h 127.0.0.1 -U postgres -c 'create database la_bench_many'`,
+ * `test-infra/ferretdb/bin/ferretdb-test -listen 127.0.0.1:27030 -handler postgresql
+ * -postgresql-url postgres://postgres@127.0.0.1:5432/la_bench_many` (20 PostgreSQL
+ * connections), and `drop database la_bench_many` after. `maxPoolSize=8` (an
+ * ordinary MONGODB_URI option; the query string is kept) caps the commands each
+ * instance's driver has in flight: with the driver's default of 100, FerretDB
+ * v1 over PostgreSQL stopped answering for good under this load (1,000 × 3 at
+ * 50/s: 241 of 500 sign-outs unanswered after 30 s; a goroutine dump showed
+ * every command waiting for one of its 20 PostgreSQL connections, none of
+ * which any command held). The shared FerretDB at mongodb://127.0.0.1:27020/
+ * works too, but its CPU is everyone's, and a stall there stalls everyone.
  *
  * Set-up: two instances of the built server (bench/instances.ts), at the
  * default caps (STREAMS_PER_SESSION, STREAMS_PER_USER, SESSIONS_PER_USER;
