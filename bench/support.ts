@@ -3,6 +3,7 @@ import { loadConfig } from '../src/config.js';
 import { createHttpServer, httpTimeouts } from '../src/http/node-server.js';
 import { createApp } from '../src/server.js';
 import { startJobs } from '../src/jobs.js';
+import { channel, type Topic } from '../src/pubsub.js';
 import { createServices, type Services } from '../src/services.js';
 
 /**
@@ -44,6 +45,18 @@ export async function benchServices(
       await services.close();
     },
   };
+}
+
+/**
+ * Waits until `count` connections listen for `userId` on `topic`, as Redis
+ * counts them (PUBSUB NUMSUB): a stream is live once its instance subscribed.
+ */
+export async function waitForListeners(services: Services, topic: Topic, userId: string, count: number): Promise<void> {
+  for (;;) {
+    const [, listening] = (await services.redis?.call('PUBSUB', 'NUMSUB', channel(topic, userId))) as [string, number];
+    if (Number(listening) >= count) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
 }
 
 /** Median and 95th percentile of a list of milliseconds. */
