@@ -10,7 +10,7 @@
  *  - baseline: the revoke request's own round trip (its answer means the
  *    revocation holds everywhere);
  *  - the event's arrival on each stream of instance two.
- * API.md promises "within the same second"; the ratio says how the event compares
+ * docs/contract.md promises "within the same second"; the ratio says how the event compares
  * with simply getting the answer back.
  */
 import { performance } from 'node:perf_hooks';

@@ -9,7 +9,7 @@
  * instance one (`POST /api/auth/login`). Measured from sending the login:
  *  - baseline: the login request's own round trip;
  *  - the notice's arrival on each stream.
- * API.md promises "within the same second"; the ratio says how the notice
+ * docs/contract.md promises "within the same second"; the ratio says how the notice
  * compares with the sign-in's own answer.
  */
 import { performance } from 'node:perf_hooks';
