@@ -18,6 +18,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import process from 'node:process';
+import { setImmediate } from 'node:timers';
 
 const collect = () => globalThis.gc?.({ type: 'major', execution: 'sync', flavor: 'last-resort' });
 

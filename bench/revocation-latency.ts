@@ -11,7 +11,7 @@
  *  - baseline: the revoke request's own round trip (its answer means the
  *    revocation holds everywhere);
  *  - the event's arrival on each stream.
- * The contract promises "within the same second"; the ratio says how the event
+ * docs/contract.md promises "within the same second"; the ratio says how the event
  * compares with simply getting the answer back.
  */
 import { login } from '../src/resolvers/auth.js';

@@ -10,7 +10,7 @@
  * /api/auth/login`). Measured from sending the login:
  *  - baseline: the login request's own round trip;
  *  - the notice's arrival on each stream.
- * The contract promises "within the same second"; the ratio says how the
+ * docs/contract.md promises "within the same second"; the ratio says how the
  * notice compares with the sign-in's own answer.
  */
 import { isEvent } from '../test/support/sse.js';

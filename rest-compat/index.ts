@@ -45,7 +45,7 @@ function routesFor(pathname: string): Array<{ route: Route; params: Record<strin
  * The REST compatibility routes under /api as one fetch handler. Unknown paths
  * are 404 `NOT_FOUND`, and so is a known path with another method (with an
  * `Allow` header): the original Express server answered 404 there too, and
- * API.md's closed set of codes has none for 405.
+ * docs/contract.md's closed set of codes has none for 405.
  * Every failure becomes `{"error": {"code", "message"}}` in errorResponse.
  */
 export function createRestHandler(services: Services): (request: Request, server: ServerContext) => Promise<Response> {

@@ -28,7 +28,7 @@ import {
   propertiesOf,
   SUCCESS,
 } from './openapi.js';
-// Deliberate: REST bodies are shaped from the GraphQL types (one field list for both APIs, API.md).
+// Deliberate: REST bodies are shaped from the GraphQL types (one field list for both APIs, docs/contract.md).
 import { jsonSchemaOf, ref, toJson, type Json } from './shapes.js';
 
 export type Method = 'GET' | 'POST' | 'DELETE';
@@ -103,7 +103,7 @@ function authenticatedStream(
 }
 
 /**
- * API.md's REST table. Each handler parses, calls the resolver function
+ * docs/contract.md's REST table. Each handler parses, calls the resolver function
  * GraphQL calls, and shapes the answer; every rule lives in the resolvers.
  */
 export const routes: readonly Route[] = [

@@ -12,7 +12,7 @@ import { schema } from '../src/schema/index.js';
 
 /**
  * REST bodies are shaped by the GraphQL types themselves, so that `user` and
- * `session` carry exactly the GraphQL fields (API.md) and the OpenAPI schemas
+ * `session` carry exactly the GraphQL fields (docs/contract.md) and the OpenAPI schemas
  * are derived from the same place: one field list, not three.
  */
 

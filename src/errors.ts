@@ -1,4 +1,4 @@
-/** The closed set of error codes of API.md, each with the HTTP status REST answers. */
+/** The closed set of error codes of docs/contract.md, each with the HTTP status REST answers. */
 export const ERROR_STATUS = {
   BAD_USER_INPUT: 400,
   UNAUTHENTICATED: 401,
@@ -65,7 +65,7 @@ export const unauthenticated = (): AppError => new AppError('UNAUTHENTICATED');
 export const notFound = (message?: string): AppError => new AppError('NOT_FOUND', message);
 export const serviceUnavailable = (): AppError => new AppError('SERVICE_UNAVAILABLE');
 /**
- * A body that is not JSON. API.md's closed set has no code for it, so it is
+ * A body that is not JSON. docs/contract.md's closed set has no code for it, so it is
  * the closest one, BAD_USER_INPUT, with HTTP's precise status, 415.
  */
 export const unsupportedMediaType = (): AppError =>

@@ -36,11 +36,9 @@ const LOG_FLUSH_INTERVAL_MS = 1000;
 
 /**
  * stdout, written asynchronously in blocks of 32 kB or every second, whichever
- * comes first. A synchronous write per request line, then an asynchronous
- * write per line, were each a measurable share of a read's CPU time (the
- * blocks gave a REST read 5-14 % more throughput, measured), and with 4 kB
- * blocks their writes were still ~5 % of a REST read's CPU (a write costs
- * ~100 µs of CPU on the machines measured). pino flushes what
+ * comes first. Every write costs CPU time whatever its size, so a write per
+ * request line (synchronous or not), or per few lines, is a share of every
+ * read's cost; large blocks make it negligible. pino flushes what
  * is left when the process exits; main.ts also flushes on shutdown.
  */
 function bufferedStdout(): DestinationStream {

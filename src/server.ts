@@ -32,8 +32,8 @@ function createGraphQL(services: Services, direct: Plugin): YogaServerInstance<S
     graphqlEndpoint: '/graphql',
     landingPage: false,
     // withBodyLimit (src/http/body-limit.ts) has already bounded every body at
-    // 100 kB; Yoga's own 25 MB check piped each POST body through a stream
-    // transform, a tenth of a GraphQL read's CPU (measured). The malformed
+    // 100 kB; Yoga's own 25 MB check would pipe each POST body through a stream
+    // transform again, CPU time on every request for nothing. The malformed
     // Content-Length it refuses never gets past Node's HTTP parser.
     maxRequestBodySize: false,
     // Document limits and the contract's error codes (src/graphql/limits.ts).
@@ -77,11 +77,10 @@ function createGraphQL(services: Services, direct: Plugin): YogaServerInstance<S
  * A request comes in one of three ways, each through the same pipeline:
  * - the plain REST reads (bodiless GETs: `me`, `sessions`, the events stream)
  *   on Node's own request and response (src/http/node-reads.ts): no fetch
- *   Request or Response is built, about a fifth of such a read (measured);
+ *   Request or Response is built;
  * - `POST /graphql` other than a subscription, to Yoga's own server adapter,
  *   which runs the pipeline around its handler (useDirectRequests): one fetch
- *   adapter per request instead of two nested, as much as a tenth of a GraphQL
- *   read (measured);
+ *   adapter per request instead of two nested;
  * - everything else through the app's adapter. An event stream (a
  *   StreamResponse) is written to the socket directly (src/streams/sse.ts), so
  *   an open stream holds neither a fetch body nor the request it came with.

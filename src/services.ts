@@ -109,8 +109,8 @@ async function connectRedis(url: string, name: string, role: 'commands' | 'subsc
     connectTimeout: 5000,
     retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
     // Commands issued in the same tick (every request's session lookup, under
-    // load) go out in one socket write: a write per command was a fifth of an
-    // authenticated read's CPU time (measured). Order and replies are unchanged.
+    // load) go out in one socket write, not one write each: a write costs CPU
+    // time whatever it carries. Order and replies are unchanged.
     enableAutoPipelining: role === 'commands',
   });
   redis.on('error', () => {

@@ -30,7 +30,7 @@ describe("a browser's EventSource on /api/auth/events?token=", () => {
       for (const type of ['connected', 'session-revoked']) {
         source.addEventListener(type, (message) => seen.events.push({ type, data: (message as MessageEvent<string>).data }));
       }
-      // The README's browser snippet closes on its own revocation; this one does not,
+      // docs/rest.md's browser snippet closes on its own revocation; this one does not,
       // to show what a browser does by itself after the stream ends.
       source.addEventListener('error', () => {
         seen.readyState = source.readyState;

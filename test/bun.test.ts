@@ -14,7 +14,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 // The `bun` devDependency: the runtime itself, installed by npm like any package.
 const BUN = fileURLToPath(new URL('../node_modules/.bin/bun', import.meta.url));
 
-/** `bun src/main.ts`, as the README says, on a free port; resolves with its URL from the listening log line. */
+/** `bun src/main.ts`, as docs/development.md says, on a free port; resolves with its URL from the listening log line. */
 function startOnBun(env: Record<string, string>): Promise<{ url: string; child: ChildProcess }> {
   if (!existsSync(BUN)) throw new Error(`Bun not found at ${BUN}: npm ci installs it (devDependency "bun")`);
   const child = spawn(BUN, ['src/main.ts'], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });

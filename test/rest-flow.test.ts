@@ -14,7 +14,7 @@ async function nextOf(source: ReturnType<typeof listen>, type: SourceItem['type'
 
 describe('the seed flow over REST, with curl and an EventSource', () => {
   const server = useTestServer();
-  // The README's examples are curl command lines: the same requests, sent with curl.
+  // docs/rest.md's examples are curl command lines: the same requests, sent with curl.
   const curl = restClient(server, { via: 'curl' });
   const events = (token: string): string => `${server.url}/api/auth/events?token=${token}`;
 

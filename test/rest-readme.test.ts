@@ -1,17 +1,17 @@
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { routes } from '../rest-compat/routes.js';
 import { useTestServer } from './support/server.js';
 import { isEvent, SseParser, type SseItem } from './support/sse.js';
 import { waitForSubscribers } from './support/events.js';
 
 const run = promisify(execFile);
-const README = fileURLToPath(new URL('../README.md', import.meta.url));
-// The original server's README, as shared/seed has it; a copy is kept for machines without shared/.
-const SEED_COPY = fileURLToPath(new URL('./contract/original-README.md', import.meta.url));
-const SEED_SHARED = fileURLToPath(new URL('../../shared/seed/original-README.md', import.meta.url));
+const REST_DOC = fileURLToPath(new URL('../docs/rest.md', import.meta.url));
+// The original server's README, as it was handed over: its curl examples must all still work.
+const ORIGINAL_README = fileURLToPath(new URL('./contract/original-README.md', import.meta.url));
 const PRINTED_HOST = 'http://localhost:3001';
 
 /** The commands of the ```bash blocks of a markdown text: continuation lines joined, comments dropped. */
@@ -26,13 +26,6 @@ function bashCommands(markdown: string): string[] {
   );
 }
 
-function restSection(): string {
-  const text = readFileSync(README, 'utf8');
-  const match = /<!-- rest:start -->([\s\S]*?)<!-- rest:end -->/.exec(text);
-  if (!match?.[1]) throw new Error('README.md has no rest:start/rest:end section');
-  return match[1];
-}
-
 const normalize = (command: string): string => command.replace(/\s+/g, ' ').replace(' -N ', ' ').trim();
 const routeOf = (command: string): string => {
   const method = /-X (\w+)/.exec(command)?.[1] ?? 'GET';
@@ -40,16 +33,21 @@ const routeOf = (command: string): string => {
   return `${method} ${path}`;
 };
 
-describe('README REST examples', () => {
-  it.runIf(existsSync(SEED_SHARED))('use a copy of the original README that matches shared/seed', () => {
-    expect(readFileSync(SEED_COPY, 'utf8')).toBe(readFileSync(SEED_SHARED, 'utf8'));
-  });
-
-  const commands = bashCommands(restSection());
+describe('the REST examples of docs/rest.md', () => {
+  const commands = bashCommands(readFileSync(REST_DOC, 'utf8'));
   const server = useTestServer();
 
+  it('sit beside a route table that, like the contract\'s, lists exactly the routes served', () => {
+    /** The first column of a markdown table of routes: `METHOD /path`, the query string dropped. */
+    const table = (file: string): string[] =>
+      [...readFileSync(new URL(file, import.meta.url), 'utf8').matchAll(/^\| `(GET|POST|DELETE) (\/api\/[^`?]*)[^`]*` \|/gm)].map((m) => `${m[1]} ${m[2]}`);
+    const served = routes.filter((route) => route.path !== '/api/openapi.json').map((route) => `${route.method} ${route.path}`);
+    expect(table('../docs/rest.md').sort()).toEqual([...served].sort());
+    expect(table('../docs/contract.md').sort()).toEqual([...served].sort());
+  });
+
   it('include every curl example of the original README, and only curl commands', () => {
-    const seed = bashCommands(readFileSync(SEED_COPY, 'utf8')).filter((c) => c.startsWith('curl '));
+    const seed = bashCommands(readFileSync(ORIGINAL_README, 'utf8')).filter((c) => c.startsWith('curl '));
     expect(seed.length).toBeGreaterThanOrEqual(5);
     expect(commands.map(normalize)).toEqual(expect.arrayContaining(seed.map(normalize)));
     for (const command of commands) expect(command).toMatch(/^curl /);

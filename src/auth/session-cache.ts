@@ -111,8 +111,8 @@ export function createRedisSessionCache(redis: Redis): SessionCache {
   return {
     async lookup(userId, sessionId) {
       // One round trip: both commands go out together (state, profile and epoch in one MGET, then
-      // the activity throttle). Not a pipeline: for two commands its bookkeeping cost about
-      // twice the client CPU, on every request.
+      // the activity throttle). Not a pipeline: auto-pipelining already sends them in one
+      // write, and a pipeline's own bookkeeping would cost client CPU on every request.
       const [[state, profile, epoch], touched] = await Promise.all([
         redis.mget(redisKeys.session(userId, sessionId), redisKeys.profile(userId), redisKeys.epoch(userId)),
         redis.set(redisKeys.activity(userId, sessionId), '1', 'PX', ACTIVITY_THROTTLE_MS, 'NX'),

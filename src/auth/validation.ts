@@ -2,7 +2,7 @@ import { domainToASCII } from 'node:url';
 import { badInput } from '../errors.js';
 
 /**
- * The input rules of API.md, in the one place both APIs call. Every check
+ * The input rules of docs/contract.md, in the one place both APIs call. Every check
  * starts with the type: REST bodies are arbitrary JSON, and an object where a
  * string belongs (`{"$ne": null}`) must stop here, before any database call.
  */
@@ -34,7 +34,7 @@ const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[
 const EMAIL = /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/;
 
 /**
- * The one length rule: characters are Unicode code points, as API.md counts
+ * The one length rule: characters are Unicode code points, as docs/contract.md counts
  * them ("100 chars" is 100 emoji). The mongoose schemas check the same limits
  * with the same function (src/models), so input that passes here is stored.
  */

@@ -1,6 +1,6 @@
 import type { UserRecord } from '../models/user.js';
 
-/** A user as clients see it (API.md `User`), also what the session cache keeps of the account. */
+/** A user as clients see it (docs/contract.md `User`), also what the session cache keeps of the account. */
 export interface UserView {
   id: string;
   email: string;

@@ -28,7 +28,7 @@ describe('operationCost()', () => {
     // securityEvents, events, 20 (the default `first`) × 8 fields, nextCursor.
     expect(costOf(`{ securityEvents { events { ${EVENT} } nextCursor } }`)).toBe(1 + 1 + 20 * 8 + 1);
     expect(costOf(`{ securityEvents(first: 100) { events { ${EVENT} } nextCursor } }`)).toBe(1 + 1 + 100 * 8 + 1);
-    // README's example at a full page (all seven fields, no __typename): the figure "Limits" gives.
+    // docs/graphql.md's example at a full page (all seven fields, no __typename): the figure docs/operations.md's "Limits" gives.
     expect(costOf('query { securityEvents(first: 100) { events { id type at ipAddress deviceInfo sessionId current } nextCursor } }')).toBe(703);
     // A list of scalars is one field resolved.
     expect(costOf('mutation { logoutAll { revokedCount revokedSessionIds } }')).toBe(3);
@@ -58,9 +58,9 @@ describe('operationCost()', () => {
 });
 
 describe('costLimitRule()', () => {
-  it('accepts every GraphQL operation of the README, and the same with a full page of security events', () => {
-    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-    const blocks = [...readme.matchAll(/```graphql\n([\s\S]*?)```/g)].map((match) => match[1] ?? '');
+  it('accepts every GraphQL operation of the README and docs/graphql.md, and the same with a full page of security events', () => {
+    const docs = ['../../README.md', '../../docs/graphql.md'].map((path) => readFileSync(new URL(path, import.meta.url), 'utf8')).join('\n');
+    const blocks = [...docs.matchAll(/```graphql\n([\s\S]*?)```/g)].map((match) => match[1] ?? '');
     // Each operation under its `#` comment, some over two lines.
     const operations = blocks.flatMap((block) => block.split(/^#.*$/m).map((text) => text.trim()).filter((text) => /^(query|mutation|subscription)\b/.test(text)));
     expect(operations.length).toBeGreaterThanOrEqual(10);

@@ -7,7 +7,7 @@ const isContractCode = (code: unknown): code is ErrorCode => typeof code === 'st
 type AnyError = GraphQLError | GraphQLFormattedError | Error;
 
 /**
- * API.md promises a closed set of codes. GraphQL itself reports a broken
+ * docs/contract.md promises a closed set of codes. GraphQL itself reports a broken
  * request in its own words (GRAPHQL_PARSE_FAILED, GRAPHQL_VALIDATION_FAILED,
  * BAD_REQUEST, or no code at all for a variable of the wrong type): all of
  * those are the client's input being wrong, so they become BAD_USER_INPUT, and

@@ -32,7 +32,7 @@ export const GRAPHQL_LIMITS = {
   maxTokens: 1000,
   maxDirectives: 10,
   maxCost: 2000,
-  /** securityEvents' `first`: 1 to 100 (README). */
+  /** securityEvents' `first`: 1 to 100 (docs/contract.md). */
   maxPage: 100,
   /** What a list without `first` counts as: the sessions list, at the default SESSIONS_PER_USER. */
   listSize: 100,

@@ -26,7 +26,7 @@ async function probe(check: () => Promise<unknown>): Promise<CheckState> {
   }
 }
 
-/** Pings each dependency; `down` if any is unreachable (API.md: 503 naming the failing check). */
+/** Pings each dependency; `down` if any is unreachable (docs/operations.md, "Health checks": 503 naming the failing check). */
 export async function checkHealth(services: Services): Promise<HealthReport> {
   const { connection, redis } = services;
   const [mongo, redisState] = await Promise.all([

@@ -44,7 +44,7 @@ export const builder = new SchemaBuilder<{
     unauthorizedError: (_parent, ctx, info) =>
       authFailure(ctx.auth, info.operation.operation === 'subscription' ? 'stream' : 'request'),
   },
-  // API.md: every output field is non-null unless it says otherwise.
+  // docs/contract.md: every output field is non-null unless it says otherwise.
   defaultFieldNullability: false,
 });
 

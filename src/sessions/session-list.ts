@@ -9,8 +9,8 @@ export type ListedSession = SessionData;
 /**
  * Each user's sessions, kept in Redis so that listing them needs no MongoDB
  * query: a user's sessions are found by `userId`, and FerretDB answers that
- * with a scan of the whole collection (no index use), which made the list
- * 5-10× slower than `me` on a small database and far worse on a large one.
+ * with a scan of the whole collection (no index use), a cost that grows with
+ * every user's sessions, not the caller's.
  *
  * The list only ever answers together with the per-session state of
  * src/auth/session-cache.ts: an entry counts only while its session key says

@@ -150,8 +150,8 @@ export function writeStreamResponse(response: StreamResponse, res: ServerRespons
 /**
  * Writes the stream to Node's response, whose head the caller has written.
  * No fetch ReadableStream, reader or pump per stream: with thousands of idle
- * streams open, what each one holds is most of the server's memory (README,
- * "Revocation at scale").
+ * streams open, what each one holds is most of the server's memory
+ * (bench/README.md, "Revocation at scale").
  */
 export function writeToNode(reply: StreamReply, res: ServerResponse): void {
   const socket = res.socket;

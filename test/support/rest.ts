@@ -3,7 +3,7 @@ import { promisify } from 'node:util';
 import { expect } from 'vitest';
 import { newCredentials, PASSWORD } from './client.js';
 
-/** The REST bodies' shapes, as API.md gives them (the types of the GraphQL fields they mirror). */
+/** The REST bodies' shapes, as docs/contract.md gives them (the types of the GraphQL fields they mirror). */
 export interface RestUser {
   id: string;
   email: string;
@@ -84,7 +84,7 @@ async function viaFetch(url: string, method: string, request: RestRequest): Prom
   return { status: response.status, headers: response.headers, body: parseBody(await response.text(), response.headers) };
 }
 
-/** The same request with the curl command line, as the README prints it: status line and headers, then the body. */
+/** The same request with the curl command line, as docs/rest.md prints it: status line and headers, then the body. */
 async function viaCurl(url: string, method: string, request: RestRequest): Promise<RestReply> {
   if (request.body !== undefined && typeof request.body !== 'string') throw new Error('curl sends string bodies only');
   const args = ['-sS', '-D', '-', '-X', method, url];
@@ -100,7 +100,7 @@ async function viaCurl(url: string, method: string, request: RestRequest): Promi
 
 /**
  * One REST client for every test: JSON in and out, a token if given. `via:
- * 'curl'` sends the same requests with curl (the README's examples), for the
+ * 'curl'` sends the same requests with curl (docs/rest.md's examples), for the
  * tests that prove those.
  */
 export function restClient(server: ServerAddress, options: { via?: 'fetch' | 'curl' } = {}): RestClient {
