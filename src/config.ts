@@ -12,8 +12,10 @@ export interface Config {
   jwtExpiresInSeconds: number;
   /** Undefined: start the embedded in-memory MongoDB (development only). */
   mongodbUri: string | undefined;
-  /** Undefined: in-process pub/sub and session cache (development only, one instance). */
+  /** Undefined (and no redisCluster): in-process pub/sub and session cache (development only, one instance). */
   redisUrl: string | undefined;
+  /** A Redis Cluster instead of REDIS_URL's single server (REDIS_CLUSTER_NODES). */
+  redisCluster: RedisClusterConfig | undefined;
   serverId: string;
   bcryptRounds: number;
   /** Password hashing: worker threads (0: on the event loop) and how many sign-ins may wait for one. */
@@ -44,6 +46,16 @@ export interface Config {
   /** How long security timeline entries are kept, in seconds. */
   securityEventsRetentionSeconds: number;
   logLevel: string;
+}
+
+/** REDIS_CLUSTER_NODES: where to find the cluster, and how to talk to every node of it. */
+export interface RedisClusterConfig {
+  /** Some of the cluster's nodes (any will do): the rest are found from them. */
+  nodes: Array<{ host: string; port: number }>;
+  /** rediss:// entries: TLS to every node. */
+  tls: boolean;
+  username: string | undefined;
+  password: string | undefined;
 }
 
 /** Thrown when the environment is unusable; each line names one variable. */
@@ -131,6 +143,52 @@ const oneOf =
 const boolean = (raw: string): boolean | Invalid =>
   /^(1|true|yes)$/i.test(raw) ? true : /^(0|false|no)$/i.test(raw) ? false : new Invalid(`must be true or false (got "${raw}")`);
 
+/** `host:port`, a hostname or IPv4 address or a bracketed IPv6 one. */
+const HOST_PORT = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?):(\d{1,5})$/;
+
+/** One REDIS_CLUSTER_NODES entry: `host:port`, or a redis:// or rediss:// URL with the node's address and maybe credentials. */
+function parseClusterNode(entry: string): { host: string; port: number; tls: boolean; username: string; password: string } | null {
+  let address = entry;
+  let tls = false;
+  let username = '';
+  let password = '';
+  if (entry.includes('://')) {
+    let parsed: URL;
+    try {
+      parsed = new URL(entry);
+    } catch {
+      return null;
+    }
+    if (!['redis:', 'rediss:'].includes(parsed.protocol) || !parsed.port || !['', '/'].includes(parsed.pathname) || parsed.search || parsed.hash) return null;
+    address = parsed.host;
+    tls = parsed.protocol === 'rediss:';
+    username = decodeURIComponent(parsed.username);
+    password = decodeURIComponent(parsed.password);
+  }
+  const match = HOST_PORT.exec(address);
+  const port = Number(match?.[2]);
+  if (!match?.[1] || !(port >= 1 && port <= 65535)) return null;
+  return { host: match[1].replace(/^\[|\]$/g, ''), port, tls, username, password };
+}
+
+function parseClusterNodes(raw: string): RedisClusterConfig | Invalid {
+  const entries = raw.split(',').map((e) => e.trim()).filter(Boolean);
+  const parsed = entries.map(parseClusterNode);
+  const bad = entries.filter((_, i) => parsed[i] === null);
+  if (bad.length > 0) return new Invalid(`each node must be host:port, or a redis:// or rediss:// URL with a port (bad: ${bad.join(', ')})`);
+  const nodes = parsed.filter((n) => n !== null);
+  const [first] = nodes;
+  if (!first) return new Invalid('must list at least one node as host:port');
+  if (nodes.some((n) => n.tls !== first.tls)) return new Invalid('every node must be rediss:// (TLS) or none');
+  if (nodes.some((n) => n.username !== first.username || n.password !== first.password)) return new Invalid('every node must carry the same credentials');
+  return {
+    nodes: nodes.map(({ host, port }) => ({ host, port })),
+    tls: first.tls,
+    username: first.username || undefined,
+    password: first.password || undefined,
+  };
+}
+
 const NODE_ENV: Setting<Config['nodeEnv']> = {
   name: 'NODE_ENV',
   parse: oneOf(['development', 'production', 'test'], 'development, production or test'),
@@ -144,6 +202,7 @@ interface Values {
   jwtExpiresInSeconds: number;
   mongodbUri: string | undefined;
   redisUrl: string | undefined;
+  redisCluster: RedisClusterConfig | undefined;
   bcryptRounds: number;
   passwordThreads: number;
   passwordQueueLimit: number;
@@ -189,12 +248,13 @@ const SETTINGS: { [K in keyof Values]: Setting<Values[K]> } = {
     default: () => undefined,
     requiredInProduction: 'required in production',
   },
+  // Production requires this or REDIS_CLUSTER_NODES (loadConfig).
   redisUrl: {
     name: 'REDIS_URL',
     parse: url(['redis:', 'rediss:'], 'must be a redis:// or rediss:// URL'),
     default: () => undefined,
-    requiredInProduction: 'required in production',
   },
+  redisCluster: { name: 'REDIS_CLUSTER_NODES', parse: parseClusterNodes, default: () => undefined },
   // Below 4 bcrypt refuses; above 15 a login takes seconds and invites denial of service.
   bcryptRounds: { name: 'BCRYPT_ROUNDS', parse: integer(4, 15), default: () => 10 },
   passwordThreads: { name: 'PASSWORD_THREADS', parse: integer(0, 64), default: () => availableParallelism() },
@@ -284,6 +344,10 @@ export function loadConfig(env: Env = process.env): Config {
     sessionsPerUser,
     ...rest
   } = values as Values;
+  // One Redis or the other: each instance must share its state with the others.
+  const [hasUrl, hasCluster] = [Boolean(env.REDIS_URL?.trim()), Boolean(env.REDIS_CLUSTER_NODES?.trim())];
+  if (hasUrl && hasCluster) problems.push('REDIS_CLUSTER_NODES: set REDIS_URL or REDIS_CLUSTER_NODES, not both');
+  if (mode.production && !hasUrl && !hasCluster) problems.push('REDIS_URL: required in production (or REDIS_CLUSTER_NODES for a Redis Cluster)');
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     ...rest,
