@@ -91,10 +91,10 @@ compose-config: ## Validate the compose files (needs Docker Compose v2, no engin
 	JWT_SECRET=$${JWT_SECRET:-placeholder-for-validation-only-000000} $(COMPOSE) config --quiet
 	JWT_SECRET=$${JWT_SECRET:-placeholder-for-validation-only-000000} $(COMPOSE_DEV) config --quiet
 
-ferretdb: ## Start the FerretDB test server (MongoDB wire protocol over SQLite; needs Go)
+ferretdb: ## Start the FerretDB test server (over PostgreSQL where reachable, else SQLite; needs Go)
 	@test-infra/ferretdb/run.sh start
 
-ferretdb-stop: ## Stop the FerretDB test server
+ferretdb-stop: ## Stop the FerretDB test server and drop its data
 	@test-infra/ferretdb/run.sh stop
 
 clean: ## Remove build output, npm run dev's data (.data/), the FerretDB binary and test artifacts

@@ -4,12 +4,11 @@
  *   MONGODB_URI=mongodb://127.0.0.1:27018/ npx tsx bench/revocation-scale.ts [scenario...]
  *
  * Two server instances run as child processes, built and started as production
- * runs them (`npm run build`, then `node dist/src/main.js`, NODE_ENV=production;
- * `tsx` would add a `name` property to every named closure, which at thousands
- * of streams shows in the memory figures), on one private redis-server and a throwaway database of
- * MONGODB_URI. This process is the clients: event streams over plain HTTP,
- * half REST `/api/auth/events`, half the GraphQL `sessionRevoked` subscription
- * over SSE, spread over both instances. Scenarios (default: all):
+ * runs them (bench/instances.ts), on one private redis-server and a throwaway
+ * database of MONGODB_URI, with the stream caps raised out of the way. This
+ * process is the clients: event streams over plain HTTP, half REST
+ * `/api/auth/events`, half the GraphQL `sessionRevoked` subscription over SSE,
+ * spread over both instances. Scenarios (default: all):
  *
  *   devices:N:K   one user, N devices with a stream each, K other users with one
  *                 idle stream each; `logoutAll` on instance one
@@ -30,20 +29,18 @@
  * request to each device's own event, how much later than the answer the last
  * device was told, and the instances' RSS per open stream.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { request as httpRequest, type ClientRequest } from 'node:http';
+import type { ClientRequest } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import mongoose from 'mongoose';
-import { freePort, startOwnRedis } from '../test/support/redis-server.js';
+import { startOwnRedis } from '../test/support/redis-server.js';
+import { inBatches, login, ms, openStreamRequest, percentile, phase, postJson, register } from './clients.js';
+import { bareNodeFloor, buildServer, collectedMemory, startInstance, stopInstance, type Instance, type Memory } from './instances.js';
+import { cpuMs } from './proc.js';
 import type { Floor } from './stream-floor.js';
 
 const SCENARIOS = process.argv.slice(2).length ? process.argv.slice(2) : ['devices:100:1000', 'devices:1000:0', 'session:3000', 'idle:5000', 'sessions:5000'];
-const PASSWORD = 'bench-password-1';
-const SUBSCRIPTION = JSON.stringify({ query: 'subscription { sessionRevoked { sessionId reason revokedAt current } }' });
-const CONCURRENCY = 32;
 /** A stream not open by then fails the run (a stall would otherwise wait forever). */
 const STREAM_OPEN_TIMEOUT_MS = 60_000;
 const CONNECTED = Buffer.from('event: connected');
@@ -51,118 +48,8 @@ const CURRENT = Buffer.from('"current":');
 const OWN = Buffer.from('"current":true');
 /** The own event, and what may follow it (GraphQL's `complete`), fit in this many last bytes of a chunk. */
 const OWN_WITHIN = 1024;
-
-interface Instance {
-  url: string;
-  port: number;
-  child: ChildProcess;
-  /** Where bench/memory-probe.mjs writes the instance's memory use. */
-  memoryFile: string;
-}
-
-async function startInstance(name: string, env: Record<string, string>): Promise<Instance> {
-  const port = await freePort();
-  // BENCH_CPU_PROF=dir writes each instance's CPU profile there (where the time goes).
-  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-  const memoryFile = `/tmp/logout-all-bench-memory-${process.pid}-${name}.json`;
-  const child = spawn(process.execPath, [...profile, ...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []), '--expose-gc', '--import', './bench/memory-probe.mjs', 'dist/src/main.js'], {
-    env: {
-      ...process.env,
-      ...env,
-      BENCH_MEMORY_FILE: memoryFile,
-      NODE_ENV: 'production',
-      PORT: String(port),
-      SERVER_ID: name,
-      JWT_SECRET: 'bench-secret-shared-by-every-instance-0123',
-      BCRYPT_ROUNDS: '4',
-      LOG_LEVEL: 'error',
-      RATE_LIMIT_PER_IP: '1000000',
-      RATE_LIMIT_PER_ACCOUNT: '1000000',
-      STREAMS_PER_SESSION: '100000',
-      STREAMS_PER_USER: '100000',
-      SESSIONS_PER_USER: '100000',
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const url = `http://127.0.0.1:${port}`;
-  for (let attempt = 0; ; attempt += 1) {
-    try {
-      if ((await fetch(`${url}/health`)).ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (attempt > 300) throw new Error(`${name} did not start`);
-    await sleep(100);
-  }
-  return { url, port, child, memoryFile };
-}
-
-/** kB. `heap`: V8's heap in use, plus memory outside it that JavaScript objects hold. */
-interface Memory {
-  rss: number;
-  heap: number;
-}
-
-/** The instance's memory after V8's last-resort collection (bench/memory-probe.mjs), in kB. */
-async function collectedMemory(instance: Instance): Promise<Memory> {
-  rmSync(instance.memoryFile, { force: true });
-  instance.child.kill('SIGUSR2');
-  for (let attempt = 0; !existsSync(instance.memoryFile); attempt += 1) {
-    if (attempt > 200) throw new Error('no memory report from the instance');
-    await sleep(50);
-  }
-  await sleep(50);
-  const usage = JSON.parse(readFileSync(instance.memoryFile, 'utf8')) as NodeJS.MemoryUsage;
-  return { rss: usage.rss / 1024, heap: (usage.heapUsed + usage.external + usage.arrayBuffers) / 1024 };
-}
-
-async function stopInstance(instance: Instance): Promise<void> {
-  await new Promise<void>((resolve) => {
-    instance.child.once('exit', () => resolve());
-    instance.child.kill('SIGTERM');
-  });
-}
-
-async function postJson<T>(url: string, body: unknown, token?: string): Promise<{ status: number; body: T }> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify(body),
-  });
-  return { status: response.status, body: (await response.json()) as T };
-}
-
-interface Auth {
-  token: string;
-  user: { id: string };
-  session: { id: string };
-}
-
-async function inBatches<T>(count: number, make: (i: number) => Promise<T>): Promise<T[]> {
-  const out: T[] = new Array<T>(count);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(CONCURRENCY, count) }, async () => {
-      while (next < count) {
-        const i = next++;
-        out[i] = await make(i);
-      }
-    }),
-  );
-  return out;
-}
-
-async function register(instance: Instance, email: string): Promise<Auth> {
-  const { status, body } = await postJson<Auth>(`${instance.url}/api/auth/register`, { name: 'Bench', email, password: PASSWORD });
-  if (status !== 201) throw new Error(`register: ${status} ${JSON.stringify(body)}`);
-  return body;
-}
-
-async function login(instance: Instance, email: string): Promise<Auth> {
-  const { status, body } = await postJson<Auth>(`${instance.url}/api/auth/login`, { email, password: PASSWORD });
-  if (status !== 200) throw new Error(`login: ${status} ${JSON.stringify(body)}`);
-  return body;
-}
+/** The caps out of the way: these scenarios put thousands of streams and sessions on one user. */
+const UNCAPPED = { STREAMS_PER_SESSION: '100000', STREAMS_PER_USER: '100000', SESSIONS_PER_USER: '100000' };
 
 /** One client stream: when its own event came (ms since `since`), and how many events it had. */
 interface Stream {
@@ -188,18 +75,7 @@ function openStream(instance: Instance, kind: 'rest' | 'graphql', token: string,
   const own = new Promise<number>((resolve) => (resolveOwn = resolve));
   let events = 0;
   let readyDone = false;
-  const req: ClientRequest = httpRequest({
-    host: '127.0.0.1',
-    port: instance.port,
-    method: kind === 'rest' ? 'GET' : 'POST',
-    path: kind === 'rest' ? '/api/auth/events' : '/graphql',
-    agent: false,
-    headers: {
-      accept: 'text/event-stream',
-      authorization: `Bearer ${token}`,
-      ...(kind === 'graphql' ? { 'content-type': 'application/json' } : {}),
-    },
-  });
+  const req: ClientRequest = openStreamRequest(instance, kind, token);
   req.on('response', (res) => {
     if (res.statusCode !== 200) {
       failReady(new Error(`stream refused: ${res.statusCode}`));
@@ -231,24 +107,8 @@ function openStream(instance: Instance, kind: 'rest' | 'graphql', token: string,
   });
   // Before the stream is open, a failed connection fails the run rather than leaving it waiting.
   req.on('error', (error) => failReady(error));
-  if (kind === 'graphql') req.end(SUBSCRIPTION);
-  else req.end();
   return { ready, own, events: () => (counted ? events : -1), close: () => req.destroy() };
 }
-
-/** Set-up steps, timed on stderr (where a slow run spends its time). */
-async function phase<T>(label: string, work: () => Promise<T>): Promise<T> {
-  const start = performance.now();
-  const result = await work();
-  console.error(`  set-up: ${label} in ${((performance.now() - start) / 1000).toFixed(1)} s`);
-  return result;
-}
-
-function percentile(sorted: number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
-}
-
-const ms = (n: number): string => `${n.toFixed(0)} ms`;
 
 /** Opens `count` streams for `tokens[i % tokens.length]`, alternating instance and API. */
 async function openStreams(instances: Instance[], tokens: string[], count: number): Promise<Stream[]> {
@@ -264,28 +124,18 @@ async function openStreams(instances: Instance[], tokens: string[], count: numbe
   return streams;
 }
 
-/** CPU time (ms) used so far by a process (Linux), and by the whole machine (all cores, busy and idle). */
-function cpuMs(pid: number | 'machine'): number {
-  const ticks = 10; // ms per clock tick (USER_HZ = 100)
-  if (pid === 'machine') {
-    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-    return (fields.reduce((a, b) => a + b, 0) - fields[3]! - (fields[4] ?? 0)) * ticks;
-  }
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * ticks;
-}
-
 let instancesNow: Instance[] = [];
 
 async function revokeAndMeasure(label: string, streams: Stream[], revoke: () => Promise<unknown>, report = true): Promise<void> {
   const pids = [...instancesNow.map((i) => i.child.pid!), process.pid];
-  const cpuBefore = [...pids.map(cpuMs), cpuMs('machine')];
+  const cpu = (): number[] => [...pids.map(cpuMs), cpuMs('machine')].map((t) => t ?? NaN);
+  const cpuBefore = cpu();
   since = performance.now();
   await revoke();
   const answer = performance.now() - since;
   const timeout = sleep(120_000, NaN, { ref: false });
   const told = await Promise.all(streams.map((s) => Promise.race([s.own, timeout])));
-  const cpuAfter = [...pids.map(cpuMs), cpuMs('machine')];
+  const cpuAfter = cpu();
   if (!report) return;
   const used = cpuAfter.map((after, i) => after - cpuBefore[i]!);
   // Where the CPU went until the last device was told: the instances, this client process, and everything else (FerretDB, Redis).
@@ -373,10 +223,7 @@ async function scenario(spec: string, instances: Instance[], run: string, databa
     const again = await Promise.all(instances.map(collectedMemory));
     for (const s of streams) s.close();
     // The baseline: bare node:http holding as many responses per process, measured now the same way.
-    const floorOutput = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', 'bench/stream-floor.ts', String(first / 2)], {
-      env: { ...process.env, STREAM_FLOOR_JSON: '1' },
-    });
-    const floor = JSON.parse(floorOutput.toString()) as Floor;
+    const floor = bareNodeFloor(first / 2);
     // Per instance: kB per stream it holds (each holds half).
     const per = (from: Memory[], to: Memory[], key: keyof Memory, count: number): number[] =>
       instances.map((_, i) => (to[i]![key] - from[i]![key]) / (count / 2));
@@ -456,7 +303,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   // The instances run the built server, as production does.
-  execFileSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' });
+  buildServer();
   const redis = await startOwnRedis();
   console.log(`revocation at scale: two instances, Node ${process.version}, ${SCENARIOS.join(' ')}`);
   try {
@@ -465,7 +312,7 @@ async function main(): Promise<void> {
       // collection, so one scenario's users would slow the next one's set-up.
       const uri = new URL(process.env.MONGODB_URI);
       uri.pathname = `/la_bench_scale_${Date.now()}_${n}`;
-      const env = { MONGODB_URI: uri.toString(), REDIS_URL: redis.url };
+      const env = { MONGODB_URI: uri.toString(), REDIS_URL: redis.url, ...UNCAPPED };
       const instances = await Promise.all([startInstance('one', env), startInstance('two', env)]);
       instancesNow = instances;
       try {

@@ -17,7 +17,7 @@ import { performance } from 'node:perf_hooks';
 import { isActive } from '../src/models/session.js';
 import { authenticate } from '../src/auth/authenticate.js';
 import { register } from '../src/resolvers/auth.js';
-import { createHttpServer } from '../src/http/node-server.js';
+import { createHttpServer, httpTimeouts } from '../src/http/node-server.js';
 import { createApp } from '../src/server.js';
 import { verifyToken } from '../src/auth/token.js';
 import { benchServices } from './support.js';
@@ -39,7 +39,7 @@ async function measure(name: string, fn: () => Promise<unknown>): Promise<{ name
 
 async function main(): Promise<void> {
   const services = await benchServices({ BCRYPT_ROUNDS: '4' });
-  const server = createHttpServer(createApp(services));
+  const server = createHttpServer(createApp(services), httpTimeouts(services.config));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
   try {

@@ -17,7 +17,8 @@ import { request, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { createHttpServer } from '../src/http/node-server.js';
+import { loadConfig } from '../src/config.js';
+import { createHttpServer, httpTimeouts } from '../src/http/node-server.js';
 
 const K = process.argv[2] === '--clients' ? 0 : Number(process.argv[2] ?? 5000);
 
@@ -69,7 +70,7 @@ async function main(): Promise<void> {
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
     res.write(': connected\n\n');
     held.push(res);
-  });
+  }, httpTimeouts(loadConfig({})));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   const child = fork(fileURLToPath(import.meta.url), ['--clients', String(port)], { execArgv: ['--import', 'tsx'] });

@@ -1,7 +1,9 @@
 import type { AddressInfo } from 'node:net';
 import { loadConfig } from '../src/config.js';
-import { createHttpServer } from '../src/http/node-server.js';
+import { createHttpServer, httpTimeouts } from '../src/http/node-server.js';
 import { createApp } from '../src/server.js';
+import { startJobs } from '../src/jobs.js';
+import { channel, type Topic } from '../src/pubsub.js';
 import { createServices, type Services } from '../src/services.js';
 
 /**
@@ -33,13 +35,28 @@ export async function benchServices(
     ...env,
   });
   const services = await createServices(config);
+  // As a running instance does (src/main.ts).
+  const stopJobs = await startJobs(services);
   return {
     ...services,
     async done() {
+      await stopJobs();
       await services.connection.dropDatabase().catch(() => {});
       await services.close();
     },
   };
+}
+
+/**
+ * Waits until `count` connections listen for `userId` on `topic`, as Redis
+ * counts them (PUBSUB NUMSUB): a stream is live once its instance subscribed.
+ */
+export async function waitForListeners(services: Services, topic: Topic, userId: string, count: number): Promise<void> {
+  for (;;) {
+    const [, listening] = (await services.redis?.call('PUBSUB', 'NUMSUB', channel(topic, userId))) as [string, number];
+    if (Number(listening) >= count) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
 }
 
 /** Median and 95th percentile of a list of milliseconds. */
@@ -51,7 +68,7 @@ export function percentiles(samples: number[]): { p50: number; p95: number } {
 
 /** The app of `services` on a free loopback port. */
 export async function listen(services: Services): Promise<{ url: string; close(): void }> {
-  const server = createHttpServer(createApp(services));
+  const server = createHttpServer(createApp(services), httpTimeouts(services.config));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,

@@ -2,7 +2,7 @@ import type { Viewer } from '../src/auth/viewer.js';
 import type { Services } from '../src/services.js';
 import { viewOf, type SessionRevokedEvent } from '../src/sessions/session.js';
 import type { Delivery } from '../src/streams/notice.js';
-import { CreatedStep, openSessionStream, type StreamStep } from '../src/streams/session-stream.js';
+import { CreatedStep, startSessionStream } from '../src/streams/session-stream.js';
 import { sourceReply, type StreamReply } from '../src/streams/sse.js';
 import { toJson } from './shapes.js';
 
@@ -56,30 +56,12 @@ export async function numberedDelivery({ notice, own }: Delivery, firstId: numbe
  * The events of one delivery (a logoutAll) go out as one write.
  */
 export async function streamSessionEvents(services: Services, viewer: Viewer, authenticatedAt: Date): Promise<StreamReply> {
-  const { stream, ready } = await openSessionStream(services, { viewer, authenticatedAt, created: true });
-  // Start it now and wait until it listens, so that a failure is still a JSON error.
-  const first = stream.next();
-  first.catch(() => {});
-  try {
-    await ready;
-  } catch (error) {
-    await stream.return();
-    throw error;
-  }
+  // Listening before the answer, so that a failure to start is still a JSON error.
+  const stream = await startSessionStream(services, { viewer, authenticatedAt, created: true });
   let nextId = 1;
   const connected = encoder.encode(`id: ${nextId++}\nevent: connected\ndata: ${JSON.stringify({ sessionId: viewer.sessionId, userId: viewer.userId })}\n\n`);
-  // The step already asked for, then the rest of the stream.
-  let pending: Promise<IteratorResult<StreamStep>> | null = first;
-  const source: AsyncIterator<StreamStep> = {
-    next() {
-      const step = pending ?? stream.next();
-      pending = null;
-      return step;
-    },
-    return: () => stream.return(),
-  };
   // Ends on the viewer's own revocation, session expiry, shutdown, or the client leaving.
-  return sourceReply(source, {
+  return sourceReply(stream, {
     headers: { ...HEADERS },
     first: connected,
     ping: PING,

@@ -350,6 +350,7 @@ export const routes: readonly Route[] = [
       responses: {
         '200': ok('One page.', ref('SecurityEventConnection')),
         '400': errorDoc(400, '`limit` outside 1..100, or a cursor this list did not give (`BAD_USER_INPUT`).'),
+        '429': errorDoc(429, 'More than `SECURITY_EVENTS_READS_PER_MINUTE` reads by this user in the minute (`RATE_LIMITED`).'),
         ...AUTH_ERRORS,
       },
     },

@@ -1,53 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { availableParallelism, hostname } from 'node:os';
 
-/** Everything the server reads from its environment, validated once at start. */
-export interface Config {
-  port: number;
-  nodeEnv: 'development' | 'production' | 'test';
-  jwtSecret: string;
-  /** True when no JWT_SECRET was given and one was generated for this process. */
-  jwtSecretGenerated: boolean;
-  /** Session and token lifetime in seconds. */
-  jwtExpiresInSeconds: number;
-  /** Undefined: start the embedded in-memory MongoDB (development only). */
-  mongodbUri: string | undefined;
-  /** Undefined (and no redisCluster): in-process pub/sub and session cache (development only, one instance). */
-  redisUrl: string | undefined;
-  /** A Redis Cluster instead of REDIS_URL's single server (REDIS_CLUSTER_NODES). */
-  redisCluster: RedisClusterConfig | undefined;
-  serverId: string;
-  bcryptRounds: number;
-  /** Password hashing: worker threads (0: on the event loop) and how many sign-ins may wait for one. */
-  passwordThreads: number;
-  passwordQueueLimit: number;
-  /** `['*']` allows any origin. */
-  corsOrigins: string[];
-  sseHeartbeatMs: number;
-  /** Sign-in throttling (src/auth/rate-limit.ts): failures per window by account+address, account, address. */
-  rateLimit: { windowMs: number; perAccountAddress: number; perAccount: number; perIp: number };
-  /** What one user can hold open (README "Limits"). */
-  caps: { streamsPerSession: number; streamsPerUser: number; sessionsPerUser: number };
-  /** Expired and revoked sessions are deleted this long after they ended. */
-  sessionRetentionMs: number;
-  /** How often each instance runs the purge. */
-  purgeIntervalMs: number;
-  /** How often each instance sweeps for revocations left halfway, and how long a revocation's caller has before a sweeper steps in. */
-  revocationSweepMs: number;
-  revocationGraceMs: number;
-  /** On SIGTERM, how long in-flight requests get to finish before their connections are cut. */
-  shutdownTimeoutMs: number;
-  /** How many proxies in front append to X-Forwarded-For (src/http/request-info.ts); 0: none, the socket's address is the client's. */
-  trustProxy: number;
-  /** Serve GraphiQL at /graphql in a browser (default: on outside production). */
-  graphiql: boolean;
-  /** Answer schema introspection (`__schema`, `__type`) (default: on outside production). */
-  introspection: boolean;
-  /** How long security timeline entries are kept, in seconds. */
-  securityEventsRetentionSeconds: number;
-  logLevel: string;
-}
-
 /** REDIS_CLUSTER_NODES: where to find the cluster, and how to talk to every node of it. */
 export interface RedisClusterConfig {
   /** Some of the cluster's nodes (any will do): the rest are found from them. */
@@ -100,7 +53,7 @@ class Invalid {
 
 /** What a setting's parse and default may depend on. */
 interface Mode {
-  nodeEnv: Config['nodeEnv'];
+  nodeEnv: NodeEnv;
   production: boolean;
 }
 
@@ -112,6 +65,12 @@ interface Setting<T> {
   /** The problem reported when it is unset in production; absent: optional everywhere. */
   requiredInProduction?: string;
 }
+
+/** A row of the table, its value's type inferred from `parse` and `default`. */
+const setting = <T>(row: Setting<T>): Setting<T> => row;
+type ValueOf<S> = S extends Setting<infer T> ? T : never;
+
+type NodeEnv = 'development' | 'production' | 'test';
 
 const integer =
   (min: number, max: number, unit = '') =>
@@ -189,77 +148,52 @@ function parseClusterNodes(raw: string): RedisClusterConfig | Invalid {
   };
 }
 
-const NODE_ENV: Setting<Config['nodeEnv']> = {
+const NODE_ENV: Setting<NodeEnv> = {
   name: 'NODE_ENV',
   parse: oneOf(['development', 'production', 'test'], 'development, production or test'),
   default: () => 'development',
 };
 
-/** The settings read after NODE_ENV, in the order their problems are reported. */
-interface Values {
-  port: number;
-  jwtSecret: string | undefined;
-  jwtExpiresInSeconds: number;
-  mongodbUri: string | undefined;
-  redisUrl: string | undefined;
-  redisCluster: RedisClusterConfig | undefined;
-  bcryptRounds: number;
-  passwordThreads: number;
-  passwordQueueLimit: number;
-  corsOrigins: string[];
-  sseHeartbeatMs: number;
-  rateLimitWindowMs: number;
-  rateLimitPerAccountAddress: number;
-  rateLimitPerAccount: number;
-  rateLimitPerIp: number;
-  streamsPerSession: number;
-  streamsPerUser: number;
-  sessionsPerUser: number;
-  sessionRetentionMs: number;
-  purgeIntervalMs: number;
-  revocationSweepMs: number;
-  revocationGraceMs: number;
-  shutdownTimeoutMs: number;
-  trustProxy: number;
-  graphiql: boolean;
-  introspection: boolean;
-  securityEventsRetentionSeconds: number;
-  logLevel: string;
-  serverId: string;
-}
-
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
-/** The configuration table of API.md, one row per variable. */
-const SETTINGS: { [K in keyof Values]: Setting<Values[K]> } = {
-  port: { name: 'PORT', parse: integer(0, 65535), default: () => 3001 },
-  jwtSecret: {
+/**
+ * The configuration, one row per variable (after NODE_ENV, in the order their
+ * problems are reported): the one place a setting is declared. The Config type
+ * is derived from it, and docs/operations.md documents every row (a test
+ * checks that it does).
+ */
+const SETTINGS = {
+  port: setting({ name: 'PORT', parse: integer(0, 65535), default: () => 3001 }),
+  jwtSecret: setting({
     name: 'JWT_SECRET',
     parse: (raw, { production }) =>
       production && raw.length < 32 ? new Invalid(`must be at least 32 characters in production (got ${raw.length})`) : raw,
     // Unset outside production: a random secret for this process (loadConfig generates it).
     default: () => undefined,
     requiredInProduction: 'required in production (at least 32 characters)',
-  },
-  jwtExpiresInSeconds: { name: 'JWT_EXPIRES_IN', parse: duration('7d, 12h, 30m or 3600'), default: () => 7 * 86400 },
-  mongodbUri: {
+  }),
+  jwtExpiresInSeconds: setting({ name: 'JWT_EXPIRES_IN', parse: duration('7d, 12h, 30m or 3600'), default: () => 7 * 86400 }),
+  mongodbUri: setting({
     name: 'MONGODB_URI',
     parse: url(['mongodb:', 'mongodb+srv:'], 'must be a mongodb:// or mongodb+srv:// URI'),
     default: () => undefined,
     requiredInProduction: 'required in production',
-  },
+  }),
+  // Bounds every wait of a MongoDB operation: for a server, a pooled connection, and the answer (src/services.ts).
+  mongodbTimeoutMs: setting({ name: 'MONGODB_TIMEOUT', parse: milliseconds('5s or 2'), default: () => 5000 }),
   // Production requires this or REDIS_CLUSTER_NODES (loadConfig).
-  redisUrl: {
+  redisUrl: setting({
     name: 'REDIS_URL',
     parse: url(['redis:', 'rediss:'], 'must be a redis:// or rediss:// URL'),
     default: () => undefined,
-  },
-  redisCluster: { name: 'REDIS_CLUSTER_NODES', parse: parseClusterNodes, default: () => undefined },
+  }),
+  // A Redis Cluster in REDIS_URL's place (src/redis-client.ts).
+  redisCluster: setting<RedisClusterConfig | undefined>({ name: 'REDIS_CLUSTER_NODES', parse: parseClusterNodes, default: () => undefined }),
   // Below 4 bcrypt refuses; above 15 a login takes seconds and invites denial of service.
-  bcryptRounds: { name: 'BCRYPT_ROUNDS', parse: integer(4, 15), default: () => 10 },
-  passwordThreads: { name: 'PASSWORD_THREADS', parse: integer(0, 64), default: () => availableParallelism() },
-  passwordQueueLimit: { name: 'PASSWORD_QUEUE_LIMIT', parse: integer(0, 100_000), default: () => 64 },
-  corsOrigins: {
+  bcryptRounds: setting({ name: 'BCRYPT_ROUNDS', parse: integer(4, 15), default: () => 10 }),
+  passwordThreads: setting({ name: 'PASSWORD_THREADS', parse: integer(0, 64), default: () => availableParallelism() }),
+  passwordQueueLimit: setting({ name: 'PASSWORD_QUEUE_LIMIT', parse: integer(0, 100_000), default: () => 64 }),
+  corsOrigins: setting({
     name: 'CORS_ORIGINS',
     parse: (raw) => {
       const origins = raw.split(',').map((o) => o.trim()).filter(Boolean);
@@ -268,22 +202,29 @@ const SETTINGS: { [K in keyof Values]: Setting<Values[K]> } = {
       return origins.map((o) => (o === '*' ? o : new URL(o).origin));
     },
     default: ({ production }) => (production ? [] : ['*']),
-  },
-  sseHeartbeatMs: { name: 'SSE_HEARTBEAT_MS', parse: integer(10, 3_600_000, ' of milliseconds'), default: () => 15000 },
-  rateLimitWindowMs: { name: 'RATE_LIMIT_WINDOW', parse: milliseconds('15m or 900'), default: () => 15 * 60_000 },
-  rateLimitPerAccountAddress: { name: 'RATE_LIMIT_PER_ACCOUNT_ADDRESS', parse: integer(1, 1_000_000), default: () => 5 },
-  rateLimitPerAccount: { name: 'RATE_LIMIT_PER_ACCOUNT', parse: integer(1, 1_000_000), default: () => 20 },
-  rateLimitPerIp: { name: 'RATE_LIMIT_PER_IP', parse: integer(1, 1_000_000), default: () => 100 },
-  streamsPerSession: { name: 'STREAMS_PER_SESSION', parse: integer(1, 1_000_000), default: () => 5 },
-  streamsPerUser: { name: 'STREAMS_PER_USER', parse: integer(1, 1_000_000), default: () => 50 },
-  sessionsPerUser: { name: 'SESSIONS_PER_USER', parse: integer(1, 1_000_000), default: () => 100 },
-  sessionRetentionMs: { name: 'SESSION_RETENTION', parse: milliseconds('30d'), default: () => 30 * 86_400_000 },
-  purgeIntervalMs: { name: 'SESSION_PURGE_INTERVAL', parse: milliseconds('10m'), default: () => 10 * 60_000 },
-  revocationSweepMs: { name: 'REVOCATION_SWEEP_INTERVAL', parse: milliseconds('5s'), default: () => 5_000 },
-  revocationGraceMs: { name: 'REVOCATION_GRACE', parse: milliseconds('30s'), default: () => 30_000 },
-  shutdownTimeoutMs: { name: 'SHUTDOWN_TIMEOUT', parse: milliseconds('10s'), default: () => 10_000 },
+  }),
+  sseHeartbeatMs: setting({ name: 'SSE_HEARTBEAT_MS', parse: integer(10, 3_600_000, ' of milliseconds'), default: () => 15000 }),
+  rateLimitWindowMs: setting({ name: 'RATE_LIMIT_WINDOW', parse: milliseconds('15m or 900'), default: () => 15 * 60_000 }),
+  rateLimitPerAccountAddress: setting({ name: 'RATE_LIMIT_PER_ACCOUNT_ADDRESS', parse: integer(1, 1_000_000), default: () => 5 }),
+  rateLimitPerAccount: setting({ name: 'RATE_LIMIT_PER_ACCOUNT', parse: integer(1, 1_000_000), default: () => 20 }),
+  rateLimitPerIp: setting({ name: 'RATE_LIMIT_PER_IP', parse: integer(1, 1_000_000), default: () => 100 }),
+  streamsPerSession: setting({ name: 'STREAMS_PER_SESSION', parse: integer(1, 1_000_000), default: () => 5 }),
+  streamsPerUser: setting({ name: 'STREAMS_PER_USER', parse: integer(1, 1_000_000), default: () => 50 }),
+  sessionsPerUser: setting({ name: 'SESSIONS_PER_USER', parse: integer(1, 1_000_000), default: () => 100 }),
+  sessionRetentionMs: setting({ name: 'SESSION_RETENTION', parse: milliseconds('30d'), default: () => 30 * 86_400_000 }),
+  housekeepingIntervalMs: setting({ name: 'HOUSEKEEPING_INTERVAL', parse: milliseconds('1m'), default: () => 60_000 }),
+  purgeIntervalMs: setting({ name: 'SESSION_PURGE_INTERVAL', parse: milliseconds('10m'), default: () => 10 * 60_000 }),
+  revocationSweepMs: setting({ name: 'REVOCATION_SWEEP_INTERVAL', parse: milliseconds('5s'), default: () => 5_000 }),
+  revocationGraceMs: setting({ name: 'REVOCATION_GRACE', parse: milliseconds('30s'), default: () => 30_000 }),
+  // How long an event stream's place (the caps) outlives an instance that died; renewed every third of it while the stream runs.
+  streamLeaseMs: setting({ name: 'STREAM_LEASE', parse: milliseconds('60s'), default: () => 60_000 }),
+  // What a slow client may take: the request line and headers, the whole request, an idle keep-alive connection.
+  httpHeadersTimeoutMs: setting({ name: 'HTTP_HEADERS_TIMEOUT', parse: milliseconds('10s'), default: () => 10_000 }),
+  httpRequestTimeoutMs: setting({ name: 'HTTP_REQUEST_TIMEOUT', parse: milliseconds('30s'), default: () => 30_000 }),
+  httpKeepAliveTimeoutMs: setting({ name: 'HTTP_KEEPALIVE_TIMEOUT', parse: milliseconds('5s'), default: () => 5_000 }),
+  shutdownTimeoutMs: setting({ name: 'SHUTDOWN_TIMEOUT', parse: milliseconds('10s'), default: () => 10_000 }),
   // `true` is the one proxy most deployments have; a count for a chain (a CDN before a load balancer).
-  trustProxy: {
+  trustProxy: setting({
     name: 'TRUST_PROXY',
     parse: (raw) => {
       const flag = boolean(raw);
@@ -291,21 +232,43 @@ const SETTINGS: { [K in keyof Values]: Setting<Values[K]> } = {
       return parseInteger(raw, 0, 10) ?? new Invalid(`must be true, false or a number of proxies from 0 to 10 (got "${raw}")`);
     },
     default: () => 0,
-  },
+  }),
   // Both map the API for a visitor: on for developers, off in production unless the operator says so.
-  graphiql: { name: 'GRAPHIQL', parse: boolean, default: ({ production }) => !production },
-  introspection: { name: 'INTROSPECTION', parse: boolean, default: ({ production }) => !production },
-  securityEventsRetentionSeconds: {
+  graphiql: setting({ name: 'GRAPHIQL', parse: boolean, default: ({ production }) => !production }),
+  introspection: setting({ name: 'INTROSPECTION', parse: boolean, default: ({ production }) => !production }),
+  securityEventsRetentionSeconds: setting({
     name: 'SECURITY_EVENTS_RETENTION',
     parse: duration('90d, 12h or 3600'),
     default: () => 90 * 86400,
-  },
-  logLevel: {
+  }),
+  // Each timeline page is a MongoDB query: a per-user budget, so one account reading in a loop slows nobody else.
+  securityEventsReadsPerMinute: setting({ name: 'SECURITY_EVENTS_READS_PER_MINUTE', parse: integer(1, 1_000_000), default: () => 60 }),
+  logLevel: setting({
     name: 'LOG_LEVEL',
     parse: oneOf(LOG_LEVELS, `one of ${LOG_LEVELS.join(', ')}`),
     default: ({ nodeEnv }) => (nodeEnv === 'test' ? 'silent' : 'info'),
-  },
-  serverId: { name: 'SERVER_ID', parse: (raw) => raw, default: () => hostname() },
+  }),
+  serverId: setting({ name: 'SERVER_ID', parse: (raw) => raw, default: () => hostname() }),
+};
+
+type Values = { [K in keyof typeof SETTINGS]: ValueOf<(typeof SETTINGS)[K]> };
+
+/** The variables the server reads, as docs/operations.md lists them. */
+export const SETTING_NAMES: readonly string[] = [NODE_ENV.name, ...Object.values(SETTINGS).map((row) => row.name)];
+
+/** Read into groups that go together (the sign-in limits, the caps). */
+type Grouped = 'jwtSecret' | 'rateLimitWindowMs' | 'rateLimitPerAccountAddress' | 'rateLimitPerAccount' | 'rateLimitPerIp' | 'streamsPerSession' | 'streamsPerUser' | 'sessionsPerUser';
+
+/** Everything the server reads from its environment, validated once at start. */
+export type Config = Omit<Values, Grouped> & {
+  nodeEnv: NodeEnv;
+  jwtSecret: string;
+  /** True when no JWT_SECRET was given and one was generated for this process. */
+  jwtSecretGenerated: boolean;
+  /** Sign-in throttling (src/auth/rate-limit.ts): failures per window by account+address, account, address. */
+  rateLimit: { windowMs: number; perAccountAddress: number; perAccount: number; perIp: number };
+  /** What one user can hold open (docs/operations.md, "Limits"). */
+  caps: { streamsPerSession: number; streamsPerUser: number; sessionsPerUser: number };
 };
 
 /** One variable's value; a problem is recorded and the default stands in, so every problem is found in one pass. */
@@ -322,7 +285,7 @@ function read<T>(setting: Setting<T>, env: Env, mode: Mode, problems: string[]):
 }
 
 /**
- * Reads the configuration table of API.md. Collects every problem before
+ * Reads the configuration table. Collects every problem before
  * failing so that one start-up shows all of them, one line per variable.
  */
 export function loadConfig(env: Env = process.env): Config {
@@ -330,8 +293,8 @@ export function loadConfig(env: Env = process.env): Config {
   const nodeEnv = read(NODE_ENV, env, { nodeEnv: 'development', production: false }, problems);
   const mode: Mode = { nodeEnv, production: nodeEnv === 'production' };
   const values = {} as Record<keyof Values, unknown>;
-  for (const key of Object.keys(SETTINGS) as Array<keyof Values>) {
-    values[key] = read<unknown>(SETTINGS[key], env, mode, problems);
+  for (const [key, row] of Object.entries(SETTINGS) as Array<[keyof Values, Setting<unknown>]>) {
+    values[key] = read(row, env, mode, problems);
   }
   const {
     jwtSecret,

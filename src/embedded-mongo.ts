@@ -9,8 +9,9 @@ import { findRepoFile } from './repo-files.js';
  * requires MONGODB_URI there).
  *
  * Order of preference, because most machines cannot download a `mongod`:
- *  1. FerretDB over SQLite, the server CI uses (test-infra/ferretdb), built
- *     with Go from the Go module proxy on first use and reused afterwards;
+ *  1. FerretDB, the server CI uses (test-infra/ferretdb), built with Go from
+ *     the Go module proxy on first use and reused afterwards: over SQLite, or
+ *     for a test run over PostgreSQL where it is reachable (`ferretdbHandler`);
  *  2. mongodb-memory-server, which downloads a `mongod` binary on first use;
  *  3. neither: one error line naming the ways out.
  */
@@ -28,7 +29,19 @@ export interface EmbeddedMongoOptions {
   say: (line: string) => void;
   /** Where test-infra/ferretdb lives (default: found from this module; tests point elsewhere). */
   repoRoot?: string;
+  /**
+   * FerretDB's storage: 'sqlite' (the default: in `dataDir`, else a throwaway
+   * directory); 'postgresql', a database of its own on the local PostgreSQL
+   * (FERRETDB_POSTGRESQL_URL), dropped when the server stops; or 'auto', that
+   * where PostgreSQL is reachable with room for FerretDB's connections, SQLite
+   * otherwise (FerretDB over SQLite scans a whole collection for any filter
+   * other than `_id`).
+   */
+  ferretdbHandler?: FerretDbHandler;
 }
+
+export const FERRETDB_HANDLERS = ['sqlite', 'postgresql', 'auto'] as const;
+export type FerretDbHandler = (typeof FERRETDB_HANDLERS)[number];
 
 export class EmbeddedMongoError extends Error {
   override name = 'EmbeddedMongoError';
@@ -79,11 +92,24 @@ function buildFerretDB(root: string, say: (line: string) => void): Promise<strin
   });
 }
 
-/** Starts the FerretDB binary on a free loopback port and waits for its `ready <uri>` line. */
-function launchFerretDB(binary: string, dataDir: string | undefined): Promise<{ uri: string; child: ChildProcess }> {
-  // -exit-with-stdin: the server goes when this process goes, even on SIGKILL (the pipe closes).
-  const args = ['-listen', '127.0.0.1:0', '-exit-with-stdin', ...(dataDir ? ['-dir', dataDir] : [])];
+interface LaunchedFerretDB {
+  uri: string;
+  /** The storage, as the binary names it: `SQLite`, `PostgreSQL (database … at …)`, or SQLite and why not PostgreSQL. */
+  over: string;
+  child: ChildProcess;
+}
+
+/** Starts the FerretDB binary on a free loopback port and waits for its `over …` and `ready <uri>` lines. */
+function launchFerretDB(binary: string, dataDir: string | undefined, handler: FerretDbHandler): Promise<LaunchedFerretDB> {
+  // -exit-with-stdin: the server goes when this process goes, even on SIGKILL
+  // (the pipe closes), and takes its PostgreSQL database with it.
+  const args = [
+    '-listen', '127.0.0.1:0', '-exit-with-stdin',
+    ...(dataDir ? ['-dir', dataDir] : []),
+    ...(handler === 'sqlite' ? [] : ['-handler', handler, '-postgresql-throwaway']),
+  ];
   const child = spawn(binary, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  let over = 'SQLite';
   return new Promise((resolve, reject) => {
     const errors: string[] = []; // the last few log lines, to explain an early exit
     createInterface({ input: child.stderr! }).on('line', (line) => {
@@ -91,8 +117,9 @@ function launchFerretDB(binary: string, dataDir: string | undefined): Promise<{ 
       if (errors.length > 5) errors.shift();
     });
     createInterface({ input: child.stdout! }).on('line', (line) => {
+      if (line.startsWith('over ')) over = line.slice('over '.length);
       const ready = /^ready (\S+)/.exec(line);
-      if (ready?.[1]) resolve({ uri: ready[1], child });
+      if (ready?.[1]) resolve({ uri: ready[1], over, child });
     });
     child.once('error', reject);
     child.once('exit', (code) => reject(new Error(errors.at(-1) ?? `ferretdb exited with ${code}`)));
@@ -111,11 +138,11 @@ function stopChild(child: ChildProcess): Promise<void> {
 async function startFerretDB(root: string, options: EmbeddedMongoOptions): Promise<EmbeddedMongo> {
   const binary = await buildFerretDB(root, options.say);
   const dataDir = options.dataDir && join(options.dataDir, 'ferretdb');
-  const { uri, child } = await launchFerretDB(binary, dataDir);
+  const { uri, over, child } = await launchFerretDB(binary, dataDir, options.ferretdbHandler ?? 'sqlite');
   const where = dataDir ? `data in ${relative(process.cwd(), dataDir) || dataDir}/ until \`make clean\`` : 'throwaway data';
   return {
     uri,
-    description: `MONGODB_URI not set: using embedded FerretDB (MongoDB wire protocol over SQLite) at ${uri}, ${where}`,
+    description: `MONGODB_URI not set: using embedded FerretDB at ${uri}, MongoDB wire protocol over ${over}, ${where}`,
     stop: () => stopChild(child),
   };
 }

@@ -71,18 +71,34 @@ export const serviceUnavailable = (): AppError => new AppError('SERVICE_UNAVAILA
 export const unsupportedMediaType = (): AppError =>
   new AppError('BAD_USER_INPUT', 'The request body must be sent as application/json', { field: 'content-type', status: 415 });
 
+/**
+ * The MongoDB driver's errors that mean "no answer in time, or no way to ask",
+ * by name: no server to select, a network failure or a socket that stayed
+ * silent past MONGODB_TIMEOUT, no free pooled connection in time, a pool
+ * cleared by such a failure, a client closed by shutdown.
+ */
+const UNAVAILABLE_DRIVER_ERRORS: ReadonlySet<string> = new Set([
+  'MongoServerSelectionError',
+  'MongoNetworkError',
+  'MongoNetworkTimeoutError',
+  'MongoWaitQueueTimeoutError',
+  'MongoPoolClearedError',
+  'PoolClearedOnNetworkError',
+  'MongoPoolClosedError',
+  'MongoOperationTimeoutError',
+  'MongoServerClosedError',
+  'MongoNotConnectedError',
+  'MongoTopologyClosedError',
+  'MongoClientClosedError',
+]);
+
 /** Driver errors that mean "the dependency is unreachable", not "the request is wrong". */
 export function isUnavailableError(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
-  const name = error.name;
   return (
-    name === 'MongoServerSelectionError' ||
-    name === 'MongoNetworkError' ||
-    name === 'MongoNetworkTimeoutError' ||
-    name === 'MongoNotConnectedError' ||
-    name === 'MongoTopologyClosedError' ||
-    name === 'MaxRetriesPerRequestError' ||
-    name === 'ClusterAllFailedError' ||
+    UNAVAILABLE_DRIVER_ERRORS.has(error.name) ||
+    error.name === 'MaxRetriesPerRequestError' ||
+    error.name === 'ClusterAllFailedError' ||
     /Connection is closed|ECONNREFUSED|Stream isn't writeable|enableOfflineQueue/.test(error.message) ||
     // A Redis Cluster failing over: a slot without a master (CLUSTERDOWN, TRYAGAIN), ioredis out of retries, or no node at all.
     /CLUSTERDOWN|TRYAGAIN|Too many Cluster redirections|None of startup nodes is available|Cluster is ended/.test(error.message)

@@ -1,14 +1,16 @@
-import { createHttpServer, drainServer } from './http/node-server.js';
+import { createHttpServer, drainServer, httpTimeouts } from './http/node-server.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createApp } from './server.js';
 import { flushLog } from './logger.js';
+import { startJobs } from './jobs.js';
 import { createServices, StartupError, type Services } from './services.js';
 
-/** Reads the environment, connects, listens. Everything else lives in server.ts. */
+/** Reads the environment, connects, starts the background jobs, listens. Everything else lives in server.ts. */
 async function main(): Promise<void> {
   const config = loadConfig();
   const services = await createServices(config);
-  const server = createHttpServer(createApp(services));
+  const stopJobs = await startJobs(services);
+  const server = createHttpServer(createApp(services), httpTimeouts(config));
   server.listen(config.port, () => {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
@@ -25,7 +27,7 @@ async function main(): Promise<void> {
     void flushLog(services.log);
     const timeoutMs = services.config.shutdownTimeoutMs;
     void drainServer(server, services.streams, timeoutMs)
-      .then(() => closeWithin(services, timeoutMs))
+      .then(() => closeWithin(services, stopJobs, timeoutMs))
       .then((closed) => flushLog(services.log).then(() => process.exit(closed ? 0 : 1)));
   };
   process.on('SIGINT', () => stop('SIGINT'));
@@ -37,10 +39,15 @@ async function main(): Promise<void> {
  * a database that stopped answering would otherwise hold the process open
  * forever, waiting for its in-flight operations. False when it gave up.
  */
-async function closeWithin(services: Services, timeoutMs: number): Promise<boolean> {
+async function closeWithin(services: Services, stopJobs: () => Promise<void>, timeoutMs: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const gaveUp = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
-  const closed = await Promise.race([services.close().then(() => true as const), gaveUp]);
+  const closed = await Promise.race([
+    stopJobs()
+      .then(() => services.close())
+      .then(() => true as const),
+    gaveUp,
+  ]);
   clearTimeout(timer);
   if (!closed) services.log.error({ timeoutMs }, 'shutdown: the database or Redis connections did not close in time; exiting anyway');
   return closed;

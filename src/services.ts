@@ -2,7 +2,6 @@ import type { KeyObject } from 'node:crypto';
 import mongoose, { type Connection } from 'mongoose';
 import type { Config } from './config.js';
 import { startEmbeddedMongo } from './embedded-mongo.js';
-import { startHousekeeping } from './housekeeping.js';
 import { createLogger, type Logger } from './logger.js';
 import { createModels, ensureIndexes, type Models } from './models/index.js';
 import { createPasswordHasher, type PasswordHasher } from './auth/password-pool.js';
@@ -12,11 +11,11 @@ import { createRateLimiter, createSignInLimiter, type RateLimiter, type SignInLi
 import { createMemorySessionCache, createRedisSessionCache, type SessionCache } from './auth/session-cache.js';
 import { createMemoryLedger, createRedisLedger, type RevocationLedger } from './revocation/ledger.js';
 import { createRevocations, type Revocations } from './revocation/revocations.js';
-import { schedule } from './scheduler.js';
 import { createMemorySessionList, createRedisSessionList, type SessionList } from './sessions/session-list.js';
 import { ExpiringMap } from './expiring-map.js';
 import { createTokenKey } from './auth/token.js';
-import { schedulePurge } from './models/purge.js';
+import { recordSecurityEvent } from './timeline/record.js';
+import { createRefusedSignIns, type RefusedSignIns } from './timeline/refused-sign-ins.js';
 import { StreamFeeds } from './streams/feeds.js';
 import { createStreams, type Streams } from './streams/leases.js';
 import { Heartbeat } from './streams/sse.js';
@@ -43,6 +42,8 @@ export interface Services {
   signInLimiter: SignInLimiter;
   /** Plain fixed-window counters (the security timeline's coalescing). */
   rateLimiter: RateLimiter;
+  /** Refused sign-ins, recorded on the timeline after the answer, at a bounded cost (src/timeline/refused-sign-ins.ts). */
+  refusedSignIns: RefusedSignIns;
   /** null in the embedded development mode. */
   redis: RedisClient | null;
   /** The open event streams: caps across instances, and the ones shutdown ends. */
@@ -125,9 +126,20 @@ async function openDatabase(
     cleanups.push(embedded.stop);
     uri = embedded.uri;
   }
+  const timeout = config.mongodbTimeoutMs;
   const connection = mongoose.createConnection(uri, {
     dbName: databaseName(uri),
-    serverSelectionTimeoutMS: 5000,
+    // Every wait of an operation is bounded on the client, whatever the server does (FerretDB, or a
+    // paused or unreachable MongoDB): finding the server, a free pooled connection, opening one, and
+    // its answer. A retried operation (one retry after a network error) waits at most twice. The
+    // driver's `timeoutMS` would bound the whole operation, but the driver in use ignores it.
+    serverSelectionTimeoutMS: timeout,
+    waitQueueTimeoutMS: timeout,
+    connectTimeoutMS: timeout,
+    socketTimeoutMS: timeout,
+    // Mongoose would otherwise queue operations while it thinks the connection is down, for 10 s
+    // each and by its own idea of the connection's state: the driver alone decides, bounded as above.
+    bufferCommands: false,
     autoIndex: false,
     autoCreate: false,
     monitorCommands: options.monitorCommands ?? false,
@@ -211,7 +223,7 @@ export async function createServices(config: Config, options: ServiceOptions = {
     });
     cleanups.push(() => passwords.close());
     const tokenKey = createTokenKey(config.jwtSecret);
-    const streams = createStreams(shared.redis, config.caps, log);
+    const streams = createStreams(shared.redis, config.caps, config.streamLeaseMs, log);
     cleanups.push(async () => streams.close());
     const revocations = createRevocations({
       models,
@@ -223,10 +235,13 @@ export async function createServices(config: Config, options: ServiceOptions = {
       graceMs: config.revocationGraceMs,
     });
     cleanups.push(async () => revocations.stop());
-    const sweep = schedule('revocation sweep', config.revocationSweepMs, () => revocations.sweep(), log);
-    cleanups.push(() => sweep.stop());
-    const stopPurge = schedulePurge(models, config.sessionRetentionMs, config.purgeIntervalMs, log);
-    cleanups.push(async () => stopPurge());
+    const refusedSignIns = createRefusedSignIns({
+      models,
+      rateLimiter: shared.rateLimiter,
+      log,
+      record: (event) => recordSecurityEvent({ models, rateLimiter: shared.rateLimiter, log }, event),
+    });
+    cleanups.push(() => refusedSignIns.close());
     const services: Services = {
       config,
       log,
@@ -234,6 +249,7 @@ export async function createServices(config: Config, options: ServiceOptions = {
       connection,
       models,
       ...shared,
+      refusedSignIns,
       passwords,
       streams,
       feeds: new StreamFeeds({ pubsub: shared.pubsub, ledger: shared.ledger, models, log }),
@@ -242,7 +258,6 @@ export async function createServices(config: Config, options: ServiceOptions = {
       startedAt: Date.now(),
       close,
     };
-    cleanups.push(await startHousekeeping(services));
     return services;
   } catch (error) {
     await close();

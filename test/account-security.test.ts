@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { authenticate } from '../src/auth/authenticate.js';
-import { finishPendingDeletions } from '../src/resolvers/account.js';
+import { finishPendingDeletions } from '../src/account/deletion.js';
 import { confirmSignIn, createSession } from '../src/sessions/sign-in.js';
-import { toUserView } from '../src/resolvers/views.js';
+import { toUserView } from '../src/auth/viewer.js';
 import {
   errorCodes,
   gql,

@@ -32,6 +32,7 @@ describe('on a Redis Cluster (REDIS_CLUSTER_NODES)', () => {
   describe('open streams per session and per user', () => streamCapFlows({ redisCluster }));
 
   describe('stream leases', () => {
+    const LEASE_MS = 60_000;
     afterEach(() => {
       vi.useRealTimers();
     });
@@ -40,7 +41,7 @@ describe('on a Redis Cluster (REDIS_CLUSTER_NODES)', () => {
       const client = (await connectCommands({ variable: 'REDIS_CLUSTER_NODES', cluster: clusterConfig(redisCluster) }, 'lease-test')) as Cluster;
       // Only the renewal's interval is driven by the test; the connection's own timers run as ever.
       vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
-      const streams = createStreams(client, { streamsPerSession: 5, streamsPerUser: 5 }, createLogger({ level: 'silent', serverId: 'lease-test' }));
+      const streams = createStreams(client, { streamsPerSession: 5, streamsPerUser: 5 }, LEASE_MS, createLogger({ level: 'silent', serverId: 'lease-test' }));
       try {
         // Users whose keys live on two different masters.
         const masterOf = async (userId: string): Promise<string> =>
@@ -60,8 +61,8 @@ describe('on a Redis Cluster (REDIS_CLUSTER_NODES)', () => {
         const before = await scores();
         const acquiredBy = Date.now();
         await expect.poll(() => Date.now()).toBeGreaterThan(acquiredBy);
-        // A lease's lifetime (a minute) goes by: it must have been renewed meanwhile. The renewal runs on, on real timers.
-        vi.advanceTimersByTime(60_000);
+        // A lease's lifetime goes by: it must have been renewed meanwhile. The renewal runs on, on real timers.
+        vi.advanceTimersByTime(LEASE_MS);
         vi.useRealTimers();
         await expect.poll(async () => (await scores()).every((score, i) => score > before[i]!)).toBe(true);
       } finally {

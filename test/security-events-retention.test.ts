@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { purgeExpiredSecurityEvents } from '../src/resolvers/security-events.js';
+import { purgeOldSecurityEvents } from '../src/models/purge.js';
 import { ok, registerUser } from './support/client.js';
 import { SecurityEventsDocument } from './support/operations.js';
 import { useTestServer } from './support/server.js';
@@ -21,10 +21,10 @@ describe('security events retention (SECURITY_EVENTS_RETENTION)', () => {
     expect(await timeline()).toEqual(['laptop', 'recent tablet', 'old phone', 'old phone', 'old phone', 'old phone', 'old phone']);
 
     // Two batches of two per run: a run never holds the database long; the next one continues.
-    expect(await purgeExpiredSecurityEvents(server.services, { batchSize: 2, maxBatches: 2 })).toBe(4);
+    expect(await purgeOldSecurityEvents(server.services.models, server.services.config.securityEventsRetentionSeconds * 1000, { batchSize: 2, maxBatches: 2 })).toBe(4);
     expect(await timeline()).toEqual(['laptop', 'recent tablet', 'old phone']);
-    expect(await purgeExpiredSecurityEvents(server.services, { batchSize: 2, maxBatches: 2 })).toBe(1);
-    expect(await purgeExpiredSecurityEvents(server.services, { batchSize: 2, maxBatches: 2 })).toBe(0);
+    expect(await purgeOldSecurityEvents(server.services.models, server.services.config.securityEventsRetentionSeconds * 1000, { batchSize: 2, maxBatches: 2 })).toBe(1);
+    expect(await purgeOldSecurityEvents(server.services.models, server.services.config.securityEventsRetentionSeconds * 1000, { batchSize: 2, maxBatches: 2 })).toBe(0);
     expect(await timeline()).toEqual(['laptop', 'recent tablet']);
   });
 });

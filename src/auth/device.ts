@@ -36,7 +36,7 @@ const SYSTEMS: Array<[RegExp, string]> = [
 const MAX_VERSION = 20;
 
 function label(ua: string): string {
-  if (ua === '') return 'Unknown device';
+  if (ua === '') return UNKNOWN_DEVICE;
   let browser: string | undefined;
   for (const [pattern, name] of BROWSERS) {
     const match = pattern.exec(ua);
@@ -48,8 +48,11 @@ function label(ua: string): string {
   const system = SYSTEMS.find(([pattern]) => pattern.test(ua))?.[1];
   if (browser && system) return `${browser} on ${system}`;
   if (browser) return browser;
-  return /^[\w.-]+(?:\/[\w.-]+)?/.exec(ua)?.[0] ?? 'Unknown device';
+  return /^[\w.-]+(?:\/[\w.-]+)?/.exec(ua)?.[0] ?? UNKNOWN_DEVICE;
 }
+
+/** The name of a device nothing says anything about. */
+export const UNKNOWN_DEVICE = 'Unknown device';
 
 export function describeUserAgent(userAgent: string): string {
   // A label is printable ASCII (a fixed name, a version of digits and dots, a product token), so length is the only rule left to apply.

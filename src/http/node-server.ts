@@ -1,7 +1,8 @@
 import { createServer, type RequestListener, type Server } from 'node:http';
+import type { Config } from '../config.js';
 import type { Streams } from '../streams/leases.js';
 
-/** How long a client may take: the README's figures. */
+/** How long a client may take (HTTP_HEADERS_TIMEOUT, HTTP_REQUEST_TIMEOUT, HTTP_KEEPALIVE_TIMEOUT). */
 export interface HttpTimeouts {
   /** To send the request line and headers. */
   headersMs: number;
@@ -11,7 +12,11 @@ export interface HttpTimeouts {
   keepAliveMs: number;
 }
 
-export const HTTP_TIMEOUTS: HttpTimeouts = { headersMs: 10_000, requestMs: 30_000, keepAliveMs: 5_000 };
+export const httpTimeouts = (config: Pick<Config, 'httpHeadersTimeoutMs' | 'httpRequestTimeoutMs' | 'httpKeepAliveTimeoutMs'>): HttpTimeouts => ({
+  headersMs: config.httpHeadersTimeoutMs,
+  requestMs: config.httpRequestTimeoutMs,
+  keepAliveMs: config.httpKeepAliveTimeoutMs,
+});
 
 /**
  * Node's HTTP server with timeouts an exposed auth server needs, so that a
@@ -21,7 +26,7 @@ export const HTTP_TIMEOUTS: HttpTimeouts = { headersMs: 10_000, requestMs: 30_00
  * the header timeout when that is shorter), so a stalled client is cut at most
  * that long after its limit.
  */
-export function createHttpServer(listener: RequestListener, timeouts: HttpTimeouts = HTTP_TIMEOUTS): Server {
+export function createHttpServer(listener: RequestListener, timeouts: HttpTimeouts): Server {
   return createServer(
     {
       headersTimeout: timeouts.headersMs,

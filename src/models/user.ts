@@ -15,6 +15,13 @@ export interface UserRecord {
    * (src/resolvers/account.ts).
    */
   deletingAt?: Date;
+  /**
+   * Set while the registration that creates the account is unfinished, and
+   * removed by its last write: until then it is no account at all (it cannot
+   * sign in, the same registration retried replaces it, and housekeeping
+   * removes it after a while: src/account/registration.ts).
+   */
+  registeringSince?: Date;
 }
 
 export type UserModel = Model<UserRecord>;
@@ -26,12 +33,15 @@ const userSchema = new Schema<UserRecord>(
     password: { type: String, required: true, select: false },
     name: { type: String, required: true, trim: true, validate: maxCodePoints(MAX_LENGTH.name) },
     deletingAt: { type: Date },
+    registeringSince: { type: Date },
   },
   { timestamps: true, strict: 'throw', strictQuery: 'throw' },
 );
 userSchema.index({ email: 1 }, { unique: true });
 // Only accounts being deleted carry the field: the sweeper's query reads this small index.
 userSchema.index({ deletingAt: 1 }, { sparse: true });
+// Likewise for unfinished registrations, which housekeeping looks for.
+userSchema.index({ registeringSince: 1 }, { sparse: true });
 
 export function userModel(connection: Connection): UserModel {
   return connection.model<UserRecord>('User', userSchema);

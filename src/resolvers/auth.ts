@@ -1,62 +1,74 @@
-import { AppError } from '../errors.js';
+import { AppError, isUnavailableError } from '../errors.js';
 import type { Services } from '../services.js';
 import { describeUserAgent } from '../auth/device.js';
 import { validateLoginInput, validateRegisterInput } from '../auth/validation.js';
-import { noteRefusedSignIn, isThrottled } from './security-events.js';
-import { confirmSignIn } from '../sessions/sign-in.js';
-import { createSession } from '../sessions/sign-in.js';
-import type { RequestInfo } from '../auth/viewer.js';
-import { toUserView, type AuthPayload } from './views.js';
+import { finishRegistration, insertUnfinishedUser, settleFailedRegistration } from '../account/registration.js';
+import { isThrottled } from '../timeline/record.js';
+import { confirmSignIn, createSession } from '../sessions/sign-in.js';
+import { toUserView, type RequestInfo, type UserView } from '../auth/viewer.js';
+import type { SessionView } from '../sessions/session.js';
 
-const isDuplicateKey = (error: unknown): boolean =>
-  typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;
+/** What `register` and `login` answer (GraphQL `AuthPayload`, REST's body). */
+export interface AuthPayload {
+  token: string;
+  user: UserView;
+  session: SessionView;
+}
 
-/** Creates the account and its first session. */
+/**
+ * Creates the account and its first session, all or nothing as far as anyone
+ * can tell: the user is written unfinished and becomes an account with the
+ * last write, after its session exists (src/account/registration.ts).
+ */
 export async function register(services: Services, rawInput: unknown, request: RequestInfo): Promise<AuthPayload> {
   const input = validateRegisterInput(rawInput);
-  const { models } = services;
   services.passwords.checkCapacity();
   await services.signInLimiter.checkRegistration(request.ipAddress);
   const password = await services.passwords.hash(input.password);
-  const user = await models.User.create({ email: input.email, password, name: input.name }).catch((error: unknown) => {
-    // The unique index decides, so two racing registrations cannot both win.
-    throw isDuplicateKey(error) ? new AppError('EMAIL_TAKEN') : error;
-  });
+  const user = await insertUnfinishedUser(services, { email: input.email, password, name: input.name }, input.password);
   const deviceInfo = input.deviceInfo ?? describeUserAgent(request.userAgent);
   const view = toUserView(user);
-  let created: Awaited<ReturnType<typeof createSession>>;
+  let created: { token: string; session: SessionView } | undefined;
+  let lastWriteSent = false;
   try {
     created = await createSession(services, view, request, deviceInfo);
+    await confirmSignIn(services, user, created.session, deviceInfo, request);
+    lastWriteSent = true;
+    await finishRegistration(services, user._id);
   } catch (error) {
-    // All or nothing: without transactions (FerretDB has none) the account is
-    // removed again, so the retry registers instead of meeting EMAIL_TAKEN.
-    await models.User.deleteOne({ _id: user._id }).catch((cleanup: unknown) =>
-      services.log.error({ err: (cleanup as Error).message, userId: view.id }, 'register: could not remove the half-made account'),
-    );
-    throw error;
+    if (!lastWriteSent && isUnavailableError(error)) {
+      // Nothing made it an account, so the answer is true now: the cleanup need not hold it up.
+      void settleFailedRegistration(services, user, error, false).catch(() => {});
+      throw error;
+    }
+    // Throws the answer, unless the account exists after all (its last write landed).
+    await settleFailedRegistration(services, user, error, lastWriteSent);
+    if (!created) throw error;
   }
-  await confirmSignIn(services, user, created.session, deviceInfo, request);
   return { token: created.token, user: view, session: created.session };
 }
 
 /** Checks the password and opens a new session. Unknown email and wrong password look the same. */
 export async function login(services: Services, rawInput: unknown, request: RequestInfo): Promise<AuthPayload> {
   const input = validateLoginInput(rawInput);
-  const { models } = services;
+  const { models, refusedSignIns } = services;
   services.passwords.checkCapacity();
   const deviceInfo = input.deviceInfo ?? describeUserAgent(request.userAgent);
-  const refused = { email: input.email, request, deviceInfo };
+  const refusal = { email: input.email, ipAddress: request.ipAddress, deviceInfo };
   const attempt = { email: input.email, ip: request.ipAddress };
-  // Checked before the password: a refused attempt costs no bcrypt time.
-  await services.signInLimiter.checkSignIn(attempt).catch((error: unknown) => {
-    if (isThrottled(error)) noteRefusedSignIn(services, { ...refused, type: 'SIGN_IN_THROTTLED' });
+  // Checked before the password: a refused attempt costs no bcrypt time, and no MongoDB work.
+  await services.signInLimiter.checkSignIn(attempt).catch(async (error: unknown) => {
+    if (isThrottled(error)) await refusedSignIns.note({ ...refusal, type: 'SIGN_IN_THROTTLED' });
     throw error;
   });
-  const user = await models.User.findOne({ email: input.email }).select('+password').lean();
+  const found = await models.User.findOne({ email: input.email }).select('+password').lean();
+  // An unfinished registration is no account (src/account/registration.ts).
+  const user = found && !found.registeringSince ? found : null;
   // Always pays for one bcrypt comparison (a dummy hash for an unknown email), so timing does not reveal whether the account exists.
   const matches = await services.passwords.verify(input.password, user?.password ?? null);
   if (!user || !matches) {
-    if (user) noteRefusedSignIn(services, { ...refused, type: 'FAILED_SIGN_IN' });
+    // Noted for unknown emails too (nothing is recorded for them): the same steps either way.
+    await refusedSignIns.note({ ...refusal, type: 'FAILED_SIGN_IN', userId: user ? user._id.toHexString() : null });
     await services.signInLimiter.recordFailure(attempt);
     throw new AppError('INVALID_CREDENTIALS');
   }

@@ -1,11 +1,10 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { Types } from 'mongoose';
-import { describeUserAgent } from '../auth/device.js';
 import { AppError, badInput } from '../errors.js';
 import type { SecurityEventRecord, SecurityEventType } from '../models/security-event.js';
 import { op } from '../models/session.js';
 import type { Services } from '../services.js';
-import type { RequestInfo, Viewer } from '../auth/viewer.js';
+import type { Viewer } from '../auth/viewer.js';
 
 /** One entry of the timeline as both APIs show it. */
 export interface SecurityEventView {
@@ -23,104 +22,6 @@ export interface SecurityEventConnection {
   nextCursor: string | null;
 }
 
-/**
- * Failed and throttled sign-ins are the entries a stranger can cause. Each is
- * recorded at most once per account in this window (the first attempt, with its
- * address and device): a sustained attack adds at most 2 × 96 entries a day, and
- * cannot flood the owner's timeline or the database.
- */
-export const COALESCE_WINDOW_MS = 15 * 60_000;
-const COALESCED: ReadonlySet<SecurityEventType> = new Set(['FAILED_SIGN_IN', 'SIGN_IN_THROTTLED']);
-
-export interface SecurityEventInput {
-  userId: string | Types.ObjectId;
-  type: SecurityEventType;
-  ipAddress: string;
-  deviceInfo: string;
-  sessionId?: string | null;
-  /** When it happened; defaults to now. */
-  at?: Date;
-}
-
-/**
- * Adds one entry to a user's timeline. A failed write is logged, not thrown:
- * the action it records has already happened and must not be reported as failed.
- */
-export async function recordSecurityEvent(services: Services, event: SecurityEventInput): Promise<void> {
-  const { models, rateLimiter, log } = services;
-  const at = event.at ?? new Date();
-  try {
-    if (COALESCED.has(event.type)) {
-      // The limiter's counter is shared by every instance (Redis): the first in the window wins.
-      const first = await rateLimiter.hit(`security-event:${event.type}:${String(event.userId)}`, 1, COALESCE_WINDOW_MS);
-      if (!first.allowed) return;
-    }
-    await models.SecurityEvent.create({
-      userId: event.userId,
-      type: event.type,
-      at,
-      ipAddress: event.ipAddress.slice(0, 64),
-      deviceInfo: event.deviceInfo.slice(0, 200) || 'unknown device',
-      sessionId: event.sessionId ?? null,
-    });
-  } catch (error) {
-    log.error({ err: (error as Error).message, type: event.type }, 'security event not recorded');
-  }
-}
-
-/**
- * Records what a signed-in caller did, naming the device by its session (as the
- * session list does), else by the request's User-Agent.
- */
-export async function recordViewerEvent(
-  services: Services,
-  viewer: Viewer,
-  request: RequestInfo,
-  type: SecurityEventType,
-  sessionId: string = viewer.sessionId,
-): Promise<void> {
-  // The Redis list first: on FerretDB a lookup by session id scans the whole collection, and the
-  // revocations that record an event here answer after it.
-  const session =
-    (await services.sessionList.find(viewer.userId, viewer.sessionId).catch(() => null)) ??
-    (await services.models.Session.findOne({ sessionId: viewer.sessionId }, { deviceInfo: 1 })
-      .lean()
-      .catch(() => null));
-  await recordSecurityEvent(services, {
-    userId: viewer.userId,
-    type,
-    ipAddress: request.ipAddress,
-    deviceInfo: session?.deviceInfo ?? describeUserAgent(request.userAgent),
-    sessionId,
-  });
-}
-
-/**
- * A refused sign-in attempt on `email`: FAILED_SIGN_IN (wrong password) or
- * SIGN_IN_THROTTLED. Recorded only if the account exists, and in the
- * background: awaiting it would make a known email answer later than an
- * unknown one, and the timing would tell which accounts exist.
- */
-export function noteRefusedSignIn(
-  services: Services,
-  attempt: { email: string; type: 'FAILED_SIGN_IN' | 'SIGN_IN_THROTTLED'; request: RequestInfo; deviceInfo: string },
-): void {
-  const at = new Date();
-  void (async () => {
-    const user = await services.models.User.findOne({ email: attempt.email }, { _id: 1 }).lean();
-    if (!user) return;
-    await recordSecurityEvent(services, {
-      userId: user._id,
-      type: attempt.type,
-      ipAddress: attempt.request.ipAddress,
-      deviceInfo: attempt.deviceInfo,
-      at,
-    });
-  })().catch((error: unknown) => services.log.error({ err: (error as Error).message }, 'security event not recorded'));
-}
-
-/** True for the error the sign-in limits throw when a sign-in is refused for its rate. */
-export const isThrottled = (error: unknown): boolean => error instanceof AppError && error.code === 'RATE_LIMITED';
 
 // --- the timeline ---
 
@@ -165,6 +66,20 @@ function validatePageSize(value: unknown, field: string): number {
 }
 
 /**
+ * Every page of the timeline is a MongoDB query (on FerretDB, a scan): each
+ * user gets SECURITY_EVENTS_READS_PER_MINUTE of them, counted in Redis across
+ * instances and both APIs, so that one account reading in a loop cannot slow
+ * everyone else down. A page refused for bad input is not counted: it costs nothing.
+ */
+async function spendTimelineRead(services: Services, userId: string): Promise<void> {
+  const decision = await services.rateLimiter.hit(`timeline-reads:${userId}`, services.config.securityEventsReadsPerMinute, 60_000);
+  if (!decision.allowed) {
+    const retryAfter = decision.retryAfterSeconds;
+    throw new AppError('RATE_LIMITED', `Too many timeline reads: try again in ${retryAfter} s`, { retryAfter });
+  }
+}
+
+/**
  * The viewer's own timeline, newest first, `first` at a time after the
  * `after` cursor. `fields` names the arguments in errors (REST calls them
  * `limit` and `cursor`).
@@ -177,6 +92,7 @@ export async function listSecurityEvents(
 ): Promise<SecurityEventConnection> {
   const first = validatePageSize(args.first, fields.first);
   const after = args.after === undefined || args.after === null ? null : decodeCursor(services, viewer.userId, args.after, fields.after);
+  await spendTimelineRead(services, viewer.userId);
   const page = await services.models.SecurityEvent.find({
     userId: viewer.userId,
     ...(after ? { $or: [{ at: op({ $lt: after.at }) }, { at: after.at, _id: op({ $lt: after.id }) }] } : {}),
@@ -198,27 +114,4 @@ export async function listSecurityEvents(
     })),
     nextCursor: page.length > first && last ? encodeCursor(services, viewer.userId, last) : null,
   };
-}
-
-/**
- * Deletes entries older than SECURITY_EVENTS_RETENTION, oldest first, in
- * batches, at most `maxBatches` per call so one run never holds the database
- * long (the next run continues). Returns how many it deleted.
- */
-export async function purgeExpiredSecurityEvents(
-  services: Services,
-  options: { batchSize?: number; maxBatches?: number; now?: Date } = {},
-): Promise<number> {
-  const { batchSize = 500, maxBatches = 20, now = new Date() } = options;
-  const cutoff = new Date(now.getTime() - services.config.securityEventsRetentionSeconds * 1000);
-  const { SecurityEvent } = services.models;
-  let deleted = 0;
-  for (let batch = 0; batch < maxBatches; batch++) {
-    const old = await SecurityEvent.find({ at: op({ $lt: cutoff }) }, { _id: 1 }).sort({ at: 1 }).limit(batchSize).lean();
-    if (old.length === 0) break;
-    const result = await SecurityEvent.deleteMany({ _id: op({ $in: old.map((e) => e._id) }) });
-    deleted += result.deletedCount;
-    if (old.length < batchSize) break;
-  }
-  return deleted;
 }

@@ -2,7 +2,7 @@ import { notFound, unauthenticated } from '../errors.js';
 import type { Services } from '../services.js';
 import { validateOptionalBoolean, validateSessionId } from '../auth/validation.js';
 import type { RequestInfo, Viewer } from '../auth/viewer.js';
-import { recordViewerEvent } from '../resolvers/security-events.js';
+import { recordViewerEvent } from '../timeline/record.js';
 import { activeSessionRecords, isActiveSession } from './durable.js';
 
 /**

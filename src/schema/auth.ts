@@ -1,5 +1,5 @@
 import { login, register } from '../resolvers/auth.js';
-import type { AuthPayload } from '../resolvers/views.js';
+import type { AuthPayload } from '../resolvers/auth.js';
 import { builder } from './builder.js';
 import { SessionRef } from './session.js';
 import { UserRef } from './user.js';

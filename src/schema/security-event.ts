@@ -29,7 +29,7 @@ builder.queryField('securityEvents', (t) =>
     type: SecurityEventConnectionRef,
     description:
       "The caller's own security timeline, newest first: sign-ins, sign-outs, revocations, password changes, failed and throttled sign-ins. " +
-      '`first`: 1 to 100.',
+      '`first`: 1 to 100. Each user may read it SECURITY_EVENTS_READS_PER_MINUTE times a minute (60 by default), then RATE_LIMITED.',
     args: {
       first: t.arg.int({ defaultValue: 20 }),
       after: t.arg.string(),

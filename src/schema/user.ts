@@ -1,5 +1,5 @@
 import { me } from '../resolvers/me.js';
-import type { UserView } from '../resolvers/views.js';
+import type { UserView } from '../auth/viewer.js';
 import { builder } from './builder.js';
 
 export const UserRef = builder.objectRef<UserView>('User').implement({

@@ -3,7 +3,7 @@ import type { Types } from 'mongoose';
 import { signToken } from '../auth/token.js';
 import type { RequestInfo, UserView } from '../auth/viewer.js';
 import { AppError } from '../errors.js';
-import { recordSecurityEvent } from '../resolvers/security-events.js';
+import { recordSecurityEvent } from '../timeline/record.js';
 import type { Services } from '../services.js';
 import { activeSessions } from './active.js';
 import { fromRecord, toJson, viewOf, type SessionData, type SessionView } from './session.js';

@@ -6,7 +6,7 @@ import type { Logger } from '../logger.js';
 import type { Services } from '../services.js';
 import { viewOf, type SessionRevokedEvent, type SessionView } from '../sessions/session.js';
 import { deliveryEvents, sliceAround, type Delivery } from './notice.js';
-import { CreatedStep, openSessionStream, type SessionStream, type StreamStep } from './session-stream.js';
+import { CreatedStep, startSessionStream, type SessionStream, type StreamStep } from './session-stream.js';
 import { type Heartbeat, sourceReply, StreamResponse, type StreamReply } from './sse.js';
 
 /**
@@ -70,8 +70,8 @@ export class RevocationEvents implements AsyncIterableIterator<SessionRevokedEve
 }
 
 export async function revocationEvents(services: Services, viewer: Viewer, authenticatedAt: Date, signal: AbortSignal): Promise<RevocationEvents> {
-  const { stream } = await openSessionStream(services, { viewer, authenticatedAt, signal });
-  return new RevocationEvents(stream);
+  // Listening before the subscription is answered: a stream that cannot start is the subscription's error.
+  return new RevocationEvents(await startSessionStream(services, { viewer, authenticatedAt, signal }));
 }
 
 /**
@@ -86,7 +86,7 @@ export async function createdSessionEvents(
   authenticatedAt: Date,
   signal: AbortSignal,
 ): Promise<AsyncIterableIterator<SessionView>> {
-  const { stream } = await openSessionStream(services, { viewer, authenticatedAt, signal, created: true });
+  const stream = await startSessionStream(services, { viewer, authenticatedAt, signal, created: true });
   const done: IteratorReturnResult<undefined> = { done: true, value: undefined };
   let ended = false;
   const view: AsyncIterableIterator<SessionView> = {

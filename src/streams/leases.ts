@@ -32,17 +32,8 @@ export interface Streams {
   close(): void;
 }
 
-/**
- * Leases live in two Redis sorted sets (per session, per user), scored by
- * when they lapse. A running stream's lease is renewed by its instance; an
- * instance that dies stops renewing, and its places free themselves after
- * LEASE_MS. A place taken for a stream that never starts lapses the same way.
- */
-const LEASE_MS = 60_000;
-const RENEW_EVERY_MS = LEASE_MS / 3;
 /** Retry-After for a refused stream: a place frees when some stream ends, which cannot be predicted. */
 const RETRY_AFTER_S = 30;
-
 
 /** KEYS: session set, user set. ARGV: now, lapse time, member, per-session cap, per-user cap, key ttl. 0 = taken, 1/2 = full. */
 const ACQUIRE_SCRIPT = `
@@ -69,7 +60,13 @@ interface LeaseStore {
   drop(held: Held): Promise<void>;
 }
 
-function redisLeaseStore(redis: RedisClient): LeaseStore {
+/**
+ * Leases live in two Redis sorted sets (per session, per user), scored by
+ * when they lapse. A running stream's lease is renewed by its instance; an
+ * instance that dies stops renewing, and its places free themselves after
+ * `leaseMs` (STREAM_LEASE). A place taken for a stream that never starts lapses the same way.
+ */
+function redisLeaseStore(redis: RedisClient, leaseMs: number): LeaseStore {
   return {
     async take({ keys, member }, caps) {
       const now = Date.now();
@@ -78,15 +75,15 @@ function redisLeaseStore(redis: RedisClient): LeaseStore {
         2,
         ...keys,
         now,
-        now + LEASE_MS,
+        now + leaseMs,
         member,
         caps.streamsPerSession,
         caps.streamsPerUser,
-        LEASE_MS * 2,
+        leaseMs * 2,
       )) as 0 | 1 | 2;
     },
     async renew(held) {
-      const until = Date.now() + LEASE_MS;
+      const until = Date.now() + leaseMs;
       // One pipeline per user: a pipeline keeps to one slot on a cluster, and a user's keys share one.
       const byUser = new Map<string, ChainableCommander>();
       for (const { keys, member } of held) {
@@ -95,7 +92,7 @@ function redisLeaseStore(redis: RedisClient): LeaseStore {
           pipeline = redis.pipeline();
           byUser.set(keys[1], pipeline);
         }
-        for (const key of keys) pipeline.zadd(key, 'XX', until, member).pexpire(key, LEASE_MS * 2);
+        for (const key of keys) pipeline.zadd(key, 'XX', until, member).pexpire(key, leaseMs * 2);
       }
       await Promise.all([...byUser.values()].map((pipeline) => pipeline.exec()));
     },
@@ -125,13 +122,13 @@ function memoryLeaseStore(): LeaseStore {
   };
 }
 
-export function createStreams(redis: RedisClient | null, caps: StreamCaps, log: Logger): Streams {
-  const store = redis ? redisLeaseStore(redis) : memoryLeaseStore();
+export function createStreams(redis: RedisClient | null, caps: StreamCaps, leaseMs: number, log: Logger): Streams {
+  const store = redis ? redisLeaseStore(redis, leaseMs) : memoryLeaseStore();
   const running = new Map<Held, () => void>();
   let stopping = false;
   const renewal = setInterval(() => {
     store.renew(running.keys()).catch((error: unknown) => log.warn({ err: (error as Error).message }, 'stream lease renewal failed'));
-  }, RENEW_EVERY_MS);
+  }, leaseMs / 3);
   renewal.unref();
 
   return {
@@ -157,7 +154,7 @@ export function createStreams(redis: RedisClient | null, caps: StreamCaps, log: 
           released = true;
           running.delete(held);
           store.drop(held).catch(() => {
-            // Lapses by itself after LEASE_MS.
+            // Lapses by itself after the lease.
           });
         },
       };

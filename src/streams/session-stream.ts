@@ -70,6 +70,10 @@ export type StreamStep = Delivery | CreatedStep;
  * before it started (a started one gives it back in its cleanup too).
  */
 export class SessionStream extends Repeater<StreamStep> {
+  /** The first step, asked for by `start`: what `next()` returns first. */
+  private first: Promise<IteratorResult<StreamStep>> | null = null;
+  private started = false;
+
   constructor(
     executor: ConstructorParameters<typeof Repeater<StreamStep>>[0],
     private readonly lease: StreamLease,
@@ -80,6 +84,22 @@ export class SessionStream extends Repeater<StreamStep> {
   override return(value?: PromiseLike<unknown> | unknown): Promise<IteratorResult<StreamStep>> {
     this.lease.release();
     return super.return(value);
+  }
+
+  /** Runs the executor now (a Repeater runs it on the first `next()`); the step it is asked for is the first `next()`'s. */
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.first = super.next();
+    this.first.catch(() => {});
+  }
+
+  override next(value?: unknown): Promise<IteratorResult<StreamStep>> {
+    this.started = true;
+    const first = this.first;
+    if (first === null) return super.next(value);
+    this.first = null;
+    return first;
   }
 }
 
@@ -131,6 +151,24 @@ export async function openSessionStream(services: Services, options: StreamOptio
   // A stream abandoned before it started still gives its place back.
   signal?.addEventListener('abort', () => lease.release(), { once: true });
   return { stream, ready };
+}
+
+/**
+ * Opens the stream (openSessionStream) and starts it now, resolving once it
+ * listens: a failure to start (Redis or MongoDB unreachable, or the replay's
+ * read timing out) is thrown here, so that every transport answers it as an
+ * error (SERVICE_UNAVAILABLE) rather than as a stream that ends at once.
+ */
+export async function startSessionStream(services: Services, options: StreamOptions): Promise<SessionStream> {
+  const { stream, ready } = await openSessionStream(services, options);
+  stream.start();
+  try {
+    await ready;
+  } catch (error) {
+    await stream.return();
+    throw error;
+  }
+  return stream;
 }
 
 /** One stream's own state, apart from its Repeater and sequencer. */

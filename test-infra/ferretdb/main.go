@@ -7,17 +7,30 @@
 //
 // Usage:
 //
-//	ferretdb-test [-listen 127.0.0.1:27017] [-dir DIR] [-handler sqlite|postgresql] [-postgresql-url URL] [-exit-with-stdin]
+//	ferretdb-test [-listen 127.0.0.1:27017] [-dir DIR] [-handler sqlite|postgresql|auto]
+//	              [-postgresql-url URL] [-postgresql-throwaway] [-postgresql-max-conns N] [-exit-with-stdin]
 //
-// Once the server accepts TCP connections it prints exactly one line to stdout:
+// -handler auto is PostgreSQL when the server of -postgresql-url accepts a
+// connection and has room for FerretDB's pool, SQLite otherwise: the one place
+// that decides whether PostgreSQL is usable. -postgresql-url defaults to
+// $FERRETDB_POSTGRESQL_URL, else postgres://postgres@127.0.0.1:5432/postgres.
+// With -postgresql-throwaway that database only serves to create a fresh one
+// (ferretdb_throwaway_*) which this process uses and drops when it stops; the
+// next one started also drops those left by a process killed with SIGKILL.
+// FerretDB's pool opens -postgresql-max-conns connections (default 20) on its
+// first query and keeps them.
 //
+// Once the server accepts TCP connections it prints two lines to stdout, the
+// second one last:
+//
+//	over SQLite|PostgreSQL (...)
 //	ready mongodb://127.0.0.1:PORT/
 //
 // Logs (warn level and above) go to stderr. SIGINT/SIGTERM shut it down cleanly.
 // Use "-listen 127.0.0.1:0" to let the OS pick a free port (read it from the ready line).
 // With -exit-with-stdin it also shuts down when its stdin reaches end of file: a parent
 // that holds the pipe (src/embedded-mongo.ts) takes the server with it even when killed
-// with SIGKILL, so no orphan keeps the port and the data directory.
+// with SIGKILL, so no orphan keeps the port, the data directory or the database.
 //
 // The embedded FerretDB path does not start the telemetry reporter (it is only
 // wired up in FerretDB's own cmd/ferretdb) and explicitly disables telemetry;
@@ -26,6 +39,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -42,22 +56,35 @@ import (
 	"github.com/FerretDB/FerretDB/ferretdb"
 )
 
-// quietHandler demotes FerretDB's per-request WARN noise to DEBUG: it logs a
-// full dump of every error response (e.g. each E11000 a test provokes on
-// purpose) and every client disconnect at WARN level. Use -log-level debug to see them.
+// quietHandler demotes FerretDB's per-request noise to DEBUG: it logs a full
+// dump of every error response (e.g. each E11000 a test provokes on purpose)
+// and every client disconnect at WARN level, and over PostgreSQL each query
+// refused for a duplicate key (that same E11000) at ERROR level. Use
+// -log-level debug to see them.
 type quietHandler struct{ slog.Handler }
 
 func (h *quietHandler) Handle(ctx context.Context, r slog.Record) error {
-	if r.Level == slog.LevelWarn &&
+	if (r.Level == slog.LevelWarn &&
 		(strings.HasPrefix(r.Message, "Response header:") ||
 			strings.HasPrefix(r.Message, "Response message:") ||
-			r.Message == "Connection stopped") {
+			r.Message == "Connection stopped")) ||
+		(r.Level == slog.LevelError && r.Message == "Query" && isDuplicateKey(r)) {
 		if !h.Handler.Enabled(ctx, slog.LevelDebug) {
 			return nil
 		}
 		r.Level = slog.LevelDebug
 	}
 	return h.Handler.Handle(ctx, r)
+}
+
+// isDuplicateKey: the query failed on a unique index (SQLSTATE 23505, unique_violation).
+func isDuplicateKey(r slog.Record) bool {
+	duplicate := false
+	r.Attrs(func(a slog.Attr) bool {
+		duplicate = a.Key == "err" && strings.Contains(a.Value.String(), "(SQLSTATE 23505)")
+		return !duplicate
+	})
+	return duplicate
 }
 
 func (h *quietHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
@@ -75,8 +102,10 @@ func main() {
 func run() int {
 	listen := flag.String("listen", "127.0.0.1:27017", "TCP address to listen on (loopback only; port 0 picks a free port)")
 	dir := flag.String("dir", "", "SQLite data directory (created if missing; default: a fresh temp dir removed on exit)")
-	handler := flag.String("handler", "sqlite", "FerretDB handler: sqlite or postgresql")
-	pgURL := flag.String("postgresql-url", "", "PostgreSQL URL for -handler postgresql, e.g. postgres://127.0.0.1:5432/ferretdb")
+	handler := flag.String("handler", "sqlite", "FerretDB handler: sqlite, postgresql, or auto (PostgreSQL when reachable, else SQLite)")
+	pgURL := flag.String("postgresql-url", defaultPostgreSQLURL(), "PostgreSQL URL (default $FERRETDB_POSTGRESQL_URL, else the local server's postgres database)")
+	throwaway := flag.Bool("postgresql-throwaway", false, "use a fresh database beside -postgresql-url's, dropped on exit")
+	maxConns := flag.Int("postgresql-max-conns", 0, "size of FerretDB's pool of PostgreSQL connections, opened on its first query and kept (default: pool_max_conns in the URL, else 20)")
 	logLevel := flag.String("log-level", "warn", "log level: debug, info, warn, error")
 	exitWithStdin := flag.Bool("exit-with-stdin", false, "shut down when stdin is closed (the parent process is gone)")
 	flag.Parse()
@@ -98,44 +127,6 @@ func run() int {
 		return 2
 	}
 
-	cfg := &ferretdb.Config{
-		Listener: ferretdb.ListenerConfig{TCP: *listen},
-		Logger:   logger,
-		Handler:  *handler,
-	}
-
-	switch *handler {
-	case "sqlite":
-		dataDir := *dir
-		if dataDir == "" {
-			if dataDir, err = os.MkdirTemp("", "ferretdb-test-"); err != nil {
-				fmt.Fprintf(os.Stderr, "ferretdb-test: %v\n", err)
-				return 1
-			}
-			defer os.RemoveAll(dataDir)
-		} else if err = os.MkdirAll(dataDir, 0o755); err != nil {
-			fmt.Fprintf(os.Stderr, "ferretdb-test: %v\n", err)
-			return 1
-		}
-		abs, err := filepath.Abs(dataDir)
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "ferretdb-test: %v\n", err)
-			return 1
-		}
-		// FerretDB requires a "file:" URI whose path is an existing directory ending with "/".
-		u := url.URL{Scheme: "file", Path: strings.TrimSuffix(abs, "/") + "/", OmitHost: true}
-		cfg.SQLiteURL = u.String()
-	case "postgresql":
-		if *pgURL == "" {
-			fmt.Fprintln(os.Stderr, "ferretdb-test: -postgresql-url is required with -handler postgresql")
-			return 2
-		}
-		cfg.PostgreSQLURL = *pgURL
-	default:
-		fmt.Fprintf(os.Stderr, "ferretdb-test: unknown -handler %q (want sqlite or postgresql)\n", *handler)
-		return 2
-	}
-
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if *exitWithStdin {
@@ -143,6 +134,45 @@ func run() int {
 			_, _ = io.Copy(io.Discard, os.Stdin)
 			stop()
 		}()
+	}
+
+	cfg := &ferretdb.Config{
+		Listener: ferretdb.ListenerConfig{TCP: *listen},
+		Logger:   logger,
+	}
+
+	var over string // the storage, for the "over" line
+	switch *handler {
+	case "sqlite":
+		over = "SQLite"
+	case "postgresql", "auto":
+		pg, err := openPostgreSQL(ctx, *pgURL, *throwaway, *maxConns, logger)
+		if err == nil {
+			defer pg.release()
+			cfg.Handler, cfg.PostgreSQLURL, over = "postgresql", pg.url, pg.description
+			break
+		}
+		if errors.Is(err, errBadURL) {
+			fmt.Fprintf(os.Stderr, "ferretdb-test: %v\n", err)
+			return 2
+		}
+		if *handler == "postgresql" {
+			fmt.Fprintf(os.Stderr, "ferretdb-test: PostgreSQL unavailable: %s\n", reason(err))
+			return 1
+		}
+		over = fmt.Sprintf("SQLite (PostgreSQL unavailable: %s)", reason(err))
+	default:
+		fmt.Fprintf(os.Stderr, "ferretdb-test: unknown -handler %q (want sqlite, postgresql or auto)\n", *handler)
+		return 2
+	}
+	if cfg.Handler == "" {
+		sqliteURL, cleanup, err := openSQLite(*dir)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "ferretdb-test: %v\n", err)
+			return 1
+		}
+		defer cleanup()
+		cfg.Handler, cfg.SQLiteURL = "sqlite", sqliteURL
 	}
 
 	// New binds the TCP listener synchronously.
@@ -179,11 +209,34 @@ func run() int {
 		time.Sleep(20 * time.Millisecond)
 	}
 
-	fmt.Printf("ready %s\n", uri)
+	fmt.Printf("over %s\nready %s\n", over, uri)
 
 	if err := <-done; err != nil {
 		fmt.Fprintf(os.Stderr, "ferretdb-test: %v\n", err)
 		return 1
 	}
 	return 0
+}
+
+// openSQLite returns FerretDB's SQLite URL for dir, or for a fresh temporary
+// directory that cleanup removes when dir is empty.
+func openSQLite(dir string) (sqliteURL string, cleanup func(), err error) {
+	cleanup = func() {}
+	if dir == "" {
+		if dir, err = os.MkdirTemp("", "ferretdb-test-"); err != nil {
+			return "", nil, err
+		}
+		temporary := dir
+		cleanup = func() { os.RemoveAll(temporary) }
+	} else if err = os.MkdirAll(dir, 0o755); err != nil {
+		return "", nil, err
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		cleanup()
+		return "", nil, err
+	}
+	// FerretDB requires a "file:" URI whose path is an existing directory ending with "/".
+	u := url.URL{Scheme: "file", Path: strings.TrimSuffix(abs, "/") + "/", OmitHost: true}
+	return u.String(), cleanup, nil
 }

@@ -1,15 +1,22 @@
 #!/usr/bin/env bash
 # Test infrastructure only — NOT part of the product.
 #
-# Manages a throwaway FerretDB (MongoDB wire protocol over SQLite) for integration tests.
+# Manages a throwaway FerretDB (MongoDB wire protocol) for integration tests and benchmarks.
 #
 #   run.sh build          build bin/ferretdb-test (skipped when newer than the sources;
 #                         FERRETDB_BUILD_VERBOSE=1 lists each package as it compiles)
 #   run.sh start [PORT]   build if needed, start on 127.0.0.1:PORT (default 27018; if the default
 #                         is taken a free port is picked; PORT 0 = always pick a free port),
 #                         wait until ready, print MONGODB_URI=mongodb://127.0.0.1:PORT/ as last line
-#   run.sh stop           stop it and remove its data dir
+#   run.sh stop           stop it and remove its data (directory or PostgreSQL database)
 #   run.sh status         print MONGODB_URI=... if running (exit 1 otherwise)
+#
+# Storage: FERRETDB_HANDLER=auto (the default) is PostgreSQL where the server of
+# FERRETDB_POSTGRESQL_URL (default postgres://postgres@127.0.0.1:5432/postgres) accepts a
+# connection and has 20 free for FerretDB's pool, in a database of its own that `stop`
+# drops, and SQLite otherwise;
+# FERRETDB_HANDLER=postgresql or sqlite insists on one. The binary decides (-handler auto)
+# and says which on its "over" line, printed here.
 #
 # The Go toolchain: $GO if set, else `go` on PATH, else /usr/local/go/bin/go.
 #
@@ -28,6 +35,7 @@ OUT_FILE="$RUN_DIR/ferretdb.out"
 LOG_FILE="$RUN_DIR/ferretdb.log"
 DEFAULT_PORT=27018
 READY_TIMEOUT_S=60
+HANDLER="${FERRETDB_HANDLER:-auto}"
 
 die() { echo "run.sh: $*" >&2; exit 1; }
 
@@ -69,7 +77,8 @@ launch() {
   tmp="$(mktemp -d "${TMPDIR:-/tmp}/ferretdb-test.XXXXXX")"
   : >"$OUT_FILE"; : >"$LOG_FILE"
   t0=$(date +%s%N)
-  "$BIN" -listen "127.0.0.1:$port" -dir "$tmp/data" >"$OUT_FILE" 2>"$LOG_FILE" </dev/null &
+  "$BIN" -listen "127.0.0.1:$port" -dir "$tmp/data" -handler "$HANDLER" -postgresql-throwaway \
+    >"$OUT_FILE" 2>"$LOG_FILE" </dev/null &
   pid=$!
   deadline=$(( $(date +%s) + READY_TIMEOUT_S ))
   while :; do
@@ -94,7 +103,7 @@ launch() {
   echo "$pid" >"$PID_FILE"
   echo "$tmp" >"$TMP_FILE"
   echo "$uri" >"$URI_FILE"
-  echo "run.sh: ferretdb-test pid $pid ready in $(( ($(date +%s%N) - t0) / 1000000 )) ms, data in $tmp/data, log $LOG_FILE" >&2
+  echo "run.sh: ferretdb-test pid $pid ready in $(( ($(date +%s%N) - t0) / 1000000 )) ms over $(sed -n 's/^over //p' "$OUT_FILE"), log $LOG_FILE" >&2
   echo "MONGODB_URI=$uri"
 }
 
@@ -102,6 +111,7 @@ start() {
   local port="${1:-}" explicit=1
   if [[ -z "$port" ]]; then port=$DEFAULT_PORT; explicit=0; fi
   [[ "$port" =~ ^[0-9]+$ ]] && (( port <= 65535 )) || die "bad port: $port"
+  [[ "$HANDLER" =~ ^(auto|postgresql|sqlite)$ ]] || die "FERRETDB_HANDLER must be auto, postgresql or sqlite, not '$HANDLER'"
 
   mkdir -p "$RUN_DIR"
   local pid

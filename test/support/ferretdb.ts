@@ -2,20 +2,32 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { freePort } from './redis-server.js';
 
-/** The test-infra FerretDB binary (built by test-infra/ferretdb/run.sh build). */
-const BINARY = resolve(process.env.FERRETDB_TEST_BIN ?? '/work/main/test-infra/ferretdb/bin/ferretdb-test');
+/** This checkout's FerretDB binary (built by test-infra/ferretdb/run.sh build, which the global setup runs). */
+const BINARY = resolve(process.env.FERRETDB_TEST_BIN ?? fileURLToPath(new URL('../../test-infra/ferretdb/bin/ferretdb-test', import.meta.url)));
 
 /**
  * A private FerretDB for tests that stop the database in the middle of
  * something: killed and started again on the same port and data directory,
- * so what was written before the stop is there after it.
+ * so what was written before the stop is there after it. Over SQLite, not
+ * the run's PostgreSQL: a SIGKILLed server keeps its data in its directory
+ * for the restart to find, holds no PostgreSQL connections, and its few
+ * documents make SQLite's full scans cheap.
  */
 export interface OwnFerretDb {
   uri: string;
   stop(): Promise<void>;
   start(): Promise<void>;
+  /**
+   * SIGSTOP: the process stays, its sockets stay open, and nothing is answered
+   * (a database that hangs, not one that is gone). Synchronous, so a test can
+   * pause it from inside a driver event, between two commands.
+   */
+  pause(): void;
+  /** SIGCONT after `pause`: it answers again, starting with what waited meanwhile. */
+  resume(): void;
   /** Stops it for good and removes its data. */
   destroy(): Promise<void>;
 }
@@ -46,11 +58,17 @@ export async function startOwnFerretDb(): Promise<OwnFerretDb> {
       proc.kill('SIGKILL');
     });
   };
+  const signal = (name: 'SIGSTOP' | 'SIGCONT'): void => {
+    if (!child || child.exitCode !== null) throw new Error('ferretdb-test is not running');
+    child.kill(name);
+  };
   await start();
   return {
     uri: `mongodb://127.0.0.1:${port}/la_own`,
     start,
     stop,
+    pause: () => signal('SIGSTOP'),
+    resume: () => signal('SIGCONT'),
     async destroy() {
       await stop();
       rmSync(dir, { recursive: true, force: true });

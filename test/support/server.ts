@@ -8,8 +8,9 @@ import { loadConfig } from '../../src/config.js';
 import type { Logger } from '../../src/logger.js';
 import type { RedisClusterFixture } from './redis-cluster.js';
 import { startOwnRedis, type OwnRedis } from './redis-server.js';
-import { createHttpServer } from '../../src/http/node-server.js';
+import { createHttpServer, httpTimeouts } from '../../src/http/node-server.js';
 import { createApp } from '../../src/server.js';
+import { startJobs } from '../../src/jobs.js';
 import { createServices, type Services } from '../../src/services.js';
 
 export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-production-use';
@@ -52,7 +53,8 @@ export async function startServer(options: TestServerOptions = {}): Promise<Test
     ...options.env,
   });
   const services = await createServices(config, { monitorCommands: options.monitorCommands ?? false, logger: options.logger });
-  const server: Server = createHttpServer(createApp(services));
+  const stopJobs = await startJobs(services);
+  const server: Server = createHttpServer(createApp(services), httpTimeouts(config));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
@@ -65,6 +67,7 @@ export async function startServer(options: TestServerOptions = {}): Promise<Test
     close: once(async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await stopJobs();
       await services.close();
     }),
   };

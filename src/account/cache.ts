@@ -1,5 +1,5 @@
 import type { Services } from '../services.js';
-import { toUserView } from './views.js';
+import { toUserView } from '../auth/viewer.js';
 import type { UserRecord } from '../models/user.js';
 
 /**

@@ -1,0 +1,45 @@
+import { finishPendingDeletions } from './account/deletion.js';
+import { removeUnfinishedRegistrations } from './account/registration.js';
+import { purgeOldSecurityEvents, purgeOldSessions } from './models/purge.js';
+import { schedule } from './scheduler.js';
+import type { Services } from './services.js';
+
+/**
+ * The background work every instance runs, all through the one scheduler
+ * (src/scheduler.ts): each job bounded per run, idempotent, and safe on
+ * several instances at once.
+ * - The revocation sweeps, every REVOCATION_SWEEP_INTERVAL: revocations a
+ *   failed or dead caller left halfway (src/revocation/revocations.ts).
+ * - The purge, every SESSION_PURGE_INTERVAL: sessions and revocation records
+ *   past SESSION_RETENTION (src/models/purge.ts).
+ * - Housekeeping, every HOUSEKEEPING_INTERVAL: account deletions a crash
+ *   interrupted (src/account/deletion.ts), registrations left unfinished
+ *   (src/account/registration.ts), timeline entries past
+ *   SECURITY_EVENTS_RETENTION.
+ * Started by whoever starts the server (src/main.ts, the tests), after the
+ * services exist; resolves after housekeeping's first run, so an account whose
+ * deletion a crash interrupted is finished before anyone can use it again.
+ * Returns the stop, which waits for runs in progress so that nothing is
+ * closed under them.
+ */
+export async function startJobs(services: Services): Promise<() => Promise<void>> {
+  const { config, models, log } = services;
+  const jobs = [
+    schedule('revocation sweep', config.revocationSweepMs, () => services.revocations.sweep(), log),
+    schedule('purge', config.purgeIntervalMs, () => purgeOldSessions(models, config.sessionRetentionMs), log),
+    schedule(
+      'housekeeping',
+      config.housekeepingIntervalMs,
+      async () => {
+        await finishPendingDeletions(services);
+        await removeUnfinishedRegistrations(services);
+        await purgeOldSecurityEvents(models, config.securityEventsRetentionSeconds * 1000);
+      },
+      log,
+    ),
+  ];
+  await jobs[2]!.now();
+  return async () => {
+    await Promise.all(jobs.map((job) => job.stop()));
+  };
+}
