@@ -38,10 +38,46 @@ describe('loadConfig()', () => {
     expect(problems({ NODE_ENV: 'production' })).toEqual([
       'JWT_SECRET: required in production (at least 32 characters)',
       'MONGODB_URI: required in production',
-      'REDIS_URL: required in production',
+      'REDIS_URL: required in production (or REDIS_CLUSTER_NODES for a Redis Cluster)',
     ]);
     expect(problems({ NODE_ENV: 'production', JWT_SECRET: 'short', MONGODB_URI: 'mongodb://db/x', REDIS_URL: 'redis://r' })).toEqual([
       'JWT_SECRET: must be at least 32 characters in production (got 5)',
+    ]);
+  });
+
+  it('reads REDIS_CLUSTER_NODES as a Redis Cluster in place of REDIS_URL, each node host:port or a redis(s):// URL', () => {
+    const production = { NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32), MONGODB_URI: 'mongodb://db/x' };
+    expect(loadConfig({ ...production, REDIS_CLUSTER_NODES: 'redis-1:7000, 10.0.0.2:7001,[::1]:7002' })).toMatchObject({
+      redisUrl: undefined,
+      redisCluster: {
+        nodes: [
+          { host: 'redis-1', port: 7000 },
+          { host: '10.0.0.2', port: 7001 },
+          { host: '::1', port: 7002 },
+        ],
+        tls: false,
+        username: undefined,
+        password: undefined,
+      },
+    });
+    expect(loadConfig({ REDIS_CLUSTER_NODES: 'rediss://app:s%40cret@clustercfg.example.cache.amazonaws.com:6379' }).redisCluster).toEqual({
+      nodes: [{ host: 'clustercfg.example.cache.amazonaws.com', port: 6379 }],
+      tls: true,
+      username: 'app',
+      password: 's@cret',
+    });
+    expect(loadConfig({}).redisCluster).toBeUndefined();
+  });
+
+  it('names each bad REDIS_CLUSTER_NODES entry, and refuses it beside REDIS_URL', () => {
+    expect(problems({ REDIS_CLUSTER_NODES: 'redis-1:7000,redis-2,redis-3:99999,http://x:1,redis://r:1/2' })).toEqual([
+      'REDIS_CLUSTER_NODES: each node must be host:port, or a redis:// or rediss:// URL with a port (bad: redis-2, redis-3:99999, http://x:1, redis://r:1/2)',
+    ]);
+    expect(problems({ REDIS_CLUSTER_NODES: ' , ' })).toEqual(['REDIS_CLUSTER_NODES: must list at least one node as host:port']);
+    expect(problems({ REDIS_CLUSTER_NODES: 'rediss://a:1,redis://b:2' })).toEqual(['REDIS_CLUSTER_NODES: every node must be rediss:// (TLS) or none']);
+    expect(problems({ REDIS_CLUSTER_NODES: 'redis://:one@a:1,redis://:two@b:2' })).toEqual(['REDIS_CLUSTER_NODES: every node must carry the same credentials']);
+    expect(problems({ REDIS_URL: 'redis://r:6379', REDIS_CLUSTER_NODES: 'a:7000' })).toEqual([
+      'REDIS_CLUSTER_NODES: set REDIS_URL or REDIS_CLUSTER_NODES, not both',
     ]);
   });
 

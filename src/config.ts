@@ -1,6 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { availableParallelism, hostname } from 'node:os';
 
+/** REDIS_CLUSTER_NODES: where to find the cluster, and how to talk to every node of it. */
+export interface RedisClusterConfig {
+  /** Some of the cluster's nodes (any will do): the rest are found from them. */
+  nodes: Array<{ host: string; port: number }>;
+  /** rediss:// entries: TLS to every node. */
+  tls: boolean;
+  username: string | undefined;
+  password: string | undefined;
+}
+
 /** Thrown when the environment is unusable; each line names one variable. */
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -92,6 +102,52 @@ const oneOf =
 const boolean = (raw: string): boolean | Invalid =>
   /^(1|true|yes)$/i.test(raw) ? true : /^(0|false|no)$/i.test(raw) ? false : new Invalid(`must be true or false (got "${raw}")`);
 
+/** `host:port`, a hostname or IPv4 address or a bracketed IPv6 one. */
+const HOST_PORT = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?):(\d{1,5})$/;
+
+/** One REDIS_CLUSTER_NODES entry: `host:port`, or a redis:// or rediss:// URL with the node's address and maybe credentials. */
+function parseClusterNode(entry: string): { host: string; port: number; tls: boolean; username: string; password: string } | null {
+  let address = entry;
+  let tls = false;
+  let username = '';
+  let password = '';
+  if (entry.includes('://')) {
+    let parsed: URL;
+    try {
+      parsed = new URL(entry);
+    } catch {
+      return null;
+    }
+    if (!['redis:', 'rediss:'].includes(parsed.protocol) || !parsed.port || !['', '/'].includes(parsed.pathname) || parsed.search || parsed.hash) return null;
+    address = parsed.host;
+    tls = parsed.protocol === 'rediss:';
+    username = decodeURIComponent(parsed.username);
+    password = decodeURIComponent(parsed.password);
+  }
+  const match = HOST_PORT.exec(address);
+  const port = Number(match?.[2]);
+  if (!match?.[1] || !(port >= 1 && port <= 65535)) return null;
+  return { host: match[1].replace(/^\[|\]$/g, ''), port, tls, username, password };
+}
+
+function parseClusterNodes(raw: string): RedisClusterConfig | Invalid {
+  const entries = raw.split(',').map((e) => e.trim()).filter(Boolean);
+  const parsed = entries.map(parseClusterNode);
+  const bad = entries.filter((_, i) => parsed[i] === null);
+  if (bad.length > 0) return new Invalid(`each node must be host:port, or a redis:// or rediss:// URL with a port (bad: ${bad.join(', ')})`);
+  const nodes = parsed.filter((n) => n !== null);
+  const [first] = nodes;
+  if (!first) return new Invalid('must list at least one node as host:port');
+  if (nodes.some((n) => n.tls !== first.tls)) return new Invalid('every node must be rediss:// (TLS) or none');
+  if (nodes.some((n) => n.username !== first.username || n.password !== first.password)) return new Invalid('every node must carry the same credentials');
+  return {
+    nodes: nodes.map(({ host, port }) => ({ host, port })),
+    tls: first.tls,
+    username: first.username || undefined,
+    password: first.password || undefined,
+  };
+}
+
 const NODE_ENV: Setting<NodeEnv> = {
   name: 'NODE_ENV',
   parse: oneOf(['development', 'production', 'test'], 'development, production or test'),
@@ -125,12 +181,14 @@ const SETTINGS = {
   }),
   // Bounds every wait of a MongoDB operation: for a server, a pooled connection, and the answer (src/services.ts).
   mongodbTimeoutMs: setting({ name: 'MONGODB_TIMEOUT', parse: milliseconds('5s or 2'), default: () => 5000 }),
+  // Production requires this or REDIS_CLUSTER_NODES (loadConfig).
   redisUrl: setting({
     name: 'REDIS_URL',
     parse: url(['redis:', 'rediss:'], 'must be a redis:// or rediss:// URL'),
     default: () => undefined,
-    requiredInProduction: 'required in production',
   }),
+  // A Redis Cluster in REDIS_URL's place (src/redis-client.ts).
+  redisCluster: setting<RedisClusterConfig | undefined>({ name: 'REDIS_CLUSTER_NODES', parse: parseClusterNodes, default: () => undefined }),
   // Below 4 bcrypt refuses; above 15 a login takes seconds and invites denial of service.
   bcryptRounds: setting({ name: 'BCRYPT_ROUNDS', parse: integer(4, 15), default: () => 10 }),
   passwordThreads: setting({ name: 'PASSWORD_THREADS', parse: integer(0, 64), default: () => availableParallelism() }),
@@ -249,6 +307,10 @@ export function loadConfig(env: Env = process.env): Config {
     sessionsPerUser,
     ...rest
   } = values as Values;
+  // One Redis or the other: each instance must share its state with the others.
+  const [hasUrl, hasCluster] = [Boolean(env.REDIS_URL?.trim()), Boolean(env.REDIS_CLUSTER_NODES?.trim())];
+  if (hasUrl && hasCluster) problems.push('REDIS_CLUSTER_NODES: set REDIS_URL or REDIS_CLUSTER_NODES, not both');
+  if (mode.production && !hasUrl && !hasCluster) problems.push('REDIS_URL: required in production (or REDIS_CLUSTER_NODES for a Redis Cluster)');
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     ...rest,

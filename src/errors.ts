@@ -98,7 +98,10 @@ export function isUnavailableError(error: unknown): boolean {
   return (
     UNAVAILABLE_DRIVER_ERRORS.has(error.name) ||
     error.name === 'MaxRetriesPerRequestError' ||
-    /Connection is closed|ECONNREFUSED|Stream isn't writeable|enableOfflineQueue/.test(error.message)
+    error.name === 'ClusterAllFailedError' ||
+    /Connection is closed|ECONNREFUSED|Stream isn't writeable|enableOfflineQueue/.test(error.message) ||
+    // A Redis Cluster failing over: a slot without a master (CLUSTERDOWN, TRYAGAIN), ioredis out of retries, or no node at all.
+    /CLUSTERDOWN|TRYAGAIN|Too many Cluster redirections|None of startup nodes is available|Cluster is ended/.test(error.message)
   );
 }
 

@@ -108,3 +108,24 @@ describe.each([
     await pubsub.close();
   });
 });
+
+describe('Redis pub/sub, its subscriber connection dropped', () => {
+  it('tells its loss listeners (what was published meanwhile is gone), and subscribes again once the connection is back', async () => {
+    const pubsub = await redisPubSub();
+    let losses = 0;
+    pubsub.onLost(() => (losses += 1));
+    const userId = randomUUID();
+    const before = recorder<SessionRevokedMessage>();
+    await pubsub.subscribe('sessionRevoked', userId, before.listener);
+    // As Redis itself cuts a subscriber (a full output buffer), or a network blip does.
+    await redis().client('KILL', 'TYPE', 'pubsub');
+    await expect.poll(() => losses).toBeGreaterThan(0);
+
+    const after = recorder<SessionRevokedMessage>();
+    await expect.poll(() => pubsub.subscribe('sessionRevoked', userId, after.listener).then(() => true, () => false)).toBe(true);
+    const message = revocation(userId, 1);
+    await pubsub.publish('sessionRevoked', userId, message);
+    expect(await after.received(1)).toEqual([message]);
+    await pubsub.close();
+  });
+});

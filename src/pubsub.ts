@@ -1,5 +1,6 @@
 import { RedisPubSub } from 'graphql-redis-subscriptions';
 import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client.js';
 import type { Revocation } from './revocation/ledger.js';
 import type { SessionJson } from './sessions/session.js';
 
@@ -40,6 +41,13 @@ export interface PubSub {
    * function unsubscribes.
    */
   subscribe<T extends Topic>(topic: T, key: string, onMessage: (payload: Topics[T]) => void): Promise<() => void>;
+  /**
+   * Calls `listener` whenever messages may have been lost: the connection
+   * that carries this instance's subscriptions dropped. It comes back by
+   * itself, with every subscription, but whatever was published meanwhile is
+   * gone, and no one can tell which. Returns the function that stops listening.
+   */
+  onLost(listener: () => void): () => void;
   /** How many listeners are subscribed on this instance, over all channels (tests check that streams give theirs back). */
   listenerCount(): number;
   close(): Promise<void>;
@@ -47,13 +55,20 @@ export interface PubSub {
 
 /**
  * Across instances, on graphql-redis-subscriptions' RedisPubSub: one
- * subscriber connection, one SUBSCRIBE per channel with listeners here, and
- * each message parsed once for all of them.
+ * subscriber connection (one server, or any node of a cluster: classic
+ * pub/sub reaches every node; src/redis-client.ts), one SUBSCRIBE per channel
+ * with listeners here, and each message parsed once for all of them.
+ * Publishing goes through the commands connection, to any node of a cluster.
  */
-export function createRedisPubSub(publisher: Redis, subscriber: Redis): PubSub {
+export function createRedisPubSub(publisher: RedisClient, subscriber: Redis): PubSub {
   const redis = new RedisPubSub({ publisher, subscriber });
   const live = new Set<number>();
+  const lossListeners = new Set<() => void>();
   let closed = false;
+  subscriber.on('close', () => {
+    if (closed) return;
+    for (const listener of [...lossListeners]) listener();
+  });
   return {
     async publish(topic, key, payload) {
       await redis.publish(channel(topic, key), payload);
@@ -61,13 +76,33 @@ export function createRedisPubSub(publisher: Redis, subscriber: Redis): PubSub {
     async subscribe(topic, key, onMessage) {
       // ioredis would queue the SUBSCRIBE until a reconnection: refuse at once instead.
       if (closed || subscriber.status !== 'ready') throw new Error('Connection is closed (Redis subscriber not ready)');
-      const id = await redis.subscribe(channel(topic, key), onMessage as (message: unknown) => void);
+      const subscribing = redis.subscribe(channel(topic, key), onMessage as (message: unknown) => void);
+      // Dropped before the SUBSCRIBE was acknowledged, it would be sent again once
+      // back, and the caller would think itself listening meanwhile: it fails now.
+      let interrupt = (): void => {};
+      const interrupted = new Promise<never>((_, reject) => {
+        interrupt = () => reject(new Error('Connection is closed (Redis subscriber lost while subscribing)'));
+      });
+      lossListeners.add(interrupt);
+      let id: number;
+      try {
+        id = await Promise.race([subscribing, interrupted]);
+      } catch (error) {
+        void subscribing.then((late) => redis.unsubscribe(late)).catch(() => {});
+        throw error;
+      } finally {
+        lossListeners.delete(interrupt);
+      }
       live.add(id);
       return () => {
         if (!live.delete(id)) return;
         // The UNSUBSCRIBE waits in the subscriber connection's queue while Redis is away.
         redis.unsubscribe(id);
       };
+    },
+    onLost(listener) {
+      lossListeners.add(listener);
+      return () => void lossListeners.delete(listener);
     },
     listenerCount: () => live.size,
     async close() {
@@ -101,6 +136,8 @@ export function createMemoryPubSub(): PubSub {
         if (listeners.size === 0 && channels.get(name) === listeners) channels.delete(name);
       };
     },
+    // In one process nothing is ever lost.
+    onLost: () => () => {},
     listenerCount() {
       let count = 0;
       for (const listeners of channels.values()) count += listeners.size;

@@ -1,5 +1,4 @@
 import type { KeyObject } from 'node:crypto';
-import { Redis } from 'ioredis';
 import mongoose, { type Connection } from 'mongoose';
 import type { Config } from './config.js';
 import { startEmbeddedMongo } from './embedded-mongo.js';
@@ -7,6 +6,7 @@ import { createLogger, type Logger } from './logger.js';
 import { createModels, ensureIndexes, type Models } from './models/index.js';
 import { createPasswordHasher, type PasswordHasher } from './auth/password-pool.js';
 import { createMemoryPubSub, createRedisPubSub, type PubSub } from './pubsub.js';
+import { connectCommands, connectSubscriber, type RedisClient, type RedisTarget } from './redis-client.js';
 import { createRateLimiter, createSignInLimiter, type RateLimiter, type SignInLimiter } from './auth/rate-limit.js';
 import { createMemorySessionCache, createRedisSessionCache, type SessionCache } from './auth/session-cache.js';
 import { createMemoryLedger, createRedisLedger, type RevocationLedger } from './revocation/ledger.js';
@@ -45,7 +45,7 @@ export interface Services {
   /** Refused sign-ins, recorded on the timeline after the answer, at a bounded cost (src/timeline/refused-sign-ins.ts). */
   refusedSignIns: RefusedSignIns;
   /** null in the embedded development mode. */
-  redis: Redis | null;
+  redis: RedisClient | null;
   /** The open event streams: caps across instances, and the ones shutdown ends. */
   streams: Streams;
   /** What this instance hears for each user with open streams here (src/streams/feeds.ts). */
@@ -94,35 +94,20 @@ function databaseName(uri: string): string | undefined {
   }
 }
 
-/**
- * `commands` fail fast while disconnected, so a request gets SERVICE_UNAVAILABLE
- * instead of hanging. The `subscriber` queues instead: an UNSUBSCRIBE issued
- * while Redis is down (a stream ending) must wait for the reconnection rather
- * than fail. New subscriptions are refused up front while it is down (src/pubsub.ts).
- */
-async function connectRedis(url: string, name: string, role: 'commands' | 'subscriber'): Promise<Redis> {
-  const redis = new Redis(url, {
-    lazyConnect: true,
-    connectionName: name,
-    enableOfflineQueue: role === 'subscriber',
-    maxRetriesPerRequest: role === 'subscriber' ? null : 1,
-    connectTimeout: 5000,
-    retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
-    // Commands issued in the same tick (every request's session lookup, under
-    // load) go out in one socket write, not one write each: a write costs CPU
-    // time whatever it carries. Order and replies are unchanged.
-    enableAutoPipelining: role === 'commands',
-  });
-  redis.on('error', () => {
-    // Reconnection is automatic; failures surface on the commands that need Redis.
-  });
+/** The Redis the configuration names (src/redis-client.ts), or undefined: in-process state (development). */
+function redisTarget(config: Config): RedisTarget | undefined {
+  if (config.redisCluster) return { variable: 'REDIS_CLUSTER_NODES', cluster: config.redisCluster };
+  if (config.redisUrl !== undefined) return { variable: 'REDIS_URL', url: config.redisUrl };
+  return undefined;
+}
+
+/** A start-up connection, or a StartupError naming the variable that points at it. */
+async function startupConnection<T>(target: RedisTarget, connect: () => Promise<T>): Promise<T> {
   try {
-    await redis.connect();
+    return await connect();
   } catch (error) {
-    redis.disconnect();
-    throw new StartupError(`REDIS_URL: cannot connect (${error instanceof Error ? error.message : String(error)})`);
+    throw new StartupError(`${target.variable}: cannot connect (${error instanceof Error ? error.message : String(error)})`);
   }
-  return redis;
 }
 
 /** Undoes what start-up did so far, last step first; every step registers its own undo. */
@@ -176,10 +161,11 @@ type SharedState = Pick<Services, 'redis' | 'cache' | 'ledger' | 'sessionList' |
 const tombstoneTtlMs = (config: Config): number => config.jwtExpiresInSeconds * 1000;
 
 /** Session cache, pub/sub and rate limits shared by every instance through Redis. */
-async function openRedisState(url: string, config: Config, log: Logger, cleanups: Cleanups): Promise<SharedState> {
-  const commands = await connectRedis(url, `logout-all:${config.serverId}`, 'commands');
+async function openRedisState(target: RedisTarget, config: Config, cleanups: Cleanups): Promise<SharedState> {
+  const name = `logout-all:${config.serverId}`;
+  const commands = await startupConnection(target, () => connectCommands(target, name));
   cleanups.push(async () => void commands.disconnect());
-  const subscriber = await connectRedis(url, `logout-all:${config.serverId}:sub`, 'subscriber');
+  const subscriber = await startupConnection(target, () => connectSubscriber(target, `${name}:sub`, commands));
   cleanups.push(async () => {
     // QUIT lets UNSUBSCRIBEs already sent get their replies (a dropped one would
     // be an unhandled rejection in graphql-redis-subscriptions); bounded, as Redis may be down.
@@ -226,7 +212,8 @@ export async function createServices(config: Config, options: ServiceOptions = {
 
   try {
     const { connection, models } = await openDatabase(config, options, log, cleanups);
-    const shared = config.redisUrl !== undefined ? await openRedisState(config.redisUrl, config, log, cleanups) : inProcessState(config, log);
+    const target = redisTarget(config);
+    const shared = target ? await openRedisState(target, config, cleanups) : inProcessState(config, log);
     cleanups.push(() => shared.pubsub.close());
     const passwords = await createPasswordHasher({
       rounds: config.bcryptRounds,

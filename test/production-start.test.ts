@@ -83,7 +83,7 @@ describe('npm start in production', () => {
       'config: PORT: must be a whole number from 0 to 65535 (got "eighty")',
       'config: JWT_SECRET: required in production (at least 32 characters)',
       'config: MONGODB_URI: must be a mongodb:// or mongodb+srv:// URI',
-      'config: REDIS_URL: required in production',
+      'config: REDIS_URL: required in production (or REDIS_CLUSTER_NODES for a Redis Cluster)',
     ]);
   });
 

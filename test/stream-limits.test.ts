@@ -1,99 +1,15 @@
 import { print } from 'graphql';
-import { channel } from '../src/pubsub.js';
 import { describe, expect, it } from 'vitest';
 import { errorCodes, loginUser, ok, PASSWORD, registerUser, revocations, sseClient } from './support/client.js';
-import { readToEnd, take } from './support/events.js';
-import { LogoutAllDocument, SessionCreatedDocument, SessionRevokedDocument, SessionsDocument } from './support/operations.js';
-import { recordCommands, type ServerFixture, useTestServer } from './support/server.js';
-import { isEvent, openRestEvents } from './support/sse.js';
+import { expectNoStreamLeft, readToEnd, take } from './support/events.js';
+import { LogoutAllDocument, SessionRevokedDocument, SessionsDocument } from './support/operations.js';
+import { streamCapFlows } from './flows/stream-caps.js';
+import { recordCommands, useTestServer } from './support/server.js';
+import { openRestEvents, subscribeOverSse } from './support/sse.js';
 
 const SUBSCRIPTION = print(SessionRevokedDocument);
 
-/** The subscription over SSE with plain fetch: the response as the client gets it. */
-async function subscribeOverSse(server: ServerFixture, token: string, signal?: AbortSignal): Promise<Response> {
-  return fetch(server.graphqlUrl, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${token}` },
-    body: JSON.stringify({ query: SUBSCRIPTION }),
-    ...(signal ? { signal } : {}),
-  });
-}
-
-/** Nothing of any stream is left on the server: no listener, no running stream, no Redis subscription. */
-async function expectNoStreamLeft(server: ServerFixture): Promise<void> {
-  await expect.poll(() => server.services.pubsub.listenerCount()).toBe(0);
-  await expect.poll(() => server.services.streams.running).toBe(0);
-  const channels = (await server.services.redis!.call('PUBSUB', 'CHANNELS', channel('sessionRevoked', '*'))) as string[];
-  const counts = channels.length ? ((await server.services.redis!.call('PUBSUB', 'NUMSUB', ...channels)) as Array<string | number>) : [];
-  expect(counts.filter((_, i) => i % 2 === 1).map(Number).reduce((a, b) => a + b, 0)).toBe(0);
-}
-
-describe('open streams per session and per user', () => {
-  const server = useTestServer({ ownRedis: true, env: { STREAMS_PER_SESSION: '2', STREAMS_PER_USER: '3' } });
-
-  it('refuses a stream over the per-session cap with 429 and Retry-After on both APIs, until one closes', async () => {
-    const user = await registerUser(server.graphqlUrl);
-    const first = await openRestEvents(server, user.token);
-    const second = await openRestEvents(server, user.token);
-
-    const rest = await fetch(`${server.url}/api/auth/events`, { headers: { authorization: `Bearer ${user.token}` } });
-    expect(rest.status).toBe(429);
-    expect(Number(rest.headers.get('retry-after'))).toBeGreaterThan(0);
-    expect(((await rest.json()) as { error: { code: string } }).error.code).toBe('RATE_LIMITED');
-
-    const graphql = await subscribeOverSse(server, user.token);
-    expect(graphql.status).toBe(429);
-    expect(Number(graphql.headers.get('retry-after'))).toBeGreaterThan(0);
-    expect(await graphql.text()).toContain('RATE_LIMITED');
-
-    first.close();
-    await expect.poll(async () => {
-      const retry = await fetch(`${server.url}/api/auth/events`, { headers: { authorization: `Bearer ${user.token}` } });
-      await retry.body?.cancel();
-      return retry.status;
-    }).toBe(200);
-    second.close();
-    await expectNoStreamLeft(server);
-  });
-
-  it('counts sessionCreated subscriptions too, which end with their session', async () => {
-    const user = await registerUser(server.graphqlUrl);
-    const created = await fetch(server.graphqlUrl, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${user.token}` },
-      body: JSON.stringify({ query: print(SessionCreatedDocument) }),
-    });
-    expect(created.status).toBe(200);
-    const events = await openRestEvents(server, user.token);
-    const refused = await fetch(server.graphqlUrl, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${user.token}` },
-      body: JSON.stringify({ query: print(SessionCreatedDocument) }),
-    });
-    expect(refused.status).toBe(429);
-    expect(await refused.text()).toContain('RATE_LIMITED');
-    // Its session's logout ends the sessionCreated stream as well (with `complete`).
-    await ok(server.graphqlUrl, LogoutAllDocument, {}, user.token);
-    expect(await created.text()).toContain('event: complete');
-    await events.readToEnd();
-    await expectNoStreamLeft(server);
-  });
-
-  it('counts every session of the user toward the per-user cap', async () => {
-    const user = await registerUser(server.graphqlUrl);
-    const other = await loginUser(server.graphqlUrl, { email: user.email, password: PASSWORD });
-    const streams = [await openRestEvents(server, user.token), await openRestEvents(server, user.token), await openRestEvents(server, other.token)];
-    const refused = await fetch(`${server.url}/api/auth/events`, { headers: { authorization: `Bearer ${other.token}` } });
-    expect(refused.status).toBe(429);
-    // The streams that are open still work: a logoutAll ends each of them with its own event.
-    await ok(server.graphqlUrl, LogoutAllDocument, {}, user.token);
-    for (const stream of streams) {
-      const items = await stream.readToEnd();
-      expect(items.filter(isEvent('session-revoked')).at(-1)?.kind).toBe('event');
-    }
-    await expectNoStreamLeft(server);
-  });
-});
+describe('open streams per session and per user', () => streamCapFlows());
 
 describe('streams that never start, or whose client leaves during set-up', () => {
   const server = useTestServer({ ownRedis: true });

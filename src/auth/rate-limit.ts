@@ -1,8 +1,8 @@
-import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { AppError, wholeSecondsUp } from '../errors.js';
 import { addressGroup } from '../http/ip-address.js';
 import { redisKeys } from '../redis-keys.js';
+import type { RedisClient } from '../redis-client.js';
 
 /**
  * Sign-in throttling as the systems people trust do it (OWASP's authentication
@@ -97,7 +97,7 @@ async function consume(limiter: RateLimiterAbstract, key: string): Promise<RateL
  * insurance limiter forgets them the moment Redis is back.) Without Redis
  * (development), memory alone.
  */
-function counter(redis: Redis | null, name: string, points: number, windowMs: number): Counter {
+function counter(redis: RedisClient | null, name: string, points: number, windowMs: number): Counter {
   const options = { keyPrefix: redisKeys.rateLimit(name), points, duration: Math.max(1, Math.ceil(windowMs / 1000)) };
   const memory = new RateLimiterMemory(options);
   // Refused at once while the connection is down, rather than queued behind a reconnection.
@@ -127,7 +127,7 @@ const rateLimited = (msLeft: number): AppError => {
 // A space cannot occur in a validated email, so the pair key is unambiguous.
 const pairKey = (key: SignInKey): string => `${key.email} ${addressGroup(key.ip)}`;
 
-export function createSignInLimiter(limits: SignInLimits, redis: Redis | null): SignInLimiter {
+export function createSignInLimiter(limits: SignInLimits, redis: RedisClient | null): SignInLimiter {
   const pair = counter(redis, 'signin:pair', limits.perAccountAddress, limits.windowMs);
   const address = counter(redis, 'signin:ip', limits.perIp, limits.windowMs);
   const account = counter(redis, 'signin:account', limits.perAccount, limits.windowMs);
@@ -171,7 +171,7 @@ export interface RateLimiter {
   hit(key: string, limit: number, windowMs: number): Promise<RateLimitDecision>;
 }
 
-export function createRateLimiter(redis: Redis | null): RateLimiter {
+export function createRateLimiter(redis: RedisClient | null): RateLimiter {
   // One counter per (limit, window): rate-limiter-flexible fixes both per instance.
   const counters = new Map<string, Counter>();
   return {

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import { ExpiringMap } from '../expiring-map.js';
 import { redisKeys } from '../redis-keys.js';
 import type { UserView } from './viewer.js';
+import type { RedisClient } from '../redis-client.js';
 
 /** What the cache knows of a session. `revoked` is a tombstone: known bad, no MongoDB needed. */
 export type CachedSession = { state: 'active'; userId: string } | { state: 'revoked' };
@@ -107,7 +107,7 @@ function replies(results: Reply[] | null): unknown[] {
   });
 }
 
-export function createRedisSessionCache(redis: Redis): SessionCache {
+export function createRedisSessionCache(redis: RedisClient): SessionCache {
   return {
     async lookup(userId, sessionId) {
       // One round trip: both commands go out together (state, profile and epoch in one MGET, then

@@ -102,3 +102,25 @@ describe.each([
     expect(await ledger.leaseMarking(uid, 7, 10_000)).toBeNull();
   });
 });
+
+describe('Redis revocation ledger, a script resent after its connection dropped', () => {
+  it('answers the resent claim with what the first run claimed: one claim, in flight, numbered once', async () => {
+    // What ioredis does when a connection drops after Redis ran a script but before its reply
+    // came (on a cluster it resends it, to follow a failover): the script runs twice.
+    const twice = new Proxy(redis(), {
+      get(target, property, receiver) {
+        if (property === 'eval') return async (...args: Parameters<typeof target.eval>) => (await target.eval(...args), target.eval(...args));
+        const value: unknown = Reflect.get(target, property, receiver);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const ledger = createRedisLedger(twice, { tombstoneTtlMs: TTL });
+    const uid = randomUUID().replace(/-/g, '').slice(0, 24);
+    const [a, b] = [randomUUID(), randomUUID()];
+    const base = await ledger.currentSeq(uid);
+    const claim = await ledger.claim({ userId: uid, sessionIds: [a, b], reason: 'LOGOUT_ALL', revokedAt: new Date().toISOString(), dueAt: Date.now() + TTL });
+    expect(claim).toMatchObject({ seq: base + 1, sessionIds: [a, b] });
+    expect(await ledger.inFlight(uid)).toEqual([claim]);
+    expect(await ledger.currentSeq(uid)).toBe(base + 1);
+  });
+});

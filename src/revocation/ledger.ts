@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import { ExpiringMap } from '../expiring-map.js';
 import type { RevocationReason } from '../models/session.js';
 import { redisKeys } from '../redis-keys.js';
+import type { RedisClient } from '../redis-client.js';
 
 /**
  * One revocation call, as claimed: the sessions it got, and its place in the
@@ -99,9 +99,18 @@ redis.call('PEXPIRE', KEYS[1], ARGV[1])
 /**
  * KEYS: seq counter, outbox hash, then one tombstone key per session (all in the user's slot).
  * ARGV: counter ttl, tombstone ttl, claim id, payload JSON without seq and ids, then the session ids.
- * Returns {} when nothing was claimed, else {seq, claimed ids...}.
+ * Returns {} when nothing was claimed, else {seq, claimed ids...}. Run again with the same claim
+ * id, it returns what the first run claimed: a client resends a script whose connection dropped
+ * (ioredis does, to follow a cluster's failover), and Redis may have run it before the drop.
  */
 const CLAIM_SCRIPT = `
+local done = redis.call('HGET', KEYS[2], ARGV[3])
+if done then
+  local first = cjson.decode(done)
+  local reply = {first['seq']}
+  for _, id in ipairs(first['sessionIds']) do reply[#reply + 1] = id end
+  return reply
+end
 local claimed = {}
 for i = 3, #KEYS do
   if redis.call('GET', KEYS[i]) ~= '${REVOKED}' then
@@ -170,7 +179,7 @@ export interface LedgerOptions {
   tombstoneTtlMs: number;
 }
 
-export function createRedisLedger(redis: Redis, { tombstoneTtlMs }: LedgerOptions): RevocationLedger {
+export function createRedisLedger(redis: RedisClient, { tombstoneTtlMs }: LedgerOptions): RevocationLedger {
   const ttl = positive(tombstoneTtlMs);
   return {
     async claim({ userId, sessionIds, reason, revokedAt, dueAt }) {
@@ -219,8 +228,10 @@ export function createRedisLedger(redis: Redis, { tombstoneTtlMs }: LedgerOption
       return new Set(sessionIds.filter((_, i) => values[i] === REVOKED));
     },
     async settle(claim) {
-      // Two slots: two commands, each safe to repeat.
-      await Promise.all([redis.hdel(redisKeys.revocationOutbox(claim.userId), claim.claimId), redis.zrem(redisKeys.revocationDue, dueMember(claim))]);
+      // Two slots (on a cluster, maybe two nodes, one of them failing): the entry first, so that
+      // a due entry is never gone while its outbox entry stays, which no sweeper would then find.
+      await redis.hdel(redisKeys.revocationOutbox(claim.userId), claim.claimId);
+      await redis.zrem(redisKeys.revocationDue, dueMember(claim));
     },
     async dueNow(claim) {
       await redis.zadd(redisKeys.revocationDue, 'XX', Date.now(), dueMember(claim));
@@ -236,7 +247,15 @@ export function createRedisLedger(redis: Redis, { tombstoneTtlMs }: LedgerOption
         const at = member.indexOf(':');
         const userId = member.slice(0, at);
         const claimId = member.slice(at + 1);
-        const value = await redis.hget(redisKeys.revocationOutbox(userId), claimId);
+        let value: string | null;
+        try {
+          value = await redis.hget(redisKeys.revocationOutbox(userId), claimId);
+        } catch {
+          // The user's node does not answer while the due set's does (a cluster failing over): due
+          // again at once for the next sweep, rather than held by this one for the whole lease.
+          await redis.zadd(redisKeys.revocationDue, 'XX', now, member).catch(() => {});
+          continue;
+        }
         // Settled meanwhile, or never claimed (the claim found nothing): nothing to do.
         if (value === null) await redis.zrem(redisKeys.revocationDue, member);
         else due.push(parseClaim(claimId, value));

@@ -121,11 +121,20 @@ export function createRevocations(deps: RevocationDeps): Revocations & { stop():
   /** Claims whose caller did not record them in time (it failed or died): recorded, announced, marked. */
   async function sweepOutbox(): Promise<number> {
     let done = 0;
-    for (const claim of await deps.ledger.takeDue(Date.now(), SWEEP_LEASE_MS, SWEEP_BATCH)) {
-      await record(claim);
-      await announce(claim);
-      await deps.ledger.settle(claim);
-      await marking.mark(claim);
+    const taken = await deps.ledger.takeDue(Date.now(), SWEEP_LEASE_MS, SWEEP_BATCH);
+    for (const [i, claim] of taken.entries()) {
+      try {
+        await record(claim);
+        await announce(claim);
+        await deps.ledger.settle(claim);
+        await marking.mark(claim);
+      } catch (error) {
+        // This one and the rest are due again at once, for the next sweep: held by this one for
+        // the whole lease, their announcements would wait as long. (On a cluster, one user's node
+        // may be failing over while the due set's answers.)
+        await Promise.all(taken.slice(i).map((left) => deps.ledger.dueNow(left).catch(() => {})));
+        throw error;
+      }
       done += 1;
       deps.log.info({ userId: claim.userId, seq: claim.seq }, 'completed a revocation left halfway');
     }

@@ -1,7 +1,7 @@
-import type { Redis } from 'ioredis';
 import { ExpiringMap } from '../expiring-map.js';
 import { fromJson, toJson, type SessionData, type SessionJson } from './session.js';
 import { redisKeys } from '../redis-keys.js';
+import type { RedisClient } from '../redis-client.js';
 
 /** A session as the list holds it, without `current` (that depends on who asks). */
 export type ListedSession = SessionData;
@@ -136,7 +136,7 @@ redis.call('PEXPIRE', KEYS[2], ARGV[3])
 return 1
 `;
 
-export function createRedisSessionList(redis: Redis): SessionList {
+export function createRedisSessionList(redis: RedisClient): SessionList {
   return {
     async read(userId) {
       const hash = await redis.hgetall(listKey(userId));

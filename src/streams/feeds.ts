@@ -1,3 +1,4 @@
+import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Models } from '../models/index.js';
 import { op } from '../models/session.js';
@@ -18,6 +19,8 @@ export interface FeedListener {
   revoked(notice: RevocationNotice): void;
   /** Only for a stream that asked for new sign-ins too. */
   created?(session: SessionData): void;
+  /** Messages may have been lost (src/pubsub.ts `onLost`): the stream can no longer be sure it hears everything. */
+  lost(error: AppError): void;
 }
 
 /** One channel's listeners on this instance: one subscription however many streams listen. */
@@ -39,8 +42,12 @@ const RECORD_FIELDS = { _id: 0, seq: 1, sessionIds: 1, reason: 1, revokedAt: 1 }
 export class StreamFeeds {
   private readonly channels = new Map<string, Channel<never>>();
   private readonly gapReads = new Map<string, Promise<RevocationNotice[]>>();
+  /** Every stream that joined and has not left: told if messages may have been lost. */
+  private readonly joined = new Set<FeedListener>();
 
-  constructor(private readonly deps: FeedDeps) {}
+  constructor(private readonly deps: FeedDeps) {
+    deps.pubsub.onLost(() => this.lose());
+  }
 
   /**
    * Listens for the user's revocations (and with `listener.created`, sign-ins);
@@ -48,19 +55,40 @@ export class StreamFeeds {
    * function that stops. Rejects, having left nothing behind, if it cannot listen.
    */
   async join(userId: string, listener: FeedListener): Promise<() => void> {
+    // From the start: a loss while the subscription is being made counts too.
+    this.joined.add(listener);
     const joins = [this.listen('sessionRevoked', userId, (message) => new RevocationNotice(message), (notice) => listener.revoked(notice))];
     const created = listener.created?.bind(listener);
     if (created) joins.push(this.listen('sessionCreated', userId, (message) => fromJson(message.session), created));
     // All settle before anything goes on, so that whichever succeeded is undone on failure.
     const results = await Promise.allSettled(joins);
     const leaves = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
-    const leave = (): void => leaves.forEach((stop) => stop());
+    const leave = (): void => {
+      this.joined.delete(listener);
+      leaves.forEach((stop) => stop());
+    };
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) {
       leave();
       throw failed.reason;
     }
     return leave;
+  }
+
+  /**
+   * The subscriptions may have missed messages (their connection dropped and
+   * came back): a stream that cannot be sure it heard everything ends with an
+   * error its client reconnects from; the reconnection is refused if the
+   * client's own session was revoked meanwhile, else it listens afresh.
+   * Channels are made afresh from here on, so that no new stream joins one
+   * that may have missed something.
+   */
+  private lose(): void {
+    if (this.joined.size === 0) return;
+    this.channels.clear();
+    const error = new AppError('SERVICE_UNAVAILABLE', 'The event stream may have missed events (its Redis connection dropped): reconnect');
+    this.deps.log.warn({ streams: this.joined.size }, 'pub/sub connection lost: every stream of this instance ends, to be reconnected');
+    for (const listener of [...this.joined]) listener.lost(error);
   }
 
   /** How many streams listen on this instance, over all users and topics (tests check that streams leave). */

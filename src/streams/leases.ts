@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import type { RedisClient } from '../redis-client.js';
 import { redisKeys } from '../redis-keys.js';
 
 /** A place taken by one open stream; `release` is idempotent. */
@@ -65,7 +66,7 @@ interface LeaseStore {
  * instance that dies stops renewing, and its places free themselves after
  * `leaseMs` (STREAM_LEASE). A place taken for a stream that never starts lapses the same way.
  */
-function redisLeaseStore(redis: Redis, leaseMs: number): LeaseStore {
+function redisLeaseStore(redis: RedisClient, leaseMs: number): LeaseStore {
   return {
     async take({ keys, member }, caps) {
       const now = Date.now();
@@ -82,12 +83,18 @@ function redisLeaseStore(redis: Redis, leaseMs: number): LeaseStore {
       )) as 0 | 1 | 2;
     },
     async renew(held) {
-      const pipeline = redis.pipeline();
       const until = Date.now() + leaseMs;
+      // One pipeline per user: a pipeline keeps to one slot on a cluster, and a user's keys share one.
+      const byUser = new Map<string, ChainableCommander>();
       for (const { keys, member } of held) {
+        let pipeline = byUser.get(keys[1]);
+        if (!pipeline) {
+          pipeline = redis.pipeline();
+          byUser.set(keys[1], pipeline);
+        }
         for (const key of keys) pipeline.zadd(key, 'XX', until, member).pexpire(key, leaseMs * 2);
       }
-      if (pipeline.length > 0) await pipeline.exec();
+      await Promise.all([...byUser.values()].map((pipeline) => pipeline.exec()));
     },
     async drop({ keys, member }) {
       await redis.pipeline().zrem(keys[0], member).zrem(keys[1], member).exec();
@@ -115,7 +122,7 @@ function memoryLeaseStore(): LeaseStore {
   };
 }
 
-export function createStreams(redis: Redis | null, caps: StreamCaps, leaseMs: number, log: Logger): Streams {
+export function createStreams(redis: RedisClient | null, caps: StreamCaps, leaseMs: number, log: Logger): Streams {
   const store = redis ? redisLeaseStore(redis, leaseMs) : memoryLeaseStore();
   const running = new Map<Held, () => void>();
   let stopping = false;

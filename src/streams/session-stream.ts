@@ -224,6 +224,8 @@ async function run(
     if (remaining < MAX_TIMER_MS) timer = setTimeout(end, Math.max(0, remaining));
     leave = await feeds.join(userId, {
       revoked: (notice) => sequencer.receive(notice),
+      // Ends with the error once what was pushed is read: the client reconnects.
+      lost: (error) => stop(error),
       ...(sessions ? { created: (session: SessionData) => sessions.receive(session) } : {}),
     });
     const base = await ledger.currentSeq(userId);

@@ -1,3 +1,5 @@
+import { Cluster } from 'ioredis';
+import { expect } from 'vitest';
 import { channel, type Topic } from '../../src/pubsub.js';
 import type { Services } from '../../src/services.js';
 
@@ -24,9 +26,43 @@ export async function waitForSubscribers(
 
 /** How many connections listen for `userId`'s messages on `topic`, as Redis counts them (PUBSUB NUMSUB). */
 export async function subscriberCount(services: Services, userId: string, topic: Topic = 'sessionRevoked'): Promise<number> {
-  if (!services.redis) throw new Error('subscriberCount needs Redis');
-  const [, count] = (await services.redis.call('PUBSUB', 'NUMSUB', channel(topic, userId))) as [string, number];
-  return Number(count);
+  const [count = 0] = await subscriberCounts(services, [channel(topic, userId)]);
+  return count;
+}
+
+/**
+ * PUBSUB NUMSUB of each channel. A cluster node counts only the subscribers
+ * connected to it, and a server's subscriber may be on any node (src/redis-client.ts):
+ * on a cluster, the sum over every node.
+ */
+export async function subscriberCounts(services: Services, channels: readonly string[]): Promise<number[]> {
+  const { redis } = services;
+  if (!redis) throw new Error('subscriberCount needs Redis');
+  const nodes = redis instanceof Cluster ? redis.nodes('all') : [redis];
+  const counts = channels.map(() => 0);
+  for (const node of nodes) {
+    const reply = (await node.call('PUBSUB', 'NUMSUB', ...channels)) as Array<string | number>;
+    channels.forEach((_, i) => (counts[i]! += Number(reply[i * 2 + 1])));
+  }
+  return counts;
+}
+
+/** Every channel matching `pattern` some connection listens on (PUBSUB CHANNELS; on a cluster, over every node). */
+export async function liveChannels(services: Services, pattern: string): Promise<string[]> {
+  const { redis } = services;
+  if (!redis) throw new Error('liveChannels needs Redis');
+  const nodes = redis instanceof Cluster ? redis.nodes('all') : [redis];
+  const channels = await Promise.all(nodes.map(async (node) => (await node.call('PUBSUB', 'CHANNELS', pattern)) as string[]));
+  return [...new Set(channels.flat())];
+}
+
+/** Nothing of any stream is left on the server: no listener, no running stream, no Redis subscription. */
+export async function expectNoStreamLeft(server: { services: Services }): Promise<void> {
+  await expect.poll(() => server.services.pubsub.listenerCount()).toBe(0);
+  await expect.poll(() => server.services.streams.running).toBe(0);
+  const channels = await liveChannels(server.services, channel('sessionRevoked', '*'));
+  const counts = channels.length ? await subscriberCounts(server.services, channels) : [];
+  expect(counts.reduce((a, b) => a + b, 0)).toBe(0);
 }
 
 /** Reads an async iterable to its end (the server completing the stream), or fails after `timeoutMs`. */

@@ -45,6 +45,8 @@ export interface RestRequest {
   /** A body sent verbatim (malformed JSON, exact bytes, a chunked stream), declared JSON unless `headers` say otherwise. */
   body?: string | Uint8Array<ArrayBuffer> | ReadableStream<Uint8Array>;
   headers?: Record<string, string>;
+  /** Aborts the request (fetch only): a test that must not wait forever for an answer. */
+  signal?: AbortSignal;
 }
 
 /** Where the server is: its URL, or an object whose `url` is read at call time (useTestServer's fixture). */
@@ -79,7 +81,7 @@ function parseBody(text: string, headers: Headers): unknown {
 async function viaFetch(url: string, method: string, request: RestRequest): Promise<RestReply> {
   const body = request.json !== undefined ? JSON.stringify(request.json) : request.body;
   // `duplex` is what Node's fetch needs to stream a request body.
-  const init = { method, headers: requestHeaders(request), body, duplex: 'half' } as RequestInit;
+  const init = { method, headers: requestHeaders(request), body, duplex: 'half', signal: request.signal } as RequestInit;
   const response = await fetch(url, init);
   return { status: response.status, headers: response.headers, body: parseBody(await response.text(), response.headers) };
 }

@@ -6,6 +6,7 @@ import mongoose from 'mongoose';
 import { afterAll, beforeAll, inject } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import type { Logger } from '../../src/logger.js';
+import type { RedisClusterFixture } from './redis-cluster.js';
 import { startOwnRedis, type OwnRedis } from './redis-server.js';
 import { createHttpServer, httpTimeouts } from '../../src/http/node-server.js';
 import { createApp } from '../../src/server.js';
@@ -109,7 +110,21 @@ export interface ServerFixture extends TestServer {
   readonly redis: OwnRedis;
   /** Its URL, if this server (or the one it shares with) has a private Redis. */
   readonly ownRedisUrl: string | undefined;
+  /** The Redis Cluster it runs on, if any. */
+  readonly redisCluster: ClusterAddress | undefined;
 }
+
+/** A Redis Cluster as a server is pointed at it (REDIS_CLUSTER_NODES), read once the cluster is up. */
+export type ClusterAddress = Pick<RedisClusterFixture, 'nodesEnv'>;
+
+/** Where a flow's servers keep their shared state: the run's Redis server, or a Redis Cluster. */
+export interface RedisChoice {
+  redisCluster?: ClusterAddress;
+}
+
+/** For a test whose Redis state must start empty: a private redis-server, unless on a cluster (the test file's own). */
+export const privateRedis = (on: RedisChoice): { ownRedis?: boolean; redisCluster?: ClusterAddress } =>
+  on.redisCluster ? { redisCluster: on.redisCluster } : { ownRedis: true };
 
 /**
  * A server for one describe block: started in beforeAll on its own database
@@ -120,7 +135,9 @@ export interface ServerFixture extends TestServer {
 export function useTestServer(
   options: TestServerOptions & {
     ownRedis?: boolean;
-    /** Another instance of the same deployment: its database, and its private Redis if it has one. */
+    /** On this Redis Cluster (test/support/redis-cluster.ts) instead of a single Redis server. */
+    redisCluster?: ClusterAddress;
+    /** Another instance of the same deployment: its database, and its private Redis (or cluster) if it has one. */
     shareWith?: ServerFixture;
   } = {},
 ): ServerFixture {
@@ -132,13 +149,15 @@ export function useTestServer(
     if (!server) throw new Error('the test server starts in beforeAll: use it inside tests and hooks');
     return server;
   };
+  const cluster = options.redisCluster ?? options.shareWith?.redisCluster;
   beforeAll(async () => {
     if (options.ownRedis) redis = await startOwnRedis();
     sharedRedisUrl = options.shareWith?.ownRedisUrl;
     const redisUrl = redis?.url ?? sharedRedisUrl;
+    const redisEnv = cluster ? { REDIS_URL: undefined, REDIS_CLUSTER_NODES: cluster.nodesEnv } : redisUrl ? { REDIS_URL: redisUrl } : {};
     server = await startServer({
       ...options,
-      env: { MONGODB_URI: mongoUri, ...(redisUrl ? { REDIS_URL: redisUrl } : {}), ...options.env },
+      env: { MONGODB_URI: mongoUri, ...redisEnv, ...options.env },
     });
   });
   afterAll(async () => {
@@ -148,6 +167,7 @@ export function useTestServer(
   });
   return {
     mongoUri,
+    redisCluster: cluster,
     get ownRedisUrl() {
       return redis?.url ?? sharedRedisUrl;
     },

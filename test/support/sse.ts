@@ -1,9 +1,11 @@
 import diagnostics from 'node:diagnostics_channel';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { print } from 'graphql';
 import { EventSource, type ErrorEvent } from 'eventsource';
 import { expect } from 'vitest';
 import { EventQueue } from './event-queue.js';
 import { take } from './events.js';
+import { SessionRevokedDocument } from './operations.js';
 import { urlOf, type ServerAddress } from './rest.js';
 
 /** One thing read off a text/event-stream: an event, or a comment line such as `: ping`. */
@@ -161,6 +163,29 @@ export const isRevocationOf =
   (sessionId: string) =>
   (item: SseItem): boolean =>
     isEvent('session-revoked')(item) && eventData(item).sessionId === sessionId;
+
+/** The `sessionRevoked` subscription over SSE with plain fetch: the response as the client gets it. */
+export async function subscribeOverSse(server: ServerAddress & { readonly graphqlUrl: string }, token: string, signal?: AbortSignal): Promise<Response> {
+  return fetch(server.graphqlUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query: print(SessionRevokedDocument) }),
+    ...(signal ? { signal } : {}),
+  });
+}
+
+/** A `session-revoked` event's data as a stream gave it. */
+export interface Seen {
+  sessionId: string;
+  reason: string;
+  current: boolean;
+}
+
+/** The `session-revoked` events of a REST stream, read to its end. */
+export async function restEvents(stream: RawEventStream): Promise<Seen[]> {
+  const items = await stream.readToEnd();
+  return items.flatMap((item) => (item.kind === 'event' && item.event === 'session-revoked' ? [JSON.parse(item.data) as Seen] : []));
+}
 
 /** An event's JSON data (an empty object for a comment or nothing). */
 export const eventData = (item: SseItem | undefined): Record<string, unknown> =>
