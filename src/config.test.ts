@@ -1,4 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ConfigError, loadConfig, parseDurationSeconds } from './config.js';
 
 function problems(env: Record<string, string>): string[] {
@@ -67,6 +70,22 @@ describe('loadConfig()', () => {
       password: 's@cret',
     });
     expect(loadConfig({}).redisCluster).toBeUndefined();
+  });
+
+  it('reads REDIS_TLS_CA_FILE as the PEM it holds, and names a file it cannot use', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'la-config-'));
+    try {
+      const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+      writeFileSync(join(dir, 'ca.pem'), pem);
+      writeFileSync(join(dir, 'empty.pem'), 'not a certificate\n');
+      expect(loadConfig({ REDIS_TLS_CA_FILE: join(dir, 'ca.pem') }).redisTlsCa).toBe(pem);
+      expect(problems({ REDIS_TLS_CA_FILE: join(dir, 'missing.pem') })).toEqual([`REDIS_TLS_CA_FILE: cannot read ${join(dir, 'missing.pem')} (ENOENT)`]);
+      expect(problems({ REDIS_TLS_CA_FILE: join(dir, 'empty.pem') })).toEqual([
+        `REDIS_TLS_CA_FILE: ${join(dir, 'empty.pem')} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`,
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('names each bad REDIS_CLUSTER_NODES entry, and refuses it beside REDIS_URL', () => {

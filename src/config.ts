@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { availableParallelism, hostname } from 'node:os';
 
 /** REDIS_CLUSTER_NODES: where to find the cluster, and how to talk to every node of it. */
@@ -99,6 +100,17 @@ const oneOf =
   (raw: string): T | Invalid =>
     (values as readonly string[]).includes(raw) ? (raw as T) : new Invalid(`must be ${list} (got "${raw}")`);
 
+/** A PEM file of one or more CA certificates, read once at start-up. */
+const pemCertificates = (raw: string): string | Invalid => {
+  let text: string;
+  try {
+    text = readFileSync(raw, 'utf8');
+  } catch (error) {
+    return new Invalid(`cannot read ${raw} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  return text.includes('-----BEGIN CERTIFICATE-----') ? text : new Invalid(`${raw} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
+};
+
 const boolean = (raw: string): boolean | Invalid =>
   /^(1|true|yes)$/i.test(raw) ? true : /^(0|false|no)$/i.test(raw) ? false : new Invalid(`must be true or false (got "${raw}")`);
 
@@ -189,6 +201,8 @@ const SETTINGS = {
   }),
   // A Redis Cluster in REDIS_URL's place (src/redis-client.ts).
   redisCluster: setting<RedisClusterConfig | undefined>({ name: 'REDIS_CLUSTER_NODES', parse: parseClusterNodes, default: () => undefined }),
+  // A private CA for rediss:// (a self-managed Redis with its own certificates), trusted beside the system's.
+  redisTlsCa: setting<string | undefined>({ name: 'REDIS_TLS_CA_FILE', parse: pemCertificates, default: () => undefined }),
   // Below 4 bcrypt refuses; above 15 a login takes seconds and invites denial of service.
   bcryptRounds: setting({ name: 'BCRYPT_ROUNDS', parse: integer(4, 15), default: () => 10 }),
   passwordThreads: setting({ name: 'PASSWORD_THREADS', parse: integer(0, 64), default: () => availableParallelism() }),

@@ -1,5 +1,5 @@
 import { createConnection, isIP, type Socket } from 'node:net';
-import { connect as connectTls, type TLSSocket } from 'node:tls';
+import { connect as connectTls, rootCertificates, type ConnectionOptions, type TLSSocket } from 'node:tls';
 import { AbstractConnector, Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import type { RedisClusterConfig } from './config.js';
 
@@ -10,8 +10,17 @@ import type { RedisClusterConfig } from './config.js';
  */
 export type RedisClient = Redis | Cluster;
 
-/** Where the shared state lives: the variable that named it, for start-up messages. */
-export type RedisTarget = { variable: 'REDIS_URL'; url: string } | { variable: 'REDIS_CLUSTER_NODES'; cluster: RedisClusterConfig };
+/**
+ * Where the shared state lives: the variable that named it, for start-up
+ * messages, and the private CA (REDIS_TLS_CA_FILE) that rediss:// trusts.
+ */
+export type RedisTarget = ({ variable: 'REDIS_URL'; url: string } | { variable: 'REDIS_CLUSTER_NODES'; cluster: RedisClusterConfig }) & { ca?: string | undefined };
+
+/** TLS options of a rediss:// connection: the system's CAs, and the private one if configured. */
+const tlsOptions = (ca: string | undefined): ConnectionOptions => (ca ? { ca: [...rootCertificates, ca] } : {});
+
+/** Only a rediss:// URL turns TLS on; the CA option must not turn it on for redis://. */
+const urlTls = (url: string, ca: string | undefined): RedisOptions => (url.startsWith('rediss:') && ca ? { tls: tlsOptions(ca) } : {});
 
 /** Reconnection backoff of a single connection: soon after a blip, at most every 2 s. */
 const retryStrategy = (attempt: number): number => Math.min(attempt * 200, 2000);
@@ -24,12 +33,13 @@ const CONNECT_TIMEOUT_MS = 5000;
  * 16 × 100 ms). Resolves once connected; rejects if it cannot connect.
  */
 export async function connectCommands(target: RedisTarget, name: string): Promise<RedisClient> {
-  const client = target.variable === 'REDIS_URL' ? commandServer(target.url, name) : commandCluster(target.cluster, name);
+  const client = target.variable === 'REDIS_URL' ? commandServer(target.url, name, target.ca) : commandCluster(target.cluster, name, target.ca);
   return connected(client);
 }
 
-function commandServer(url: string, name: string): Redis {
+function commandServer(url: string, name: string, ca: string | undefined): Redis {
   return new Redis(url, {
+    ...urlTls(url, ca),
     lazyConnect: true,
     connectionName: name,
     enableOfflineQueue: false,
@@ -43,7 +53,7 @@ function commandServer(url: string, name: string): Redis {
   });
 }
 
-function commandCluster(cluster: RedisClusterConfig, name: string): Cluster {
+function commandCluster(cluster: RedisClusterConfig, name: string, ca: string | undefined): Cluster {
   const options: ClusterOptions = {
     lazyConnect: true,
     // As for one server: no queue while the cluster as a whole is unreachable.
@@ -52,7 +62,7 @@ function commandCluster(cluster: RedisClusterConfig, name: string): Cluster {
     // and when a failover moves some of them (MOVED), it cannot retry the batch and fails every
     // command in it (redis/ioredis#2075). One command at a time is redirected by itself.
     enableAutoPipelining: false,
-    redisOptions: { ...nodeOptions(cluster), connectionName: name, connectTimeout: CONNECT_TIMEOUT_MS },
+    redisOptions: { ...nodeOptions(cluster, ca), connectionName: name, connectTimeout: CONNECT_TIMEOUT_MS },
   };
   // With TLS, ioredis must connect to the names the cluster announces, not to addresses
   // it resolved itself, or certificates issued for those names fail (ioredis' README, "ElastiCache").
@@ -61,11 +71,11 @@ function commandCluster(cluster: RedisClusterConfig, name: string): Cluster {
 }
 
 /** What every connection to a cluster node carries: credentials and TLS. */
-function nodeOptions(cluster: RedisClusterConfig): RedisOptions {
+function nodeOptions(cluster: RedisClusterConfig, ca: string | undefined): RedisOptions {
   return {
     ...(cluster.username !== undefined ? { username: cluster.username } : {}),
     ...(cluster.password !== undefined ? { password: cluster.password } : {}),
-    ...(cluster.tls ? { tls: {} } : {}),
+    ...(cluster.tls ? { tls: tlsOptions(ca) } : {}),
   };
 }
 
@@ -91,13 +101,14 @@ export async function connectSubscriber(target: RedisTarget, name: string, comma
     connectTimeout: CONNECT_TIMEOUT_MS,
     retryStrategy,
   };
-  if (target.variable === 'REDIS_URL') return connected(new Redis(target.url, options));
+  if (target.variable === 'REDIS_URL') return connected(new Redis(target.url, { ...options, ...urlTls(target.url, target.ca) }));
   const { cluster } = target;
   const known = (): Address[] => {
     const live = commands instanceof Cluster ? commands.nodes('all').map((node) => ({ host: node.options.host ?? '', port: node.options.port ?? 0 })) : [];
     return live.length > 0 ? live : cluster.nodes;
   };
-  return connected(new Redis({ ...options, ...nodeOptions(cluster), Connector: anyNodeConnector(known, cluster.tls) }));
+  const tls = cluster.tls ? tlsOptions(target.ca) : undefined;
+  return connected(new Redis({ ...options, ...nodeOptions(cluster, target.ca), Connector: anyNodeConnector(known, tls) }));
 }
 
 interface Address {
@@ -110,7 +121,7 @@ interface Address {
  * connects to the next node of `nodes()` on every (re)connection, starting
  * from a random one so that instances spread over the cluster.
  */
-function anyNodeConnector(nodes: () => Address[], tls: boolean): RedisOptions['Connector'] {
+function anyNodeConnector(nodes: () => Address[], tls: ConnectionOptions | undefined): RedisOptions['Connector'] {
   let next = Math.floor(Math.random() * 1024);
   return class AnyNodeConnector extends AbstractConnector {
     constructor(options: unknown) {
@@ -129,7 +140,7 @@ function anyNodeConnector(nodes: () => Address[], tls: boolean): RedisOptions['C
             return;
           }
           const { host, port } = node;
-          const stream = tls ? connectTls({ host, port, ...(isIP(host) ? {} : { servername: host }) }) : createConnection({ host, port });
+          const stream = tls ? connectTls({ ...tls, host, port, ...(isIP(host) ? {} : { servername: host }) }) : createConnection({ host, port });
           stream.once('error', (error) => {
             this.firstError = error;
           });

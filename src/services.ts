@@ -96,8 +96,9 @@ function databaseName(uri: string): string | undefined {
 
 /** The Redis the configuration names (src/redis-client.ts), or undefined: in-process state (development). */
 function redisTarget(config: Config): RedisTarget | undefined {
-  if (config.redisCluster) return { variable: 'REDIS_CLUSTER_NODES', cluster: config.redisCluster };
-  if (config.redisUrl !== undefined) return { variable: 'REDIS_URL', url: config.redisUrl };
+  const ca = config.redisTlsCa;
+  if (config.redisCluster) return { variable: 'REDIS_CLUSTER_NODES', cluster: config.redisCluster, ca };
+  if (config.redisUrl !== undefined) return { variable: 'REDIS_URL', url: config.redisUrl, ca };
   return undefined;
 }
 

@@ -1,6 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Cluster } from 'ioredis';
-import * as tls from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { RedisClusterConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
@@ -156,20 +155,12 @@ describe('on a Redis Cluster (REDIS_CLUSTER_NODES)', () => {
   });
 });
 
-/** Node 24's default CA store (not in the @types/node this project uses). */
-const caStore = tls as typeof tls & { getCACertificates(type: 'default'): string[]; setDefaultCACertificates(certs: string[]): void };
-
-describe('on a Redis Cluster over TLS (rediss://), one node', () => {
+describe('on a Redis Cluster over TLS (rediss://), one node, its CA in REDIS_TLS_CA_FILE', () => {
   let node: TlsClusterFixture | undefined;
-  let trusted: string[] = [];
   beforeAll(async () => {
     node = await startTlsClusterNode();
-    trusted = caStore.getCACertificates('default');
-    // The test CA, trusted as NODE_EXTRA_CA_CERTS would make it (in this test process only).
-    caStore.setDefaultCACertificates([...trusted, node.ca]);
   });
   afterAll(async () => {
-    caStore.setDefaultCACertificates(trusted);
     await node?.stop();
   });
 
@@ -179,6 +170,9 @@ describe('on a Redis Cluster over TLS (rediss://), one node', () => {
       get nodesEnv() {
         if (!node) throw new Error('the TLS node starts in beforeAll');
         return node.nodesEnv;
+      },
+      get caFile() {
+        return node?.caFile;
       },
     },
   });

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -304,8 +304,8 @@ export function useRedisCluster(): RedisClusterFixture {
 export interface TlsClusterFixture {
   /** REDIS_CLUSTER_NODES: `rediss://localhost:<port>`. */
   readonly nodesEnv: string;
-  /** PEM of the test CA, for the clients to trust. */
-  readonly ca: string;
+  /** The test CA's PEM file, for the clients to trust (REDIS_TLS_CA_FILE). */
+  readonly caFile: string;
   stop(): Promise<void>;
 }
 
@@ -349,7 +349,7 @@ export async function startTlsClusterNode(): Promise<TlsClusterFixture> {
     await waitFor('the TLS node answering', async () => ((await run('redis-cli', [...tlsArgs, 'ping'])).trim() === 'PONG' ? true : undefined));
     await run('redis-cli', [...tlsArgs, 'cluster', 'addslotsrange', '0', '16383']);
     await waitFor('the TLS cluster ok', async () => ((await run('redis-cli', [...tlsArgs, 'cluster', 'info'])).includes('cluster_state:ok') ? true : undefined));
-    return { nodesEnv: `rediss://localhost:${port}`, ca: await readFile(file('ca.crt'), 'utf8'), stop };
+    return { nodesEnv: `rediss://localhost:${port}`, caFile: file('ca.crt'), stop };
   } catch (error) {
     await stop();
     throw error;

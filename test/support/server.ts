@@ -115,7 +115,7 @@ export interface ServerFixture extends TestServer {
 }
 
 /** A Redis Cluster as a server is pointed at it (REDIS_CLUSTER_NODES), read once the cluster is up. */
-export type ClusterAddress = Pick<RedisClusterFixture, 'nodesEnv'>;
+export type ClusterAddress = Pick<RedisClusterFixture, 'nodesEnv'> & { readonly caFile?: string };
 
 /** Where a flow's servers keep their shared state: the run's Redis server, or a Redis Cluster. */
 export interface RedisChoice {
@@ -154,7 +154,7 @@ export function useTestServer(
     if (options.ownRedis) redis = await startOwnRedis();
     sharedRedisUrl = options.shareWith?.ownRedisUrl;
     const redisUrl = redis?.url ?? sharedRedisUrl;
-    const redisEnv = cluster ? { REDIS_URL: undefined, REDIS_CLUSTER_NODES: cluster.nodesEnv } : redisUrl ? { REDIS_URL: redisUrl } : {};
+    const redisEnv = cluster ? { REDIS_URL: undefined, REDIS_CLUSTER_NODES: cluster.nodesEnv, REDIS_TLS_CA_FILE: cluster.caFile } : redisUrl ? { REDIS_URL: redisUrl } : {};
     server = await startServer({
       ...options,
       env: { MONGODB_URI: mongoUri, ...redisEnv, ...options.env },
