@@ -69,6 +69,18 @@ export function createRedisPubSub(publisher: RedisClient, subscriber: Redis): Pu
     if (closed) return;
     for (const listener of [...lossListeners]) listener();
   });
+  // RedisPubSub drops the promises of its UNSUBSCRIBE and PUNSUBSCRIBE. Sent while the
+  // connection is away, they wait in ioredis' queue, and a shutdown before it is back
+  // rejects them unhandled: they are sent once it is back instead (it resubscribes first).
+  const unsubscribeWhenBack = new Set<number>();
+  const unsubscribe = (id: number): void => {
+    if (subscriber.status === 'ready') redis.unsubscribe(id);
+    else unsubscribeWhenBack.add(id);
+  };
+  subscriber.on('ready', () => {
+    for (const id of unsubscribeWhenBack) redis.unsubscribe(id);
+    unsubscribeWhenBack.clear();
+  });
   return {
     async publish(topic, key, payload) {
       await redis.publish(channel(topic, key), payload);
@@ -88,16 +100,14 @@ export function createRedisPubSub(publisher: RedisClient, subscriber: Redis): Pu
       try {
         id = await Promise.race([subscribing, interrupted]);
       } catch (error) {
-        void subscribing.then((late) => redis.unsubscribe(late)).catch(() => {});
+        void subscribing.then(unsubscribe).catch(() => {});
         throw error;
       } finally {
         lossListeners.delete(interrupt);
       }
       live.add(id);
       return () => {
-        if (!live.delete(id)) return;
-        // The UNSUBSCRIBE waits in the subscriber connection's queue while Redis is away.
-        redis.unsubscribe(id);
+        if (live.delete(id)) unsubscribe(id);
       };
     },
     onLost(listener) {
