@@ -37,7 +37,7 @@ function createGraphQL(services: Services, direct: Plugin): YogaServerInstance<S
     // Content-Length it refuses never gets past Node's HTTP parser.
     maxRequestBodySize: false,
     // Document limits and the contract's error codes (src/graphql/limits.ts).
-    plugins: [direct, useIgnoreUnknownParams(), ...graphqlPlugins(config), useStreamDelivery(services.heartbeat, log)],
+    plugins: [direct, useIgnoreUnknownParams(), ...graphqlPlugins(config), useStreamDelivery(services.heartbeat, log, services.metrics)],
     // GRAPHIQL: on in development, off in production unless the operator turns it on.
     ...graphiqlOptions(config.graphiql),
     maskedErrors: {

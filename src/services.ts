@@ -19,6 +19,8 @@ import { createRefusedSignIns, type RefusedSignIns } from './timeline/refused-si
 import { StreamFeeds } from './streams/feeds.js';
 import { createStreams, type Streams } from './streams/leases.js';
 import { Heartbeat } from './streams/sse.js';
+import { Metrics } from './metrics.js';
+import { checkDependencies } from './http/health.js';
 
 /** Everything a request needs, built once per process (or per test server). */
 export interface Services {
@@ -52,6 +54,8 @@ export interface Services {
   feeds: StreamFeeds;
   /** The keep-alive comment of every event stream, both APIs (SSE_HEARTBEAT_MS). */
   heartbeat: Heartbeat;
+  /** This instance's Prometheus metrics (src/metrics.ts), served on METRICS_PORT. */
+  metrics: Metrics;
   startedAt: number;
   close(): Promise<void>;
 }
@@ -206,6 +210,7 @@ export async function createServices(config: Config, options: ServiceOptions = {
   if (config.jwtSecretGenerated) {
     log.warn('JWT_SECRET not set: using a random secret for this process; tokens stop working on restart');
   }
+  const metrics = new Metrics({ defaults: config.metricsPort !== undefined });
   const cleanups: Cleanups = [];
   const close = async (): Promise<void> => {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
@@ -221,10 +226,11 @@ export async function createServices(config: Config, options: ServiceOptions = {
       threads: config.passwordThreads,
       queueLimit: config.passwordQueueLimit,
       log,
+      observeWait: (seconds) => metrics.passwordWait.observe(seconds),
     });
     cleanups.push(() => passwords.close());
     const tokenKey = createTokenKey(config.jwtSecret);
-    const streams = createStreams(shared.redis, config.caps, config.streamLeaseMs, log);
+    const streams = createStreams(shared.redis, config.caps, config.streamLeaseMs, log, metrics);
     cleanups.push(async () => streams.close());
     const revocations = createRevocations({
       models,
@@ -232,6 +238,7 @@ export async function createServices(config: Config, options: ServiceOptions = {
       cache: shared.cache,
       pubsub: shared.pubsub,
       log,
+      metrics,
       tombstoneTtlMs: tombstoneTtlMs(config),
       graceMs: config.revocationGraceMs,
     });
@@ -255,10 +262,19 @@ export async function createServices(config: Config, options: ServiceOptions = {
       streams,
       feeds: new StreamFeeds({ pubsub: shared.pubsub, ledger: shared.ledger, models, log }),
       heartbeat: new Heartbeat(config.sseHeartbeatMs),
+      metrics,
       revocations,
       startedAt: Date.now(),
       close,
     };
+    metrics.watch({
+      passwordQueue: () => passwords.queued,
+      outbox: () => shared.ledger.outboxState(),
+      dependencies: async () => {
+        const checks = await checkDependencies({ connection, redis: shared.redis });
+        return Object.fromEntries(Object.entries(checks).map(([name, state]) => [name, state !== 'down']));
+      },
+    });
     return services;
   } catch (error) {
     await close();

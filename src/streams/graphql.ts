@@ -3,6 +3,7 @@ import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import type { Viewer } from '../auth/viewer.js';
 import { wantsEventStream } from '../http/request-info.js';
 import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
 import type { Services } from '../services.js';
 import { viewOf, type SessionRevokedEvent, type SessionView } from '../sessions/session.js';
 import { deliveryEvents, sliceAround, type Delivery } from './notice.js';
@@ -71,7 +72,7 @@ export class RevocationEvents implements AsyncIterableIterator<SessionRevokedEve
 
 export async function revocationEvents(services: Services, viewer: Viewer, authenticatedAt: Date, signal: AbortSignal): Promise<RevocationEvents> {
   // Listening before the subscription is answered: a stream that cannot start is the subscription's error.
-  return new RevocationEvents(await startSessionStream(services, { viewer, authenticatedAt, signal }));
+  return new RevocationEvents(await startSessionStream(services, { viewer, authenticatedAt, signal, transport: 'graphql' }));
 }
 
 /**
@@ -86,7 +87,7 @@ export async function createdSessionEvents(
   authenticatedAt: Date,
   signal: AbortSignal,
 ): Promise<AsyncIterableIterator<SessionView>> {
-  const stream = await startSessionStream(services, { viewer, authenticatedAt, signal, created: true });
+  const stream = await startSessionStream(services, { viewer, authenticatedAt, signal, created: true, transport: 'graphql' });
   const done: IteratorReturnResult<undefined> = { done: true, value: undefined };
   let ended = false;
   const view: AsyncIterableIterator<SessionView> = {
@@ -223,10 +224,13 @@ const HEADERS = { 'content-type': 'text/event-stream', connection: 'keep-alive',
  * its shared delivery, any other field one result at a time, both with the
  * server's heartbeat (SSE_HEARTBEAT_MS) and straight to the socket.
  */
-export function useStreamDelivery(heartbeat: Heartbeat, log: Logger): Plugin<SubscriptionSlot> {
+export function useStreamDelivery(heartbeat: Heartbeat, log: Logger, metrics: Pick<Metrics, 'delivered'>): Plugin<SubscriptionSlot> {
   const failed = (error: unknown): void => log.warn({ err: (error as Error).message }, 'subscription stream failed');
-  const reply = <T>(source: AsyncIterator<T>, chunksOf: (step: T) => Uint8Array[] | Promise<Uint8Array[]>): StreamReply =>
-    sourceReply(source, { headers: { ...HEADERS }, first: COMMENT, ping: COMMENT, heartbeat, chunksOf, last: COMPLETE, failed });
+  const reply = <T>(source: AsyncIterator<T>, chunksOf: (step: T) => Uint8Array[] | Promise<Uint8Array[]>, written?: (step: T) => void): StreamReply =>
+    sourceReply(source, { headers: { ...HEADERS }, first: COMMENT, ping: COMMENT, heartbeat, chunksOf, written, last: COMPLETE, failed });
+  const delivered = (step: StreamStep): void => {
+    if (!(step instanceof CreatedStep)) metrics.delivered(step.notice.publishedAt);
+  };
   return {
     onSubscribe({ setSubscribeFn }) {
       setSubscribeFn(subscribe as Parameters<typeof setSubscribeFn>[0]);
@@ -241,7 +245,7 @@ export function useStreamDelivery(heartbeat: Heartbeat, log: Logger): Plugin<Sub
       if (!isAsyncIterable(result) || !wantsEventStream(request.headers.get('accept'))) return;
       setResultProcessor(() => {
         if (result instanceof SharedSubscription) {
-          return new StreamResponse(reply<StreamStep>(result.stream, (step) => (step instanceof CreatedStep ? [] : result.chunksOf(step))));
+          return new StreamResponse(reply<StreamStep>(result.stream, (step) => (step instanceof CreatedStep ? [] : result.chunksOf(step)), delivered));
         }
         const results = (result as AsyncIterable<ExecutionResult>)[Symbol.asyncIterator]();
         return new StreamResponse(reply(results, (value) => [encoder.encode(nextEvent(value))]));
