@@ -8,6 +8,7 @@ import { isJsonContentType } from './http/json-body.js';
 import { createDevicesPage } from './http/devices-page.js';
 import { httpErrorOf, notFound, unsupportedMediaType } from './errors.js';
 import { maskUnexpectedError } from './graphql/error-codes.js';
+import { yogaErrorLog } from './graphql/error-log.js';
 import { graphiqlOptions } from './graphql/graphiql.js';
 import { graphqlPlugins } from './graphql/limits.js';
 import { useIgnoreUnknownParams } from './graphql/params.js';
@@ -52,7 +53,8 @@ function createGraphQL(services: Services, direct: Plugin): YogaServerInstance<S
       debug: (...args: unknown[]) => log.isLevelEnabled('debug') && log.debug({ args: args.map(String) }, 'yoga'),
       info: (...args: unknown[]) => log.info({ args: args.map(String) }, 'yoga'),
       warn: (...args: unknown[]) => log.warn({ args: args.map(String) }, 'yoga'),
-      error: (...args: unknown[]) => log.error({ args: args.map((a) => (a instanceof Error ? a.stack : String(a))) }, 'yoga'),
+      // Client errors are no server errors (src/graphql/error-log.ts).
+      error: yogaErrorLog(log),
     },
     context: async ({ request, req }): Promise<Context> => {
       const auth = await authenticateRequest(services, request);

@@ -2,7 +2,8 @@ import type { KeyObject } from 'node:crypto';
 import mongoose, { type Connection } from 'mongoose';
 import type { Config } from './config.js';
 import { startEmbeddedMongo } from './embedded-mongo.js';
-import { createLogger, type Logger } from './logger.js';
+import { createProcessLogger, type Logger } from './logger.js';
+import { withDevelopmentSecret } from './dev-secret.js';
 import { createModels, ensureIndexes, type Models } from './models/index.js';
 import { createPasswordHasher, type PasswordHasher } from './auth/password-pool.js';
 import { createMemoryPubSub, createRedisPubSub, type PubSub } from './pubsub.js';
@@ -81,8 +82,9 @@ export const DEV_DATA_DIR = '.data';
 
 async function startDevMongo(log: Logger): Promise<{ uri: string; stop: () => Promise<void> }> {
   try {
-    const embedded = await startEmbeddedMongo({ dataDir: DEV_DATA_DIR, say: (line) => log.warn(line) });
-    log.warn(embedded.description);
+    // What it does and which database it uses: information, not a warning.
+    const embedded = await startEmbeddedMongo({ dataDir: DEV_DATA_DIR, say: (line) => log.info(line) });
+    log.info(embedded.description);
     return embedded;
   } catch (error) {
     throw new StartupError(error instanceof Error ? error.message : String(error));
@@ -191,7 +193,8 @@ async function openRedisState(target: RedisTarget, config: Config, cleanups: Cle
 
 /** The same, in this process only: development with one instance. */
 function inProcessState(config: Config, log: Logger): SharedState {
-  log.warn('REDIS_URL not set: in-process pub/sub and session cache (one instance only)');
+  // Development's ordinary mode, not a fault: production requires REDIS_URL (src/config.ts).
+  log.info('REDIS_URL not set: in-process pub/sub and session cache (one instance only)');
   // The list reads the session states the cache writes, as in Redis.
   const states = new ExpiringMap<string>();
   return {
@@ -205,11 +208,9 @@ function inProcessState(config: Config, log: Logger): SharedState {
   };
 }
 
-export async function createServices(config: Config, options: ServiceOptions = {}): Promise<Services> {
-  const log = options.logger ?? createLogger({ level: config.logLevel, serverId: config.serverId });
-  if (config.jwtSecretGenerated) {
-    log.warn('JWT_SECRET not set: using a random secret for this process; tokens stop working on restart');
-  }
+export async function createServices(given: Config, options: ServiceOptions = {}): Promise<Services> {
+  const log = options.logger ?? (await createProcessLogger(given));
+  const config = await withDevelopmentSecret(given, DEV_DATA_DIR, log);
   const metrics = new Metrics({ defaults: config.metricsPort !== undefined });
   const cleanups: Cleanups = [];
   const close = async (): Promise<void> => {
