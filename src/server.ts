@@ -3,7 +3,7 @@ import { createServerAdapter, sendNodeResponse } from '@whatwg-node/server';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { createRestHandler, createRestReads } from '../rest-compat/index.js';
 import { authenticateRequest } from './auth/credentials.js';
-import { readDeclaredBody, withBodyLimit } from './http/body-limit.js';
+import { lingerAfterRefusal, mayBeRefusedBody, readDeclaredBody, withBodyLimit } from './http/body-limit.js';
 import { isJsonContentType } from './http/json-body.js';
 import { createDevicesPage } from './http/devices-page.js';
 import { httpErrorOf, notFound, unsupportedMediaType } from './errors.js';
@@ -12,7 +12,7 @@ import { yogaErrorLog } from './graphql/error-log.js';
 import { graphiqlOptions } from './graphql/graphiql.js';
 import { graphqlPlugins } from './graphql/limits.js';
 import { useIgnoreUnknownParams } from './graphql/params.js';
-import { checkHealth } from './http/health.js';
+import { checkHealth, checkReadiness } from './http/health.js';
 import type { Handler, ServerContext } from './http/handler.js';
 import { createNodeReads } from './http/node-reads.js';
 import { readRequestInfo, wantsEventStream } from './http/request-info.js';
@@ -72,7 +72,7 @@ function createGraphQL(services: Services, direct: Plugin): YogaServerInstance<S
 }
 
 /**
- * The whole HTTP surface (`/graphql`, `/api/*`, `/health`, `/devices`): one
+ * The whole HTTP surface (`/graphql`, `/api/*`, `/health`, `/livez`, `/readyz`, `/devices`): one
  * fetch handler inside the pipeline every answer passes (src/http/pipeline.ts).
  * It never listens: src/main.ts does, and tests start it on port 0.
  *
@@ -99,10 +99,8 @@ export function createApp(services: Services): App {
       try {
         within = await withBodyLimit(request, yoga.fetchAPI.Request);
       } catch (error) {
-        // The rest of an oversized body is never read, so the connection cannot carry another request.
-        const refused = refuse(error);
-        refused.headers.set('connection', 'close');
-        return refused;
+        // The rest of the body is read and discarded after the answer (lingerAfterRefusal), then the connection goes on.
+        return refuse(error);
       }
       return handle(within, server);
     };
@@ -128,6 +126,12 @@ export function createApp(services: Services): App {
       const report = await checkHealth(services);
       return json(report.status === 'ok' ? 200 : 503, report);
     }
+    // Kubernetes' probes (src/http/health.ts): the process answers; this instance should get traffic.
+    if (pathname === '/livez') return json(200, { status: 'live' });
+    if (pathname === '/readyz') {
+      const { status, body } = await checkReadiness(services);
+      return json(status, body);
+    }
     if (pathname === '/devices' && (request.method === 'GET' || request.method === 'HEAD')) return devicesPage();
     if (pathname === '/graphql') return graphql(request, server);
     if (pathname.startsWith('/api/')) return rest(request, server);
@@ -145,6 +149,8 @@ export function createApp(services: Services): App {
     else await sendNodeResponse(response, res, req, true);
   };
   return (req, res) => {
+    // A body that may be refused is drained after its 413, so that the client reads the answer.
+    if (mayBeRefusedBody(req)) lingerAfterRefusal(req, res);
     if (reads(req, res)) return;
     if (req.method === 'POST' && req.url === '/graphql' && !wantsEventStream(req.headers.accept)) {
       void yoga(req, res, { direct: true });

@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
-import { createLogger } from '../src/logger.js';
+import { PassThrough } from 'node:stream';
+import { createLogger, createProcessLogger, flushLog } from '../src/logger.js';
 import { errorCodes, gql, loginUser, PASSWORD, registerUser } from './support/client.js';
 import { LoginDocument, MeDocument } from './support/operations.js';
 import { restClient } from './support/rest.js';
@@ -104,5 +105,31 @@ describe('log levels', () => {
     const failures = atError().filter((r) => JSON.stringify(r).includes('an unexpected failure'));
     expect(failures).toHaveLength(1);
     expect(JSON.stringify(failures[0])).toMatch(/\\n\s+at /);
+  });
+});
+
+describe('the process log', () => {
+  /** What a process logger writes for one info line, given where its output goes. */
+  async function written(nodeEnv: string, tty: boolean): Promise<string> {
+    const stream = new PassThrough();
+    const chunks: Buffer[] = [];
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    const log = await createProcessLogger({ logLevel: 'info', serverId: 'pretty', nodeEnv }, { tty, stream });
+    log.info({ port: 3001 }, 'logout-all listening');
+    await flushLog(log);
+    return Buffer.concat(chunks).toString('utf8');
+  }
+
+  it('is readable lines in development on a terminal', async () => {
+    const text = await written('development', true);
+    expect(text).toMatch(/INFO.*logout-all listening/);
+    expect(text).toContain('port: 3001');
+    expect(() => JSON.parse(text) as unknown).toThrow();
+  });
+
+  it('is JSON in production, on a terminal too, and in development through a pipe', async () => {
+    for (const [nodeEnv, tty] of [['production', true], ['production', false], ['development', false]] as const) {
+      expect(JSON.parse(await written(nodeEnv, tty))).toMatchObject({ level: 30, port: 3001, msg: 'logout-all listening' });
+    }
   });
 });
