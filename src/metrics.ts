@@ -1,5 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { RevocationReason } from './models/session.js';
+import { REVOCATION_REASONS, type RevocationReason } from './models/session.js';
 
 /** Which API a stream came through. */
 export type StreamTransport = 'rest' | 'graphql';
@@ -49,6 +49,14 @@ export class Metrics {
   constructor(options: { defaults: boolean }) {
     // Node's own (process_cpu_seconds_total, nodejs_eventloop_lag_seconds, …): only when served, as they sample the event loop.
     if (options.defaults) collectDefaultMetrics({ register: this.registry });
+    // Every known series from the start at 0, so that a rate() sees the first event and a dashboard every series.
+    for (const transport of ['rest', 'graphql'] satisfies StreamTransport[]) this.streamsOpen.labels(transport).set(0);
+    for (const cap of ['session', 'user'] satisfies StreamCap[]) this.streamsRefused.labels(cap).inc(0);
+    for (const reason of REVOCATION_REASONS) {
+      this.revocations.labels(reason).inc(0);
+      this.sessionsRevoked.labels(reason).inc(0);
+    }
+    for (const outcome of ['succeeded', 'failed', 'refused'] satisfies SignInOutcome[]) this.signIns.labels(outcome).inc(0);
     const sources = (): MetricSources | undefined => this.sources;
     new Gauge({
       name: `${PREFIX}password_queue_depth`,

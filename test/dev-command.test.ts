@@ -134,11 +134,18 @@ describe('npm run dev on a fresh machine (no MONGODB_URI)', () => {
     // Readable by its owner only.
     expect(statSync(join(cwd, '.data/jwt-secret')).mode & 0o077).toBe(0);
 
-    const second = dev(cwd, { JWT_SECRET: '' });
+    // With METRICS_PORT this time: the listening line names /metrics too, where Prometheus finds it.
+    const second = dev(cwd, { JWT_SECRET: '', METRICS_PORT: '0' });
     try {
       const url = await listening(second);
       const me = await fetch(`${url}/api/auth/me`, { headers: { authorization: `Bearer ${token}` } });
       expect(me.status).toBe(200);
+      const listeningLine = second.lines.find((line) => line.includes('listening'))!;
+      const metricsUrl = /metrics on (http:\/\/localhost:\d+\/metrics)/.exec(listeningLine)?.[1];
+      expect(listeningLine).toMatch(/\/graphql.*\/devices.*\/metrics/);
+      const metrics = await (await fetch(metricsUrl!.replace('localhost', '127.0.0.1'))).text();
+      expect(metrics).toContain('process_cpu_seconds_total');
+      expect(metrics).toContain('logout_all_sign_ins_total{outcome="succeeded"} 0');
     } finally {
       await stop(second);
     }
