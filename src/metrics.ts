@@ -37,13 +37,48 @@ const LATENCY_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5
 export class Metrics {
   readonly registry = new Registry();
   /** Open event streams (each holds a place under the caps), by transport. */
-  readonly streamsOpen = new Gauge({ name: `${PREFIX}streams_open`, help: 'Open event streams, by transport', labelNames: ['transport'] as const, registers: [this.registry] });
-  readonly streamsRefused = new Counter({ name: `${PREFIX}streams_refused_total`, help: 'Event streams refused by a cap (STREAMS_PER_SESSION: session, STREAMS_PER_USER: user)', labelNames: ['cap'] as const, registers: [this.registry] });
-  readonly revocations = new Counter({ name: `${PREFIX}revocations_total`, help: 'Revocations (one per logout, revokeSession or logoutAll call that revoked something), by reason', labelNames: ['reason'] as const, registers: [this.registry] });
-  readonly sessionsRevoked = new Counter({ name: `${PREFIX}sessions_revoked_total`, help: 'Sessions revoked, by reason', labelNames: ['reason'] as const, registers: [this.registry] });
-  readonly deliveryLatency = new Histogram({ name: `${PREFIX}delivery_latency_seconds`, help: 'From the publication of a revocation to its write on each stream of this instance', buckets: LATENCY_BUCKETS, registers: [this.registry] });
-  readonly signIns = new Counter({ name: `${PREFIX}sign_ins_total`, help: 'Sign-ins (login), by outcome: succeeded, failed (wrong credentials), refused (a rate limit or a full password pool)', labelNames: ['outcome'] as const, registers: [this.registry] });
-  readonly passwordWait = new Histogram({ name: `${PREFIX}password_wait_seconds`, help: 'How long a password hash or check waited for a thread of the pool', buckets: LATENCY_BUCKETS, registers: [this.registry] });
+  readonly streamsOpen = new Gauge({
+    name: `${PREFIX}streams_open`,
+    help: 'Open event streams, by transport',
+    labelNames: ['transport'] as const,
+    registers: [this.registry],
+  });
+  readonly streamsRefused = new Counter({
+    name: `${PREFIX}streams_refused_total`,
+    help: 'Event streams refused by a cap (STREAMS_PER_SESSION: session, STREAMS_PER_USER: user)',
+    labelNames: ['cap'] as const,
+    registers: [this.registry],
+  });
+  readonly revocations = new Counter({
+    name: `${PREFIX}revocations_total`,
+    help: 'Revocations (one per logout, revokeSession or logoutAll call that revoked something), by reason',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly sessionsRevoked = new Counter({
+    name: `${PREFIX}sessions_revoked_total`,
+    help: 'Sessions revoked, by reason',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly deliveryLatency = new Histogram({
+    name: `${PREFIX}delivery_latency_seconds`,
+    help: 'From the publication of a revocation to its write on each stream of this instance',
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly signIns = new Counter({
+    name: `${PREFIX}sign_ins_total`,
+    help: 'Sign-ins (login), by outcome: succeeded, failed (wrong credentials), refused (a rate limit or a full password pool)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly passwordWait = new Histogram({
+    name: `${PREFIX}password_wait_seconds`,
+    help: 'How long a password hash or check waited for a thread of the pool',
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
   private sources: MetricSources | undefined;
 
   constructor(options: { defaults: boolean }) {
