@@ -160,6 +160,28 @@ function parseClusterNodes(raw: string): RedisClusterConfig | Invalid {
   };
 }
 
+/** ADMIN_API_KEYS: comma-separated keys, each long enough that guessing one is hopeless. */
+const adminKeys = (raw: string): readonly string[] | Invalid => {
+  const keys = raw.split(',').map((k) => k.trim()).filter(Boolean);
+  if (keys.some((k) => k.length < 32)) return new Invalid('each key must be at least 32 characters');
+  return keys;
+};
+
+/** WEBHOOK_URL: comma-separated http(s) URLs. */
+const webhookUrls = (raw: string): readonly string[] | Invalid => {
+  const urls = raw.split(',').map((u) => u.trim()).filter(Boolean);
+  const bad = urls.filter((u) => !isUrlWithScheme(u, ['http:', 'https:']));
+  return bad.length > 0 ? new Invalid(`each URL must be http:// or https:// (bad: ${bad.join(', ')})`) : urls;
+};
+
+/** WEBHOOK_SECRET: `whsec_` and the base64 of at least 24 bytes (Standard Webhooks), as the key itself. */
+const webhookSecret = (raw: string): Buffer | Invalid => {
+  const encoded = raw.startsWith('whsec_') ? raw.slice('whsec_'.length) : null;
+  if (encoded === null || !/^[A-Za-z0-9+/]+={0,2}$/.test(encoded)) return new Invalid('must be whsec_ followed by base64');
+  const key = Buffer.from(encoded, 'base64');
+  return key.length >= 24 && key.length <= 64 ? key : new Invalid(`must hold 24 to 64 bytes (got ${key.length})`);
+};
+
 const NODE_ENV: Setting<NodeEnv> = {
   name: 'NODE_ENV',
   parse: oneOf(['development', 'production', 'test'], 'development, production or test'),
@@ -263,6 +285,13 @@ const SETTINGS = {
     default: ({ nodeEnv }) => (nodeEnv === 'test' ? 'silent' : 'info'),
   }),
   serverId: setting({ name: 'SERVER_ID', parse: (raw) => raw, default: () => hostname() }),
+  // The admin API (src/admin/): off unless set; each key at least 32 characters, compared in constant time.
+  adminApiKeys: setting<readonly string[]>({ name: 'ADMIN_API_KEYS', parse: adminKeys, default: () => [] }),
+  // Webhooks (src/webhooks/): where every event is POSTed, and the Standard Webhooks secret that signs them.
+  webhookUrls: setting<readonly string[]>({ name: 'WEBHOOK_URL', parse: webhookUrls, default: () => [] }),
+  webhookSecret: setting<Buffer | undefined>({ name: 'WEBHOOK_SECRET', parse: webhookSecret, default: () => undefined }),
+  // The first retry's delay; each next one doubles it (with jitter), up to an hour (docs/operations.md, "Webhooks").
+  webhookRetryBaseMs: setting({ name: 'WEBHOOK_RETRY_BASE_MS', parse: integer(10, 3_600_000, ' of milliseconds'), default: () => 5_000 }),
 };
 
 type Values = { [K in keyof typeof SETTINGS]: ValueOf<(typeof SETTINGS)[K]> };
@@ -325,6 +354,7 @@ export function loadConfig(env: Env = process.env): Config {
   const [hasUrl, hasCluster] = [Boolean(env.REDIS_URL?.trim()), Boolean(env.REDIS_CLUSTER_NODES?.trim())];
   if (hasUrl && hasCluster) problems.push('REDIS_CLUSTER_NODES: set REDIS_URL or REDIS_CLUSTER_NODES, not both');
   if (mode.production && !hasUrl && !hasCluster) problems.push('REDIS_URL: required in production (or REDIS_CLUSTER_NODES for a Redis Cluster)');
+  if (rest.webhookUrls.length > 0 && rest.webhookSecret === undefined) problems.push('WEBHOOK_SECRET: required with WEBHOOK_URL');
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     ...rest,

@@ -2,6 +2,7 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import { createServerAdapter, sendNodeResponse } from '@whatwg-node/server';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { createRestHandler, createRestReads } from '../rest-compat/index.js';
+import { createAdminHandler, isAdminPath } from '../rest-compat/admin.js';
 import { authenticateRequest } from './auth/credentials.js';
 import { readDeclaredBody, withBodyLimit } from './http/body-limit.js';
 import { isJsonContentType } from './http/json-body.js';
@@ -118,6 +119,7 @@ export function createApp(services: Services): App {
   // property of the server context it is given, accessors and all, per request.
   const graphql = graphqlRoute(async (request, server) => yoga.fetch(request, { req: server.req }));
   const rest = bodyLimited((error) => errorResponse(error, log), createRestHandler(services));
+  const admin = bodyLimited((error) => errorResponse(error, log), createAdminHandler(services));
   const devicesPage = createDevicesPage();
 
   const route: Handler = async (request, server) => {
@@ -128,6 +130,7 @@ export function createApp(services: Services): App {
     }
     if (pathname === '/devices' && (request.method === 'GET' || request.method === 'HEAD')) return devicesPage();
     if (pathname === '/graphql') return graphql(request, server);
+    if (isAdminPath(pathname)) return admin(request, server);
     if (pathname.startsWith('/api/')) return rest(request, server);
     return errorResponse(notFound(`No route for ${request.method} ${pathname}`), log);
   };

@@ -19,6 +19,9 @@ import { createRefusedSignIns, type RefusedSignIns } from './timeline/refused-si
 import { StreamFeeds } from './streams/feeds.js';
 import { createStreams, type Streams } from './streams/leases.js';
 import { Heartbeat } from './streams/sse.js';
+import { createAdminKeys, type AdminKeys } from './admin/keys.js';
+import { createWebhooks, type Webhooks } from './webhooks/outbox.js';
+import { revocationEvents } from './webhooks/events.js';
 
 /** Everything a request needs, built once per process (or per test server). */
 export interface Services {
@@ -52,6 +55,10 @@ export interface Services {
   feeds: StreamFeeds;
   /** The keep-alive comment of every event stream, both APIs (SSE_HEARTBEAT_MS). */
   heartbeat: Heartbeat;
+  /** ADMIN_API_KEYS, and the check of the admin API's callers (src/admin/keys.ts). */
+  adminKeys: AdminKeys;
+  /** The webhook outbox's writing side (src/webhooks/outbox.ts); its delivery is a job (src/jobs.ts). */
+  webhooks: Webhooks;
   startedAt: number;
   close(): Promise<void>;
 }
@@ -226,6 +233,7 @@ export async function createServices(config: Config, options: ServiceOptions = {
     const tokenKey = createTokenKey(config.jwtSecret);
     const streams = createStreams(shared.redis, config.caps, config.streamLeaseMs, log);
     cleanups.push(async () => streams.close());
+    const webhooks = createWebhooks({ models, redis: shared.redis, log, urls: config.webhookUrls });
     const revocations = createRevocations({
       models,
       ledger: shared.ledger,
@@ -234,6 +242,7 @@ export async function createServices(config: Config, options: ServiceOptions = {
       log,
       tombstoneTtlMs: tombstoneTtlMs(config),
       graceMs: config.revocationGraceMs,
+      onRecorded: webhooks.enabled ? async (revocation) => webhooks.enqueue(revocation.userId, await revocationEvents(models, revocation)) : undefined,
     });
     cleanups.push(async () => revocations.stop());
     const refusedSignIns = createRefusedSignIns({
@@ -256,6 +265,8 @@ export async function createServices(config: Config, options: ServiceOptions = {
       feeds: new StreamFeeds({ pubsub: shared.pubsub, ledger: shared.ledger, models, log }),
       heartbeat: new Heartbeat(config.sseHeartbeatMs),
       revocations,
+      adminKeys: createAdminKeys(config.adminApiKeys, shared.rateLimiter, config.rateLimit.windowMs),
+      webhooks,
       startedAt: Date.now(),
       close,
     };
