@@ -143,6 +143,24 @@ describe('loadConfig()', () => {
     ]);
   });
 
+  it('reads the admin keys and the webhook settings, and refuses what would not work', () => {
+    const secret = Buffer.alloc(32, 7);
+    const config = loadConfig({
+      ADMIN_API_KEYS: ` ${'k'.repeat(32)} ,${'m'.repeat(40)}`,
+      WEBHOOK_URL: 'https://a.example/hook, http://127.0.0.1:9000/b',
+      WEBHOOK_SECRET: `whsec_${secret.toString('base64')}`,
+    });
+    expect(config.adminApiKeys).toEqual(['k'.repeat(32), 'm'.repeat(40)]);
+    expect(config.webhookUrls).toEqual(['https://a.example/hook', 'http://127.0.0.1:9000/b']);
+    expect(config.webhookSecret).toEqual(secret);
+    expect(loadConfig({})).toMatchObject({ adminApiKeys: [], webhookUrls: [], webhookSecret: undefined, webhookRetryBaseMs: 5000 });
+    expect(problems({ ADMIN_API_KEYS: 'short' })).toEqual(['ADMIN_API_KEYS: each key must be at least 32 characters']);
+    expect(problems({ WEBHOOK_URL: 'ftp://x.example' })[0]).toMatch(/^WEBHOOK_URL: each URL must be http/);
+    expect(problems({ WEBHOOK_URL: 'https://a.example' })).toEqual(['WEBHOOK_SECRET: required with WEBHOOK_URL']);
+    expect(problems({ WEBHOOK_SECRET: secret.toString('base64') })[0]).toMatch(/^WEBHOOK_SECRET: must be whsec_/);
+    expect(problems({ WEBHOOK_SECRET: 'whsec_AAAA' })[0]).toMatch(/^WEBHOOK_SECRET: must hold 24 to 64 bytes/);
+  });
+
   it('accepts a full production environment', () => {
     const config = loadConfig({
       NODE_ENV: 'production',
