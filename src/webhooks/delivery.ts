@@ -149,6 +149,9 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
         await models.Webhook.updateMany({ userId, endpoint, dueAt: op({ $lt: dueAt }) }, { $set: { dueAt } });
         return;
       }
+      // A turn's worth sent and more waiting: the rest go to the back of the due list, so that
+      // the other queues come first at the next run (a logoutAll of many sessions is many events).
+      await models.Webhook.updateMany({ userId, endpoint }, { $set: { dueAt: new Date() } });
     } finally {
       await held.release().catch(() => {});
     }
