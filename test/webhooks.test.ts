@@ -176,4 +176,23 @@ describe('webhooks', () => {
     // Everything delivered is gone from the outbox.
     await expect.poll(() => second.services.models.Webhook.countDocuments({}), { timeout: 10_000 }).toBe(0);
   });
+
+  it('sends a revocation of many sessions as one event per session, in order, the last one saying so', async () => {
+    const server = servers.at(-1)!;
+    const api = restClient(server);
+    const carol = await api.register({ deviceInfo: 'device 0' });
+    const devices = [carol];
+    for (let i = 1; i < 30; i += 1) devices.push({ ...carol, ...(await api.login({ email: carol.email, deviceInfo: `device ${i}` })) });
+    const all = await api.post('/api/auth/logout-all', { token: carol.token });
+    expect(all.status).toBe(200);
+    const revoked = (all.body as { revokedSessionIds: string[] }).revokedSessionIds;
+    expect(revoked).toHaveLength(30);
+
+    await expect.poll(() => eventsOf(receiver.accepted.get('/b'), carol.user.id).length, { timeout: 60_000 }).toBe(60);
+    const events = eventsOf(receiver.accepted.get('/b'), carol.user.id);
+    expect(events.slice(0, 30).map((e) => (e.data.session as { id: string }).id)).toEqual(devices.map((d) => d.session.id));
+    expect(events.slice(30).map((e) => [e.type, e.data.sessionId, e.data.reason, e.data.lastSession])).toEqual(
+      revoked.map((id, i) => ['session.revoked', id, 'LOGOUT_ALL', i === revoked.length - 1]),
+    );
+  });
 });
