@@ -105,7 +105,7 @@ describe('webhooks', () => {
         MONGODB_URI: mongoUri,
         WEBHOOK_URL: `${base}/a,${base}/b`,
         WEBHOOK_SECRET: SECRET,
-        WEBHOOK_RETRY_BASE_MS: '200',
+        WEBHOOK_RETRY_BASE_MS: '100',
         ADMIN_API_KEYS: ADMIN_KEY,
       },
     });
@@ -140,6 +140,9 @@ describe('webhooks', () => {
     await first.close();
     const second = await start();
     api = restClient(second);
+    // The receiver heals, after a few more failures of whatever comes next.
+    receiver.failNextRequests(3);
+    receiver.failing.clear();
     const logout = await api.post('/api/auth/logout', { token: tablet.token });
     expect(logout.status).toBe(200);
     const changed = await api.post('/api/auth/password', { token: alice.token, json: { currentPassword: alice.password, newPassword: 'a-new-password-1' } });
@@ -148,10 +151,6 @@ describe('webhooks', () => {
     expect(blocked.status).toBe(200);
     const deleted = await api.delete('/api/auth/account', { token: alice.token, json: { password: 'a-new-password-1' } });
     expect(deleted.status).toBe(204);
-
-    // The receiver heals, after a few more failures of whatever comes next.
-    receiver.failNextRequests(3);
-    receiver.failing.clear();
 
     const expectedAlice = [
       { type: 'session.created', data: { userId: alice.user.id, session: expect.objectContaining({ id: alice.session.id, deviceInfo: 'laptop' }) } },
