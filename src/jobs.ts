@@ -46,7 +46,6 @@ export async function startJobs(services: Services): Promise<() => Promise<void>
   if (delivery) jobs.push(schedule('webhook delivery', POLL_MS, () => delivery.run(), log));
   await jobs[2]!.now();
   return async () => {
-    await Promise.all(jobs.map((job) => job.stop()));
-    await delivery?.idle();
+    await Promise.all([...jobs.map((job) => job.stop()), delivery?.stop()]);
   };
 }

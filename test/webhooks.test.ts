@@ -1,6 +1,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import mongoose from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { restClient } from './support/rest.js';
 import { dropDatabase, startServer, testDatabaseUri, type TestServer } from './support/server.js';
@@ -25,9 +26,15 @@ function startReceiver() {
   const refused: string[] = [];
   const badSignatures: string[] = [];
   const failing = new Set<string>();
+  const hanging: string[] = [];
   let failNext = 0;
   const key = Buffer.from(SECRET.slice('whsec_'.length), 'base64');
   const server: Server = createServer((req, res) => {
+    // A receiver that never answers.
+    if (req.url === '/hang') {
+      hanging.push(String(req.headers['webhook-id']));
+      return;
+    }
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
@@ -64,6 +71,7 @@ function startReceiver() {
   return {
     accepted,
     refused,
+    hanging,
     badSignatures,
     failing,
     failNextRequests(n: number) {
@@ -73,7 +81,11 @@ function startReceiver() {
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }
 
@@ -99,11 +111,11 @@ describe('webhooks', () => {
   const mongoUri = testDatabaseUri();
   let base = '';
   const servers: TestServer[] = [];
-  const start = async (): Promise<TestServer> => {
+  const start = async (paths = ['/a', '/b']): Promise<TestServer> => {
     const server = await startServer({
       env: {
         MONGODB_URI: mongoUri,
-        WEBHOOK_URL: `${base}/a,${base}/b`,
+        WEBHOOK_URL: paths.map((path) => `${base}${path}`).join(','),
         WEBHOOK_SECRET: SECRET,
         WEBHOOK_RETRY_BASE_MS: '100',
         ADMIN_API_KEYS: ADMIN_KEY,
@@ -193,5 +205,27 @@ describe('webhooks', () => {
     expect(events.slice(30).map((e) => [e.type, e.data.sessionId, e.data.reason, e.data.lastSession])).toEqual(
       revoked.map((id, i) => ['session.revoked', id, 'LOGOUT_ALL', i === revoked.length - 1]),
     );
+  });
+
+  it('lets sign-ins and sign-outs go on, and the server stop, while a receiver never answers', async () => {
+    const server = await start(['/hang']);
+    const api = restClient(server);
+    const dave = await api.register();
+    await expect.poll(() => receiver.hanging.length, { timeout: 20_000 }).toBeGreaterThan(0);
+    // The delivery is stuck on the receiver; the requests that enqueue events are not.
+    const laptop = await api.login({ email: dave.email, deviceInfo: 'laptop' });
+    expect((await api.post('/api/auth/logout', { token: laptop.token })).status).toBe(200);
+    expect((await api.post('/api/auth/logout-all', { token: dave.token })).status).toBe(200);
+    // Shutdown cuts the attempt in flight short; the events stay in the outbox, not counted as attempted.
+    await server.close();
+    const connection = await mongoose.createConnection(mongoUri).asPromise();
+    const left = await connection.collection('webhooks').find({ endpoint: `${base}/hang`, userId: dave.user.id }).sort({ seq: 1 }).toArray();
+    await connection.close();
+    expect(left.map((e) => [e.type, e.attempts])).toEqual([
+      ['session.created', 0],
+      ['session.created', 0],
+      ['session.revoked', 0],
+      ['session.revoked', 0],
+    ]);
   });
 });

@@ -68,8 +68,13 @@ export interface DeliveryDeps {
 export interface Delivery {
   /** One pass: the caps applied, and the due queues started (up to CONCURRENCY at once); does not wait for them. */
   run(): Promise<number>;
-  /** Waits for the queues in progress (shutdown, tests). */
+  /** Waits for the queues in progress (tests). */
   idle(): Promise<void>;
+  /**
+   * Shutdown: no new attempt, the ones in flight aborted (not counted: they go
+   * again, with the same id, from whichever instance runs next), then `idle`.
+   */
+  stop(): Promise<void>;
 }
 
 interface Lock {
@@ -84,6 +89,7 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
   // The queues this instance is working now; the lease keeps other instances off them.
   const working = new Map<string, Promise<void>>();
   const localLocks = new Set<string>();
+  const stopping = new AbortController();
 
   async function lock(userId: string, endpoint: string): Promise<Lock | null> {
     const key = redisKeys.webhookLease(userId, endpointIdOf(endpoint));
@@ -100,7 +106,7 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
     };
   }
 
-  /** One attempt; null for a 2xx, else what went wrong. */
+  /** One attempt; null for a 2xx, else what went wrong ('stopped': cut short by shutdown). */
   async function send(event: WebhookRecord): Promise<string | null> {
     try {
       const response = await fetch(event.endpoint, {
@@ -108,11 +114,12 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
         headers: webhookHeaders(secret, event.msgId, event.body),
         body: event.body,
         redirect: 'manual',
-        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+        signal: AbortSignal.any([AbortSignal.timeout(REQUEST_TIMEOUT_MS), stopping.signal]),
       });
       await response.body?.cancel().catch(() => {});
       return response.status >= 200 && response.status < 300 ? null : `HTTP ${response.status}`;
     } catch (error) {
+      if (stopping.signal.aborted) return 'stopped';
       return (error as Error).name === 'TimeoutError' ? 'timed out' : (error as Error).message;
     }
   }
@@ -123,7 +130,7 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
     if (!held) return;
     try {
       for (let sent = 0; sent < PER_TURN; sent += 1) {
-        if (sent > 0 && !(await held.renew())) return;
+        if (stopping.signal.aborted || (sent > 0 && !(await held.renew()))) return;
         const head = await models.Webhook.findOne({ userId, endpoint }).sort({ seq: 1 }).lean();
         if (!head) return;
         if (head.dueAt.getTime() > Date.now()) {
@@ -132,6 +139,7 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
           return;
         }
         const failure = await send(head);
+        if (failure === 'stopped') return;
         const attempts = head.attempts + 1;
         if (failure === null) {
           await models.Webhook.deleteOne({ _id: head._id });
@@ -169,8 +177,13 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
     }
   }
 
+  async function idle(): Promise<void> {
+    while (working.size > 0) await Promise.all(working.values());
+  }
+
   return {
     async run() {
+      if (stopping.signal.aborted) return 0;
       await applyCaps();
       const due = await models.Webhook.find({ dueAt: op({ $lte: new Date() }), endpoint: op({ $in: [...urls] }) }, { userId: 1, endpoint: 1 })
         .sort({ dueAt: 1 })
@@ -189,8 +202,10 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
       }
       return started;
     },
-    async idle() {
-      while (working.size > 0) await Promise.all(working.values());
+    idle,
+    async stop() {
+      stopping.abort();
+      await idle();
     },
   };
 }
