@@ -12,12 +12,13 @@ import { graphiqlOptions } from './graphql/graphiql.js';
 import { graphqlPlugins } from './graphql/limits.js';
 import { useIgnoreUnknownParams } from './graphql/params.js';
 import { checkHealth } from './http/health.js';
+import { jwksReply } from './http/jwks.js';
 import type { Handler, ServerContext } from './http/handler.js';
 import { createNodeReads } from './http/node-reads.js';
 import { readRequestInfo, wantsEventStream } from './http/request-info.js';
 import { createPipeline } from './http/pipeline.js';
 import { StreamResponse, writeStreamResponse } from './streams/sse.js';
-import { errorResponse, json } from './http/responses.js';
+import { errorResponse, json, toResponse } from './http/responses.js';
 import { schema, type Context } from './schema/index.js';
 import type { Services } from './services.js';
 import { useStreamDelivery } from './streams/graphql.js';
@@ -70,7 +71,8 @@ function createGraphQL(services: Services, direct: Plugin): YogaServerInstance<S
 }
 
 /**
- * The whole HTTP surface (`/graphql`, `/api/*`, `/health`, `/devices`): one
+ * The whole HTTP surface (`/graphql`, `/api/*`, `/health`, `/devices`,
+ * `/.well-known/jwks.json`): one
  * fetch handler inside the pipeline every answer passes (src/http/pipeline.ts).
  * It never listens: src/main.ts does, and tests start it on port 0.
  *
@@ -119,6 +121,7 @@ export function createApp(services: Services): App {
   const graphql = graphqlRoute(async (request, server) => yoga.fetch(request, { req: server.req }));
   const rest = bodyLimited((error) => errorResponse(error, log), createRestHandler(services));
   const devicesPage = createDevicesPage();
+  const jwks = jwksReply(services.tokenKeys);
 
   const route: Handler = async (request, server) => {
     const { pathname } = new URL(request.url);
@@ -126,6 +129,7 @@ export function createApp(services: Services): App {
       const report = await checkHealth(services);
       return json(report.status === 'ok' ? 200 : 503, report);
     }
+    if (pathname === '/.well-known/jwks.json' && (request.method === 'GET' || request.method === 'HEAD')) return toResponse(jwks);
     if (pathname === '/devices' && (request.method === 'GET' || request.method === 'HEAD')) return devicesPage();
     if (pathname === '/graphql') return graphql(request, server);
     if (pathname.startsWith('/api/')) return rest(request, server);
