@@ -32,6 +32,7 @@ describe.each(['ES256', 'EdDSA'] as const)('%s tokens', (algorithm) => {
     expect(JSON.stringify(keys.jwks)).not.toMatch(/"d"/);
     // A verifier outside our code, given only the published set, accepts it.
     const verified = await jwtVerify(token, createLocalJWKSet(keys.jwks), { algorithms: [algorithm] });
+    expect(Object.keys(verified.payload).sort()).toEqual(['exp', 'iat', 'sid', 'sub']);
     expect(verified.payload).toMatchObject({ sub: claims.userId, sid: claims.sessionId });
     expect(verifyToken(token, keys)).toMatchObject({ userId: claims.userId, sessionId: claims.sessionId });
   });

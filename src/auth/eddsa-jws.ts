@@ -23,8 +23,9 @@ function decodeObject(part: string): Record<string, unknown> | null {
   }
 }
 
+/** `payload` with `iat` (now) added, as jsonwebtoken adds it: the contract's claims are the same for every algorithm. */
 export function signEdDsa(payload: object, key: KeyObject, kid: string): string {
-  const body = `${encode({ alg: 'EdDSA', typ: 'JWT', kid })}.${encode(payload)}`;
+  const body = `${encode({ alg: 'EdDSA', typ: 'JWT', kid })}.${encode({ ...payload, iat: Math.floor(Date.now() / 1000) })}`;
   return `${body}.${sign(null, Buffer.from(body), key).toString('base64url')}`;
 }
 
