@@ -180,7 +180,14 @@ describe('loadConfig(): signing keys', () => {
       'JWT_PRIVATE_KEY: is not used with JWT_ALGORITHM=HS256 (set JWT_ALGORITHM=ES256 or EdDSA, or unset it)',
       'JWT_PREVIOUS_PUBLIC_KEYS: is not used with JWT_ALGORITHM=HS256 (set JWT_ALGORITHM=ES256 or EdDSA, or unset it)',
     ]);
-    expect(problems({ JWT_ALGORITHM: 'RS256' })).toEqual(['JWT_ALGORITHM: must be HS256, ES256, EdDSA (got "RS256")']);
+    // A wrong algorithm is the one problem: the keys meant for the right one are not reported too.
+    expect(problems({ JWT_ALGORITHM: 'ES384', JWT_PRIVATE_KEY: privatePem(p256.privateKey) })).toEqual([
+      'JWT_ALGORITHM: must be HS256, ES256, EdDSA (got "ES384")',
+    ]);
+    expect(problems({ NODE_ENV: 'production', JWT_ALGORITHM: 'RS256', JWT_PRIVATE_KEY: 'nonsense', MONGODB_URI: 'mongodb://db/x', REDIS_URL: 'redis://r' })).toEqual([
+      'JWT_ALGORITHM: must be HS256, ES256, EdDSA (got "RS256")',
+      'JWT_PRIVATE_KEY: must be a PEM private key (-----BEGIN PRIVATE KEY-----)',
+    ]);
   });
 
   it('needs JWT_PRIVATE_KEY, not JWT_SECRET, in production with ES256 or EdDSA', () => {

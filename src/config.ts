@@ -57,8 +57,8 @@ class Invalid {
 interface Mode {
   nodeEnv: NodeEnv;
   production: boolean;
-  /** JWT_ALGORITHM, read first: which of the key settings apply. */
-  jwtAlgorithm: JwtAlgorithm;
+  /** JWT_ALGORITHM, read first: which of the key settings apply (null when it is itself wrong: then only their own form is checked). */
+  jwtAlgorithm: JwtAlgorithm | null;
 }
 
 /** One environment variable: how to read it, what it is when unset, and whether production insists on it. */
@@ -177,9 +177,9 @@ const JWT_ALGORITHM: Setting<JwtAlgorithm> = {
 
 /** A key setting's parse: the key(s), or its one problem. */
 const keyParse =
-  <T>(parse: (raw: string, algorithm: JwtAlgorithm) => T | string) =>
+  <T>(parse: (raw: string, algorithm: JwtAlgorithm | 'any') => T | string) =>
   (raw: string, { jwtAlgorithm }: Mode): T | Invalid => {
-    const parsed = parse(raw, jwtAlgorithm);
+    const parsed = parse(raw, jwtAlgorithm ?? 'any');
     return typeof parsed === 'string' ? new Invalid(parsed) : parsed;
   };
 
@@ -197,7 +197,7 @@ const SETTINGS = {
     name: 'JWT_SECRET',
     parse: (raw, { production, jwtAlgorithm }) => {
       // Left set after a switch to a private key, it would look like it still mattered.
-      if (jwtAlgorithm !== 'HS256') return new Invalid(`is not used with JWT_ALGORITHM=${jwtAlgorithm} (tokens are signed with JWT_PRIVATE_KEY): unset it`);
+      if (jwtAlgorithm !== 'HS256' && jwtAlgorithm !== null) return new Invalid(`is not used with JWT_ALGORITHM=${jwtAlgorithm} (tokens are signed with JWT_PRIVATE_KEY): unset it`);
       return production && raw.length < 32 ? new Invalid(`must be at least 32 characters in production (got ${raw.length})`) : raw;
     },
     // Unset outside production: a random secret for this process (loadConfig generates it).
@@ -209,7 +209,7 @@ const SETTINGS = {
     name: 'JWT_PRIVATE_KEY',
     parse: keyParse(parsePrivateKey),
     default: () => undefined,
-    requiredInProduction: ({ jwtAlgorithm }) => (jwtAlgorithm === 'HS256' ? undefined : `required in production with JWT_ALGORITHM=${jwtAlgorithm} (a PEM private key)`),
+    requiredInProduction: ({ jwtAlgorithm }) => (jwtAlgorithm === 'HS256' || jwtAlgorithm === null ? undefined : `required in production with JWT_ALGORITHM=${jwtAlgorithm} (a PEM private key)`),
   }),
   // Retired keys whose tokens are still accepted (and published) while they are listed.
   jwtPreviousPublicKeys: setting<KeyObject[]>({ name: 'JWT_PREVIOUS_PUBLIC_KEYS', parse: keyParse(parsePublicKeys), default: () => [] }),
@@ -341,8 +341,9 @@ export function loadConfig(env: Env = process.env): Config {
   const problems: string[] = [];
   const early: Mode = { nodeEnv: 'development', production: false, jwtAlgorithm: 'HS256' };
   const nodeEnv = read(NODE_ENV, env, early, problems);
+  const before = problems.length;
   const jwtAlgorithm = read(JWT_ALGORITHM, env, early, problems);
-  const mode: Mode = { nodeEnv, production: nodeEnv === 'production', jwtAlgorithm };
+  const mode: Mode = { nodeEnv, production: nodeEnv === 'production', jwtAlgorithm: problems.length > before ? null : jwtAlgorithm };
   const values = {} as Record<keyof Values, unknown>;
   for (const [key, row] of Object.entries(SETTINGS) as Array<[keyof Values, Setting<unknown>]>) {
     values[key] = read(row, env, mode, problems);

@@ -72,8 +72,8 @@ function createGraphQL(services: Services, direct: Plugin): YogaServerInstance<S
 
 /**
  * The whole HTTP surface (`/graphql`, `/api/*`, `/health`, `/devices`,
- * `/.well-known/jwks.json`): one
- * fetch handler inside the pipeline every answer passes (src/http/pipeline.ts).
+ * `/.well-known/jwks.json`): one fetch handler inside the pipeline every
+ * answer passes (src/http/pipeline.ts).
  * It never listens: src/main.ts does, and tests start it on port 0.
  *
  * A request comes in one of three ways, each through the same pipeline:

@@ -62,8 +62,11 @@ function mismatch(key: KeyObject, algorithm: AsymmetricAlgorithm): string | null
 /** Env files often hold a PEM on one line with `\n` escapes: both spellings are read. */
 const unescapeNewlines = (raw: string): string => raw.replace(/\\n/g, '\n');
 
-/** JWT_PRIVATE_KEY: one PEM private key (PKCS#8 `PRIVATE KEY`, or SEC1 `EC PRIVATE KEY`) of the algorithm's kind. */
-export function parsePrivateKey(raw: string, algorithm: JwtAlgorithm): KeyObject | string {
+/**
+ * JWT_PRIVATE_KEY: one PEM private key (PKCS#8 `PRIVATE KEY`, or SEC1 `EC PRIVATE KEY`) of the
+ * algorithm's kind (`any`: JWT_ALGORITHM is itself wrong, and reported; the key's form only).
+ */
+export function parsePrivateKey(raw: string, algorithm: JwtAlgorithm | 'any'): KeyObject | string {
   if (algorithm === 'HS256') return 'is not used with JWT_ALGORITHM=HS256 (set JWT_ALGORITHM=ES256 or EdDSA, or unset it)';
   const pem = unescapeNewlines(raw);
   if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(pem)) return 'must be a PEM private key (-----BEGIN PRIVATE KEY-----)';
@@ -73,7 +76,7 @@ export function parsePrivateKey(raw: string, algorithm: JwtAlgorithm): KeyObject
   } catch {
     return 'cannot be read as a PEM private key (unencrypted PKCS#8 or SEC1)';
   }
-  return mismatch(key, algorithm) ?? key;
+  return (algorithm === 'any' ? null : mismatch(key, algorithm)) ?? key;
 }
 
 const PEM_BLOCK = /-----BEGIN ([A-Z ]+)-----[\s\S]*?-----END \1-----/g;
@@ -82,8 +85,9 @@ const PEM_BLOCK = /-----BEGIN ([A-Z ]+)-----[\s\S]*?-----END \1-----/g;
  * JWT_PREVIOUS_PUBLIC_KEYS: PEM public keys (SPKI, `-----BEGIN PUBLIC KEY-----`)
  * one after the other, in one value; anything between the blocks is ignored.
  * A private key is refused: a retired key should not linger where it could sign.
+ * (`any`: as for parsePrivateKey.)
  */
-export function parsePublicKeys(raw: string, algorithm: JwtAlgorithm): KeyObject[] | string {
+export function parsePublicKeys(raw: string, algorithm: JwtAlgorithm | 'any'): KeyObject[] | string {
   if (algorithm === 'HS256') return 'is not used with JWT_ALGORITHM=HS256 (set JWT_ALGORITHM=ES256 or EdDSA, or unset it)';
   const blocks = [...unescapeNewlines(raw).matchAll(PEM_BLOCK)];
   if (blocks.length === 0) return 'must be one or more PEM public keys (-----BEGIN PUBLIC KEY----- … -----END PUBLIC KEY-----)';
@@ -97,7 +101,7 @@ export function parsePublicKeys(raw: string, algorithm: JwtAlgorithm): KeyObject
     } catch {
       return `${which} cannot be read as a PEM public key`;
     }
-    const problem = mismatch(key, algorithm);
+    const problem = algorithm === 'any' ? null : mismatch(key, algorithm);
     if (problem) return `${which} ${problem}`;
     keys.push(key);
   }

@@ -16,7 +16,8 @@ const OBJECT_ID = /^[0-9a-f]{24}$/;
 /**
  * The deployment's keys (src/auth/signing-keys.ts), made once per process
  * (src/services.ts), with the tokens already found valid under them (`verified`,
- * below). The algorithm is pinned: a token signed with any other (none, HS384,
+ * below). Key objects, not PEM or secret strings: handed a string, jsonwebtoken
+ * turns it into a key on every call, on every authenticated request. The algorithm is pinned: a token signed with any other (none, HS384,
  * HS256 where ES256 is configured, with a public key as its secret...) is
  * rejected before its claims are read.
  */
