@@ -58,6 +58,8 @@ describe.each(['ES256', 'EdDSA'] as const)('JWT_ALGORITHM=%s', (algorithm) => {
     expect(keys).toEqual([expect.objectContaining({ kid: expect.any(String), alg: algorithm, use: 'sig' })]);
     // The public half only.
     expect(keys[0]).not.toHaveProperty('d');
+    const head = await fetch(`${server.url}/.well-known/jwks.json`, { method: 'HEAD' });
+    expect([head.status, head.headers.get('cache-control'), await head.text()]).toEqual([200, response.headers.get('cache-control'), '']);
 
     const { token, user, session } = await restClient(server).register();
     expect(decodeProtectedHeader(token)).toMatchObject({ alg: algorithm, kid: keys[0]!.kid });

@@ -1,5 +1,5 @@
 import { createHmac, createPublicKey, generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:crypto';
-import { createLocalJWKSet, jwtVerify } from 'jose';
+import { calculateJwkThumbprint, createLocalJWKSet, jwtVerify } from 'jose';
 import jwt from 'jsonwebtoken';
 import { describe, expect, it } from 'vitest';
 import { createSigningKeys, parsePrivateKey, parsePublicKeys, thumbprint, type JwtAlgorithm } from './signing-keys.js';
@@ -28,7 +28,11 @@ describe.each(['ES256', 'EdDSA'] as const)('%s tokens', (algorithm) => {
     const { header } = jwt.decode(token, { complete: true })!;
     expect(header).toMatchObject({ alg: algorithm, kid: thumbprint(createPublicKey(current)) });
     expect(keys.jwks.keys.map((k) => k.kid)).toEqual([thumbprint(createPublicKey(current)), thumbprint(createPublicKey(retired))]);
-    for (const jwk of keys.jwks.keys) expect(jwk).toMatchObject({ alg: algorithm, use: 'sig' });
+    for (const jwk of keys.jwks.keys) {
+      expect(jwk).toMatchObject({ alg: algorithm, use: 'sig' });
+      // RFC 7638, as another implementation computes it from the published key.
+      expect(jwk.kid).toBe(await calculateJwkThumbprint(jwk));
+    }
     expect(JSON.stringify(keys.jwks)).not.toMatch(/"d"/);
     // A verifier outside our code, given only the published set, accepts it.
     const verified = await jwtVerify(token, createLocalJWKSet(keys.jwks), { algorithms: [algorithm] });
