@@ -1,4 +1,3 @@
-import type { KeyObject } from 'node:crypto';
 import mongoose, { type Connection } from 'mongoose';
 import type { Config } from './config.js';
 import { startEmbeddedMongo } from './embedded-mongo.js';
@@ -13,7 +12,8 @@ import { createMemoryLedger, createRedisLedger, type RevocationLedger } from './
 import { createRevocations, type Revocations } from './revocation/revocations.js';
 import { createMemorySessionList, createRedisSessionList, type SessionList } from './sessions/session-list.js';
 import { ExpiringMap } from './expiring-map.js';
-import { createTokenKey } from './auth/token.js';
+import { createSigningKeys } from './auth/signing-keys.js';
+import { createTokenKeys, type TokenKeys } from './auth/token.js';
 import { recordSecurityEvent } from './timeline/record.js';
 import { createRefusedSignIns, type RefusedSignIns } from './timeline/refused-sign-ins.js';
 import { StreamFeeds } from './streams/feeds.js';
@@ -27,8 +27,8 @@ import { revocationEvents } from './webhooks/events.js';
 export interface Services {
   config: Config;
   log: Logger;
-  /** JWT_SECRET as a key object, made once: signing and verifying never re-derive it. */
-  tokenKey: KeyObject;
+  /** The keys tokens are signed and verified with (JWT_ALGORITHM), made once, and the tokens found valid under them. */
+  tokenKeys: TokenKeys;
   connection: Connection;
   models: Models;
   cache: SessionCache;
@@ -211,7 +211,8 @@ function inProcessState(config: Config, log: Logger): SharedState {
 export async function createServices(config: Config, options: ServiceOptions = {}): Promise<Services> {
   const log = options.logger ?? createLogger({ level: config.logLevel, serverId: config.serverId });
   if (config.jwtSecretGenerated) {
-    log.warn('JWT_SECRET not set: using a random secret for this process; tokens stop working on restart');
+    const unset = config.jwtAlgorithm === 'HS256' ? 'JWT_SECRET not set: using a random secret' : 'JWT_PRIVATE_KEY not set: using a random key';
+    log.warn(`${unset} for this process; tokens stop working on restart`);
   }
   const cleanups: Cleanups = [];
   const close = async (): Promise<void> => {
@@ -230,7 +231,7 @@ export async function createServices(config: Config, options: ServiceOptions = {
       log,
     });
     cleanups.push(() => passwords.close());
-    const tokenKey = createTokenKey(config.jwtSecret);
+    const tokenKeys = createTokenKeys(createSigningKeys(config));
     const streams = createStreams(shared.redis, config.caps, config.streamLeaseMs, log);
     cleanups.push(async () => streams.close());
     const webhooks = createWebhooks({ models, redis: shared.redis, log, urls: config.webhookUrls });
@@ -255,7 +256,7 @@ export async function createServices(config: Config, options: ServiceOptions = {
     const services: Services = {
       config,
       log,
-      tokenKey,
+      tokenKeys,
       connection,
       models,
       ...shared,

@@ -46,7 +46,7 @@ export async function createSession(
   await enforceSessionCap(services, userId).catch((error: unknown) =>
     log.warn({ err: (error as Error).message }, 'session cap not enforced on this sign-in'),
   );
-  const token = signToken({ userId, sessionId, expiresAt }, services.tokenKey);
+  const token = signToken({ userId, sessionId, expiresAt }, services.tokenKeys);
   return { token, session };
 }
 
