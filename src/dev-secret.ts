@@ -14,13 +14,16 @@ const MIN_LENGTH = 32;
  * kept in the development data directory (`.data/`, which `make clean`
  * removes) and read back by every later run, so that a reload (tsx watch
  * restarts the process on every edit) keeps every session signed in. Only in
- * development: tests keep a secret per process, and production requires
- * JWT_SECRET. The file is readable by its owner only.
+ * development and with HS256 (the default JWT_ALGORITHM): tests keep a secret
+ * per process, and production requires JWT_SECRET. The file is readable by its
+ * owner only.
  */
 export async function withDevelopmentSecret(config: Config, dataDir: string, log: Logger): Promise<Config> {
   if (!config.jwtSecretGenerated) return config;
-  if (config.nodeEnv !== 'development') {
-    log.warn('JWT_SECRET not set: using a random secret for this process; tokens stop working on restart');
+  // ES256 and EdDSA sign with a private key (JWT_PRIVATE_KEY), generated per process when unset: not kept.
+  if (config.nodeEnv !== 'development' || config.jwtAlgorithm !== 'HS256') {
+    const unset = config.jwtAlgorithm === 'HS256' ? 'JWT_SECRET not set: using a random secret' : 'JWT_PRIVATE_KEY not set: using a random key';
+    log.warn(`${unset} for this process; tokens stop working on restart`);
     return config;
   }
   const file = join(dataDir, DEV_SECRET_FILE);

@@ -1,4 +1,3 @@
-import type { KeyObject } from 'node:crypto';
 import mongoose, { type Connection } from 'mongoose';
 import type { Config } from './config.js';
 import { startEmbeddedMongo } from './embedded-mongo.js';
@@ -14,7 +13,8 @@ import { createMemoryLedger, createRedisLedger, type RevocationLedger } from './
 import { createRevocations, type Revocations } from './revocation/revocations.js';
 import { createMemorySessionList, createRedisSessionList, type SessionList } from './sessions/session-list.js';
 import { ExpiringMap } from './expiring-map.js';
-import { createTokenKey } from './auth/token.js';
+import { createSigningKeys } from './auth/signing-keys.js';
+import { createTokenKeys, type TokenKeys } from './auth/token.js';
 import { recordSecurityEvent } from './timeline/record.js';
 import { createRefusedSignIns, type RefusedSignIns } from './timeline/refused-sign-ins.js';
 import { StreamFeeds } from './streams/feeds.js';
@@ -22,13 +22,16 @@ import { createStreams, type Streams } from './streams/leases.js';
 import { Heartbeat } from './streams/sse.js';
 import { Metrics } from './metrics.js';
 import { checkDependencies } from './http/health.js';
+import { createAdminKeys, type AdminKeys } from './admin/keys.js';
+import { createWebhooks, type Webhooks } from './webhooks/outbox.js';
+import { revocationEvents } from './webhooks/events.js';
 
 /** Everything a request needs, built once per process (or per test server). */
 export interface Services {
   config: Config;
   log: Logger;
-  /** JWT_SECRET as a key object, made once: signing and verifying never re-derive it. */
-  tokenKey: KeyObject;
+  /** The keys tokens are signed and verified with (JWT_ALGORITHM), made once, and the tokens found valid under them. */
+  tokenKeys: TokenKeys;
   connection: Connection;
   models: Models;
   cache: SessionCache;
@@ -57,6 +60,10 @@ export interface Services {
   heartbeat: Heartbeat;
   /** This instance's Prometheus metrics (src/metrics.ts), served on METRICS_PORT. */
   metrics: Metrics;
+  /** ADMIN_API_KEYS, and the check of the admin API's callers (src/admin/keys.ts). */
+  adminKeys: AdminKeys;
+  /** The webhook outbox's writing side (src/webhooks/outbox.ts); its delivery is a job (src/jobs.ts). */
+  webhooks: Webhooks;
   startedAt: number;
   close(): Promise<void>;
 }
@@ -230,9 +237,10 @@ export async function createServices(given: Config, options: ServiceOptions = {}
       observeWait: (seconds) => metrics.passwordWait.observe(seconds),
     });
     cleanups.push(() => passwords.close());
-    const tokenKey = createTokenKey(config.jwtSecret);
+    const tokenKeys = createTokenKeys(createSigningKeys(config));
     const streams = createStreams(shared.redis, config.caps, config.streamLeaseMs, log, metrics);
     cleanups.push(async () => streams.close());
+    const webhooks = createWebhooks({ models, redis: shared.redis, log, urls: config.webhookUrls });
     const revocations = createRevocations({
       models,
       ledger: shared.ledger,
@@ -242,6 +250,7 @@ export async function createServices(given: Config, options: ServiceOptions = {}
       metrics,
       tombstoneTtlMs: tombstoneTtlMs(config),
       graceMs: config.revocationGraceMs,
+      onRecorded: webhooks.enabled ? async (revocation) => webhooks.enqueue(revocation.userId, await revocationEvents(models, revocation)) : undefined,
     });
     cleanups.push(async () => revocations.stop());
     const refusedSignIns = createRefusedSignIns({
@@ -254,7 +263,7 @@ export async function createServices(given: Config, options: ServiceOptions = {}
     const services: Services = {
       config,
       log,
-      tokenKey,
+      tokenKeys,
       connection,
       models,
       ...shared,
@@ -265,6 +274,8 @@ export async function createServices(given: Config, options: ServiceOptions = {}
       heartbeat: new Heartbeat(config.sseHeartbeatMs),
       metrics,
       revocations,
+      adminKeys: createAdminKeys(config.adminApiKeys, shared.rateLimiter, config.rateLimit.windowMs),
+      webhooks,
       startedAt: Date.now(),
       close,
     };
