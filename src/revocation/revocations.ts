@@ -116,6 +116,17 @@ export function createRevocations(deps: RevocationDeps): Revocations & { stop():
       await undo(claim, error);
       throw error;
     }
+    // Durable: its webhooks are written and then the sessions' own documents marked, beside the
+    // announcement (neither waits for the other, and a held-up announcement marks nothing late).
+    const marked = (async () => {
+      try {
+        await deps.onRecorded?.(claim);
+        marking.enqueue(claim);
+      } catch (error) {
+        // Left unmarked: the marking sweep calls onRecorded again, then marks.
+        deps.log.warn({ err: (error as Error).message, userId, seq: claim.seq }, 'revocation recorded but its webhooks not enqueued; the marking sweep completes it');
+      }
+    })();
     try {
       await announce(claim);
       await deps.ledger.settle(claim);
@@ -124,14 +135,7 @@ export function createRevocations(deps: RevocationDeps): Revocations & { stop():
       deps.log.warn({ err: (error as Error).message, userId, seq: claim.seq }, 'revocation recorded but not announced; the outbox sweep completes it');
       deps.ledger.dueNow(claim).catch(() => {});
     }
-    try {
-      await deps.onRecorded?.(claim);
-      // Durable: the sessions' own documents can be marked.
-      marking.enqueue(claim);
-    } catch (error) {
-      // Left unmarked: the marking sweep calls onRecorded again, then marks.
-      deps.log.warn({ err: (error as Error).message, userId, seq: claim.seq }, 'revocation recorded but its webhooks not enqueued; the marking sweep completes it');
-    }
+    await marked;
     return claim.sessionIds;
   }
 
