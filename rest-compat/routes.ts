@@ -5,6 +5,7 @@ import { MAX_LENGTH, MIN_LENGTH, TIMELINE_PAGE } from '../src/auth/validation.js
 import { me } from '../src/resolvers/me.js';
 import { listSecurityEvents } from '../src/resolvers/security-events.js';
 import { listSessions } from '../src/resolvers/sessions.js';
+import { renameSession } from '../src/sessions/rename.js';
 import { logout, logoutAll, revokeSession } from '../src/revocation/sign-out.js';
 import type { Viewer } from '../src/auth/viewer.js';
 import type { RequestHead, ServerContext } from '../src/http/handler.js';
@@ -31,7 +32,7 @@ import {
 // Deliberate: REST bodies are shaped from the GraphQL types (one field list for both APIs, docs/contract.md).
 import { jsonSchemaOf, ref, toJson, type Json } from './shapes.js';
 
-export type Method = 'GET' | 'POST' | 'DELETE';
+export type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 
 export interface ReadContext {
   request: RequestHead;
@@ -211,6 +212,43 @@ export const routes: readonly Route[] = [
     ...authenticatedRead(async (c, viewer) => {
       const sessions = await listSessions(c.services, viewer);
       return jsonReply(200, { sessions: sessions.map((s) => toJson('Session', s)) });
+    }),
+  },
+  {
+    method: 'PATCH',
+    path: '/api/auth/sessions/:id',
+    doc: {
+    operationId: 'renameSession',
+    summary: 'Rename one of the caller\'s own sessions',
+    description:
+      `deviceInfo: 1-${MAX_LENGTH.deviceInfo} characters after trimming, as at sign-in. ` +
+      'Another user\'s session, or one no longer active, is `NOT_FOUND`. Listeners get `session-updated` with `{sessionId, deviceInfo}`.',
+    security: bearer,
+    parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }],
+    requestBody: body(
+      {
+        type: 'object',
+        required: ['deviceInfo'],
+        properties: { deviceInfo: { type: 'string', minLength: 1, maxLength: MAX_LENGTH.deviceInfo } },
+      },
+      true,
+    ),
+    responses: {
+      '200': ok('The session with its new name.', {
+        type: 'object',
+        required: ['session'],
+        additionalProperties: false,
+        properties: { session: ref('Session') },
+      }),
+      ...BODY_ERRORS,
+      '404': errorDoc(404, 'Not an active session of the caller, whoever owns it (`NOT_FOUND`).'),
+      ...AUTH_ERRORS,
+    },
+  },
+    handle: authenticated('request', async (c, viewer) => {
+      const body = await readJsonObject(c.request);
+      const session = await renameSession(c.services, viewer, c.params.id, body.deviceInfo);
+      return json(200, { session: toJson('Session', session) });
     }),
   },
   {

@@ -1,7 +1,7 @@
 import type { RequestHead } from './handler.js';
 
 const PREFLIGHT = {
-  'access-control-allow-methods': 'GET, POST, DELETE, OPTIONS',
+  'access-control-allow-methods': 'GET, POST, PATCH, DELETE, OPTIONS',
   // last-event-id: a reconnecting EventSource sends it.
   'access-control-allow-headers': 'authorization, content-type, accept, last-event-id',
   'access-control-max-age': '600',
