@@ -4,7 +4,7 @@ import { badInput, notFound } from '../errors.js';
 import { activeFilter } from '../models/session.js';
 import { isActiveSession } from '../revocation/durable.js';
 import type { Services } from '../services.js';
-import { fromRecord, SESSION_FIELDS, toJson, viewOf, type SessionView } from './session.js';
+import { fromRecord, toJson, viewOf, type SessionView } from './session.js';
 
 /**
  * `renameSession` and `PATCH /api/auth/sessions/:id`: gives one of the
@@ -33,7 +33,8 @@ export async function renameSession(services: Services, viewer: Viewer, id: unkn
   const record = await models.Session.findOneAndUpdate(
     { sessionId, userId, ...activeFilter() },
     { $set: { deviceInfo } },
-    { new: true, projection: SESSION_FIELDS },
+    // No projection: FerretDB's findAndModify has none (fromRecord takes the session's fields).
+    { returnDocument: 'after' },
   ).lean();
   if (!record) throw notFound('No active session with this id');
   const session = fromRecord(record);

@@ -26,6 +26,8 @@ type Documents = {
     "\n  mutation DeleteAccount($password: String!) {\n    deleteAccount(password: $password)\n  }\n": typeof types.DeleteAccountDocument,
     "\n  query SecurityEvents($first: Int, $after: String) {\n    securityEvents(first: $first, after: $after) {\n      events { id type at ipAddress deviceInfo sessionId current }\n      nextCursor\n    }\n  }\n": typeof types.SecurityEventsDocument,
     "\n  subscription SessionCreated {\n    sessionCreated { id deviceInfo ipAddress userAgent lastActivity createdAt expiresAt current }\n  }\n": typeof types.SessionCreatedDocument,
+    "\n  mutation RenameSession($id: ID!, $deviceInfo: String!) {\n    renameSession(id: $id, deviceInfo: $deviceInfo) { id deviceInfo ipAddress userAgent lastActivity createdAt expiresAt current }\n  }\n": typeof types.RenameSessionDocument,
+    "\n  subscription SessionUpdated {\n    sessionUpdated { id deviceInfo current }\n  }\n": typeof types.SessionUpdatedDocument,
 };
 const documents: Documents = {
     "\n  mutation Register($input: RegisterInput!) {\n    register(input: $input) {\n      token\n      user { id email name createdAt updatedAt }\n      session { id deviceInfo ipAddress userAgent lastActivity createdAt expiresAt current }\n    }\n  }\n": types.RegisterDocument,
@@ -40,6 +42,8 @@ const documents: Documents = {
     "\n  mutation DeleteAccount($password: String!) {\n    deleteAccount(password: $password)\n  }\n": types.DeleteAccountDocument,
     "\n  query SecurityEvents($first: Int, $after: String) {\n    securityEvents(first: $first, after: $after) {\n      events { id type at ipAddress deviceInfo sessionId current }\n      nextCursor\n    }\n  }\n": types.SecurityEventsDocument,
     "\n  subscription SessionCreated {\n    sessionCreated { id deviceInfo ipAddress userAgent lastActivity createdAt expiresAt current }\n  }\n": types.SessionCreatedDocument,
+    "\n  mutation RenameSession($id: ID!, $deviceInfo: String!) {\n    renameSession(id: $id, deviceInfo: $deviceInfo) { id deviceInfo ipAddress userAgent lastActivity createdAt expiresAt current }\n  }\n": types.RenameSessionDocument,
+    "\n  subscription SessionUpdated {\n    sessionUpdated { id deviceInfo current }\n  }\n": types.SessionUpdatedDocument,
 };
 
 /**
@@ -104,6 +108,14 @@ export function graphql(source: "\n  query SecurityEvents($first: Int, $after: S
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  subscription SessionCreated {\n    sessionCreated { id deviceInfo ipAddress userAgent lastActivity createdAt expiresAt current }\n  }\n"): (typeof documents)["\n  subscription SessionCreated {\n    sessionCreated { id deviceInfo ipAddress userAgent lastActivity createdAt expiresAt current }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RenameSession($id: ID!, $deviceInfo: String!) {\n    renameSession(id: $id, deviceInfo: $deviceInfo) { id deviceInfo ipAddress userAgent lastActivity createdAt expiresAt current }\n  }\n"): (typeof documents)["\n  mutation RenameSession($id: ID!, $deviceInfo: String!) {\n    renameSession(id: $id, deviceInfo: $deviceInfo) { id deviceInfo ipAddress userAgent lastActivity createdAt expiresAt current }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription SessionUpdated {\n    sessionUpdated { id deviceInfo current }\n  }\n"): (typeof documents)["\n  subscription SessionUpdated {\n    sessionUpdated { id deviceInfo current }\n  }\n"];
 
 export function graphql(source: string) {
   return (documents as any)[source] ?? {};

@@ -85,3 +85,15 @@ export const SessionCreatedDocument = graphql(`
     sessionCreated { id deviceInfo ipAddress userAgent lastActivity createdAt expiresAt current }
   }
 `);
+
+export const RenameSessionDocument = graphql(`
+  mutation RenameSession($id: ID!, $deviceInfo: String!) {
+    renameSession(id: $id, deviceInfo: $deviceInfo) { id deviceInfo ipAddress userAgent lastActivity createdAt expiresAt current }
+  }
+`);
+
+export const SessionUpdatedDocument = graphql(`
+  subscription SessionUpdated {
+    sessionUpdated { id deviceInfo current }
+  }
+`);
