@@ -57,6 +57,15 @@ builder.mutationField('revokeSession', (t) =>
   }),
 );
 
+builder.mutationField('reportSession', (t) =>
+  t.withAuth({ viewer: true }).boolean({
+    description:
+      "\"This wasn't me\": revokes one of the caller's other sessions (reason REVOKED, as revokeSession) and records SESSION_REPORTED in the security timeline; then change the password. Any other id is NOT_FOUND; the caller's own is BAD_USER_INPUT.",
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, args, ctx) => revokeSession(ctx.services, ctx.viewer, args.id, ctx.client, { reported: true }),
+  }),
+);
+
 builder.mutationField('renameSession', (t) =>
   t.withAuth({ viewer: true }).field({
     type: SessionRef,

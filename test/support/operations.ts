@@ -97,3 +97,17 @@ export const SessionUpdatedDocument = graphql(`
     sessionUpdated { id deviceInfo current }
   }
 `);
+
+export const ReportSessionDocument = graphql(`
+  mutation ReportSession($id: ID!) {
+    reportSession(id: $id)
+  }
+`);
+
+export const TimelineDevicesDocument = graphql(`
+  query TimelineDevices {
+    securityEvents(first: 10) {
+      events { type deviceInfo sessionId sessionDeviceInfo current }
+    }
+  }
+`);
