@@ -16,6 +16,12 @@ import { fromRecord, toJson, viewOf, type SessionView } from './session.js';
  * (what every request reads: src/sessions/session-list.ts), then the user's
  * streams are told (`sessionUpdated`, on the same per-user path as sign-ins
  * and revocations: src/streams/feeds.ts).
+ *
+ * Two renames of one session at the same instant each land in the three
+ * places, last writer wins in each; they could disagree on which was last
+ * (one device renaming a session twice within a round trip). Nothing is
+ * locked for it: the list shows one of the two names, and the next rename
+ * settles it everywhere.
  */
 export async function renameSession(services: Services, viewer: Viewer, id: unknown, name: unknown): Promise<SessionView> {
   const sessionId = validateSessionId(id);
