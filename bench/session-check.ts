@@ -50,7 +50,7 @@ async function main(): Promise<void> {
     );
 
     const baseline = await measure('baseline: JWT + MongoDB findOne', async () => {
-      const claims = verifyToken(token, services.tokenKey);
+      const claims = verifyToken(token, services.tokenKeys);
       if (!claims) throw new Error('bad token');
       const session = await services.models.Session.findOne({ sessionId: claims.sessionId }).lean();
       if (!session || !isActive(session)) throw new Error('inactive');

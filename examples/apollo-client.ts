@@ -7,10 +7,11 @@ import { Observable } from 'rxjs';
 
 // graphql-sse's recipe for Apollo (https://the-guild.dev/graphql/sse/recipes#with-apollo) as
 // it stands, with Apollo Client 4's type names: it spreads the whole operation into the body.
+// Its options may choose either mode (`ClientOptions<boolean>`).
 class SSELink extends ApolloLink {
   private client: Client;
 
-  constructor(options: ClientOptions) {
+  constructor(options: ClientOptions<boolean>) {
     super();
     this.client = createClient(options);
   }
@@ -29,14 +30,18 @@ class SSELink extends ApolloLink {
   }
 }
 
-/** Queries and mutations over HTTP, subscriptions over SSE, both with the current token. */
-export function createApolloClient(url: string, getToken: () => string | null): ApolloClient {
+/**
+ * Queries and mutations over HTTP, subscriptions over SSE, both with the current token.
+ * With `streamUrl` (`/graphql/stream`), every subscription shares one event stream
+ * (graphql-sse's single connection mode) instead of a connection each.
+ */
+export function createApolloClient(url: string, getToken: () => string | null, streamUrl?: string): ApolloClient {
   const bearer = (): Record<string, string> => {
     const token = getToken();
     return token ? { authorization: `Bearer ${token}` } : {};
   };
   const auth = new SetContextLink(({ headers }) => ({ headers: { ...headers, ...bearer() } }));
-  const sse = new SSELink({ url, headers: bearer });
+  const sse = new SSELink(streamUrl ? { url: streamUrl, singleConnection: true, headers: bearer } : { url, headers: bearer });
   return new ApolloClient({
     cache: new InMemoryCache(),
     link: ApolloLink.split(

@@ -1,13 +1,17 @@
 import { Client, fetchExchange, subscriptionExchange } from '@urql/core';
 import { createClient as createSSEClient } from 'graphql-sse';
 
-/** Queries and mutations over HTTP, subscriptions over SSE, both with the current token. */
-export function createUrqlClient(url: string, getToken: () => string | null): Client {
+/**
+ * Queries and mutations over HTTP, subscriptions over SSE, both with the current token.
+ * With `streamUrl` (`/graphql/stream`), every subscription shares one event stream
+ * (graphql-sse's single connection mode) instead of a connection each.
+ */
+export function createUrqlClient(url: string, getToken: () => string | null, streamUrl?: string): Client {
   const bearer = (): Record<string, string> => {
     const token = getToken();
     return token ? { authorization: `Bearer ${token}` } : {};
   };
-  const sse = createSSEClient({ url, headers: bearer });
+  const sse = createSSEClient(streamUrl ? { url: streamUrl, singleConnection: true, headers: bearer } : { url, headers: bearer });
   return new Client({
     url,
     fetchOptions: () => ({ headers: bearer() }),

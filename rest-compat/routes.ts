@@ -67,6 +67,7 @@ export const routes: readonly Route[] = [
       '200': ok('The new session and its token.', ref('AuthPayload')),
       ...BODY_ERRORS,
       '401': errorDoc(401, 'Wrong email or password (`INVALID_CREDENTIALS`).'),
+      '403': errorDoc(403, 'The right password, for an account an administrator blocked (`ACCOUNT_BLOCKED`).'),
       '429': errorDoc(429, 'Too many attempts (`RATE_LIMITED`).'),
       ...COMMON_ERRORS,
     },

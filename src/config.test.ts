@@ -1,3 +1,4 @@
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -143,6 +144,24 @@ describe('loadConfig()', () => {
     ]);
   });
 
+  it('reads the admin keys and the webhook settings, and refuses what would not work', () => {
+    const secret = Buffer.alloc(32, 7);
+    const config = loadConfig({
+      ADMIN_API_KEYS: ` ${'k'.repeat(32)} ,${'m'.repeat(40)}`,
+      WEBHOOK_URL: 'https://a.example/hook, http://127.0.0.1:9000/b',
+      WEBHOOK_SECRET: `whsec_${secret.toString('base64')}`,
+    });
+    expect(config.adminApiKeys).toEqual(['k'.repeat(32), 'm'.repeat(40)]);
+    expect(config.webhookUrls).toEqual(['https://a.example/hook', 'http://127.0.0.1:9000/b']);
+    expect(config.webhookSecret).toEqual(secret);
+    expect(loadConfig({})).toMatchObject({ adminApiKeys: [], webhookUrls: [], webhookSecret: undefined, webhookRetryBaseMs: 5000 });
+    expect(problems({ ADMIN_API_KEYS: 'short' })).toEqual(['ADMIN_API_KEYS: each key must be at least 32 characters']);
+    expect(problems({ WEBHOOK_URL: 'ftp://x.example' })[0]).toMatch(/^WEBHOOK_URL: each URL must be http/);
+    expect(problems({ WEBHOOK_URL: 'https://a.example' })).toEqual(['WEBHOOK_SECRET: required with WEBHOOK_URL']);
+    expect(problems({ WEBHOOK_SECRET: secret.toString('base64') })[0]).toMatch(/^WEBHOOK_SECRET: must be whsec_/);
+    expect(problems({ WEBHOOK_SECRET: 'whsec_AAAA' })[0]).toMatch(/^WEBHOOK_SECRET: must hold 24 to 64 bytes/);
+  });
+
   it('accepts a full production environment', () => {
     const config = loadConfig({
       NODE_ENV: 'production',
@@ -163,6 +182,58 @@ describe('loadConfig()', () => {
       corsOrigins: ['https://app.example.com', 'https://admin.example.com'],
       jwtSecretGenerated: false,
     });
+  });
+});
+
+describe('loadConfig(): signing keys', () => {
+  const production = { NODE_ENV: 'production', MONGODB_URI: 'mongodb://db/x', REDIS_URL: 'redis://r' };
+  const p256 = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const ed25519 = generateKeyPairSync('ed25519');
+  const privatePem = (key: KeyObject): string => String(key.export({ format: 'pem', type: 'pkcs8' }));
+  const publicPem = (key: KeyObject): string => String(key.export({ format: 'pem', type: 'spki' }));
+
+  it('defaults to HS256 with JWT_SECRET, and refuses the key settings there', () => {
+    expect(loadConfig({}).jwtAlgorithm).toBe('HS256');
+    expect(problems({ JWT_PRIVATE_KEY: privatePem(p256.privateKey), JWT_PREVIOUS_PUBLIC_KEYS: publicPem(p256.publicKey) })).toEqual([
+      'JWT_PRIVATE_KEY: is not used with JWT_ALGORITHM=HS256 (set JWT_ALGORITHM=ES256 or EdDSA, or unset it)',
+      'JWT_PREVIOUS_PUBLIC_KEYS: is not used with JWT_ALGORITHM=HS256 (set JWT_ALGORITHM=ES256 or EdDSA, or unset it)',
+    ]);
+    // A wrong algorithm is the one problem: the keys meant for the right one are not reported too.
+    expect(problems({ JWT_ALGORITHM: 'ES384', JWT_PRIVATE_KEY: privatePem(p256.privateKey) })).toEqual([
+      'JWT_ALGORITHM: must be HS256, ES256, EdDSA (got "ES384")',
+    ]);
+    expect(problems({ NODE_ENV: 'production', JWT_ALGORITHM: 'RS256', JWT_PRIVATE_KEY: 'nonsense', MONGODB_URI: 'mongodb://db/x', REDIS_URL: 'redis://r' })).toEqual([
+      'JWT_ALGORITHM: must be HS256, ES256, EdDSA (got "RS256")',
+      'JWT_PRIVATE_KEY: must be a PEM private key (-----BEGIN PRIVATE KEY-----)',
+    ]);
+  });
+
+  it('needs JWT_PRIVATE_KEY, not JWT_SECRET, in production with ES256 or EdDSA', () => {
+    expect(problems({ ...production, JWT_ALGORITHM: 'ES256' })).toEqual([
+      'JWT_PRIVATE_KEY: required in production with JWT_ALGORITHM=ES256 (a PEM private key)',
+    ]);
+    expect(problems({ ...production, JWT_ALGORITHM: 'EdDSA', JWT_SECRET: 'x'.repeat(32), JWT_PRIVATE_KEY: privatePem(ed25519.privateKey) })).toEqual([
+      'JWT_SECRET: is not used with JWT_ALGORITHM=EdDSA (tokens are signed with JWT_PRIVATE_KEY): unset it',
+    ]);
+    const config = loadConfig({ ...production, JWT_ALGORITHM: 'EdDSA', JWT_PRIVATE_KEY: privatePem(ed25519.privateKey) });
+    expect(config).toMatchObject({ jwtAlgorithm: 'EdDSA', jwtSecretGenerated: false });
+    // The server's own secret comes from the key: the same on every instance.
+    expect(loadConfig({ ...production, JWT_ALGORITHM: 'EdDSA', JWT_PRIVATE_KEY: privatePem(ed25519.privateKey) }).jwtSecret).toBe(config.jwtSecret);
+  });
+
+  it('reports a key of the wrong kind, and an unreadable one, on its own line', () => {
+    expect(
+      problems({ JWT_ALGORITHM: 'ES256', JWT_PRIVATE_KEY: privatePem(ed25519.privateKey), JWT_PREVIOUS_PUBLIC_KEYS: 'not a pem' }),
+    ).toEqual([
+      'JWT_PRIVATE_KEY: is an ed25519 key; JWT_ALGORITHM=ES256 needs an EC P-256 key',
+      'JWT_PREVIOUS_PUBLIC_KEYS: must be one or more PEM public keys (-----BEGIN PUBLIC KEY----- … -----END PUBLIC KEY-----)',
+    ]);
+  });
+
+  it('generates a key for the process outside production', () => {
+    const config = loadConfig({ JWT_ALGORITHM: 'ES256' });
+    expect(config.jwtSecretGenerated).toBe(true);
+    expect(config.jwtPrivateKey?.asymmetricKeyDetails?.namedCurve).toBe('prime256v1');
   });
 });
 

@@ -1,6 +1,7 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { availableParallelism, hostname } from 'node:os';
+import { deriveServerSecret, generatePrivateKey, JWT_ALGORITHMS, parsePrivateKey, parsePublicKeys, type JwtAlgorithm } from './auth/signing-keys.js';
 
 /** REDIS_CLUSTER_NODES: where to find the cluster, and how to talk to every node of it. */
 export interface RedisClusterConfig {
@@ -56,6 +57,8 @@ class Invalid {
 interface Mode {
   nodeEnv: NodeEnv;
   production: boolean;
+  /** JWT_ALGORITHM, read first: which of the key settings apply (null when it is itself wrong: then only their own form is checked). */
+  jwtAlgorithm: JwtAlgorithm | null;
 }
 
 /** One environment variable: how to read it, what it is when unset, and whether production insists on it. */
@@ -63,8 +66,8 @@ interface Setting<T> {
   name: string;
   parse: (raw: string, mode: Mode) => T | Invalid;
   default: (mode: Mode) => T;
-  /** The problem reported when it is unset in production; absent: optional everywhere. */
-  requiredInProduction?: string;
+  /** The problem reported when it is unset in production (if any, for this mode); absent: optional everywhere. */
+  requiredInProduction?: string | ((mode: Mode) => string | undefined);
 }
 
 /** A row of the table, its value's type inferred from `parse` and `default`. */
@@ -160,11 +163,47 @@ function parseClusterNodes(raw: string): RedisClusterConfig | Invalid {
   };
 }
 
+/** ADMIN_API_KEYS: comma-separated keys, each long enough that guessing one is hopeless. */
+const adminKeys = (raw: string): readonly string[] | Invalid => {
+  const keys = raw.split(',').map((k) => k.trim()).filter(Boolean);
+  if (keys.some((k) => k.length < 32)) return new Invalid('each key must be at least 32 characters');
+  return keys;
+};
+
+/** WEBHOOK_URL: comma-separated http(s) URLs. */
+const webhookUrls = (raw: string): readonly string[] | Invalid => {
+  const urls = raw.split(',').map((u) => u.trim()).filter(Boolean);
+  const bad = urls.filter((u) => !isUrlWithScheme(u, ['http:', 'https:']));
+  return bad.length > 0 ? new Invalid(`each URL must be http:// or https:// (bad: ${bad.join(', ')})`) : urls;
+};
+
+/** WEBHOOK_SECRET: `whsec_` and the base64 of at least 24 bytes (Standard Webhooks), as the key itself. */
+const webhookSecret = (raw: string): Buffer | Invalid => {
+  const encoded = raw.startsWith('whsec_') ? raw.slice('whsec_'.length) : null;
+  if (encoded === null || !/^[A-Za-z0-9+/]+={0,2}$/.test(encoded)) return new Invalid('must be whsec_ followed by base64');
+  const key = Buffer.from(encoded, 'base64');
+  return key.length >= 24 && key.length <= 64 ? key : new Invalid(`must hold 24 to 64 bytes (got ${key.length})`);
+};
+
 const NODE_ENV: Setting<NodeEnv> = {
   name: 'NODE_ENV',
   parse: oneOf(['development', 'production', 'test'], 'development, production or test'),
   default: () => 'development',
 };
+
+const JWT_ALGORITHM: Setting<JwtAlgorithm> = {
+  name: 'JWT_ALGORITHM',
+  parse: oneOf(JWT_ALGORITHMS, JWT_ALGORITHMS.join(', ')),
+  default: () => 'HS256',
+};
+
+/** A key setting's parse: the key(s), or its one problem. */
+const keyParse =
+  <T>(parse: (raw: string, algorithm: JwtAlgorithm | 'any') => T | string) =>
+  (raw: string, { jwtAlgorithm }: Mode): T | Invalid => {
+    const parsed = parse(raw, jwtAlgorithm ?? 'any');
+    return typeof parsed === 'string' ? new Invalid(parsed) : parsed;
+  };
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -178,12 +217,24 @@ const SETTINGS = {
   port: setting({ name: 'PORT', parse: integer(0, 65535), default: () => 3001 }),
   jwtSecret: setting({
     name: 'JWT_SECRET',
-    parse: (raw, { production }) =>
-      production && raw.length < 32 ? new Invalid(`must be at least 32 characters in production (got ${raw.length})`) : raw,
+    parse: (raw, { production, jwtAlgorithm }) => {
+      // Left set after a switch to a private key, it would look like it still mattered.
+      if (jwtAlgorithm !== 'HS256' && jwtAlgorithm !== null) return new Invalid(`is not used with JWT_ALGORITHM=${jwtAlgorithm} (tokens are signed with JWT_PRIVATE_KEY): unset it`);
+      return production && raw.length < 32 ? new Invalid(`must be at least 32 characters in production (got ${raw.length})`) : raw;
+    },
     // Unset outside production: a random secret for this process (loadConfig generates it).
     default: () => undefined,
-    requiredInProduction: 'required in production (at least 32 characters)',
+    requiredInProduction: ({ jwtAlgorithm }) => (jwtAlgorithm === 'HS256' ? 'required in production (at least 32 characters)' : undefined),
   }),
+  // ES256 or EdDSA: the key tokens are signed with; unset outside production, one is generated for the process (loadConfig).
+  jwtPrivateKey: setting<KeyObject | undefined>({
+    name: 'JWT_PRIVATE_KEY',
+    parse: keyParse(parsePrivateKey),
+    default: () => undefined,
+    requiredInProduction: ({ jwtAlgorithm }) => (jwtAlgorithm === 'HS256' || jwtAlgorithm === null ? undefined : `required in production with JWT_ALGORITHM=${jwtAlgorithm} (a PEM private key)`),
+  }),
+  // Retired keys whose tokens are still accepted (and published) while they are listed.
+  jwtPreviousPublicKeys: setting<KeyObject[]>({ name: 'JWT_PREVIOUS_PUBLIC_KEYS', parse: keyParse(parsePublicKeys), default: () => [] }),
   jwtExpiresInSeconds: setting({ name: 'JWT_EXPIRES_IN', parse: duration('7d, 12h, 30m or 3600'), default: () => 7 * 86400 }),
   mongodbUri: setting({
     name: 'MONGODB_URI',
@@ -263,21 +314,32 @@ const SETTINGS = {
     default: ({ nodeEnv }) => (nodeEnv === 'test' ? 'silent' : 'info'),
   }),
   serverId: setting({ name: 'SERVER_ID', parse: (raw) => raw, default: () => hostname() }),
+  // The admin API (src/admin/): off unless set; each key at least 32 characters, compared in constant time.
+  adminApiKeys: setting<readonly string[]>({ name: 'ADMIN_API_KEYS', parse: adminKeys, default: () => [] }),
+  // Webhooks (src/webhooks/): where every event is POSTed, and the Standard Webhooks secret that signs them.
+  webhookUrls: setting<readonly string[]>({ name: 'WEBHOOK_URL', parse: webhookUrls, default: () => [] }),
+  webhookSecret: setting<Buffer | undefined>({ name: 'WEBHOOK_SECRET', parse: webhookSecret, default: () => undefined }),
+  // The first retry's delay; each next one doubles it (with jitter), up to an hour (docs/operations.md, "Webhooks").
+  webhookRetryBaseMs: setting({ name: 'WEBHOOK_RETRY_BASE_MS', parse: integer(10, 3_600_000, ' of milliseconds'), default: () => 5_000 }),
 };
 
 type Values = { [K in keyof typeof SETTINGS]: ValueOf<(typeof SETTINGS)[K]> };
 
 /** The variables the server reads, as docs/operations.md lists them. */
-export const SETTING_NAMES: readonly string[] = [NODE_ENV.name, ...Object.values(SETTINGS).map((row) => row.name)];
+export const SETTING_NAMES: readonly string[] = [NODE_ENV.name, JWT_ALGORITHM.name, ...Object.values(SETTINGS).map((row) => row.name)];
 
 /** Read into groups that go together (the sign-in limits, the caps). */
-type Grouped = 'jwtSecret' | 'rateLimitWindowMs' | 'rateLimitPerAccountAddress' | 'rateLimitPerAccount' | 'rateLimitPerIp' | 'streamsPerSession' | 'streamsPerUser' | 'sessionsPerUser';
+type Grouped = 'jwtSecret' | 'jwtPrivateKey' | 'rateLimitWindowMs' | 'rateLimitPerAccountAddress' | 'rateLimitPerAccount' | 'rateLimitPerIp' | 'streamsPerSession' | 'streamsPerUser' | 'sessionsPerUser';
 
 /** Everything the server reads from its environment, validated once at start. */
 export type Config = Omit<Values, Grouped> & {
   nodeEnv: NodeEnv;
+  jwtAlgorithm: JwtAlgorithm;
+  /** JWT_SECRET, or (ES256, EdDSA) a secret derived from the private key: the server's own MACs use it. */
   jwtSecret: string;
-  /** True when no JWT_SECRET was given and one was generated for this process. */
+  /** ES256 and EdDSA: the signing key (JWT_PRIVATE_KEY); undefined for HS256. */
+  jwtPrivateKey: KeyObject | undefined;
+  /** True when no JWT_SECRET (or JWT_PRIVATE_KEY) was given and one was generated for this process. */
   jwtSecretGenerated: boolean;
   /** Sign-in throttling (src/auth/rate-limit.ts): failures per window by account+address, account, address. */
   rateLimit: { windowMs: number; perAccountAddress: number; perAccount: number; perIp: number };
@@ -289,7 +351,9 @@ export type Config = Omit<Values, Grouped> & {
 function read<T>(setting: Setting<T>, env: Env, mode: Mode, problems: string[]): T {
   const raw = env[setting.name]?.trim();
   if (!raw) {
-    if (mode.production && setting.requiredInProduction) problems.push(`${setting.name}: ${setting.requiredInProduction}`);
+    const { requiredInProduction: required } = setting;
+    const problem = typeof required === 'function' ? required(mode) : required;
+    if (mode.production && problem) problems.push(`${setting.name}: ${problem}`);
     return setting.default(mode);
   }
   const parsed = setting.parse(raw, mode);
@@ -304,14 +368,18 @@ function read<T>(setting: Setting<T>, env: Env, mode: Mode, problems: string[]):
  */
 export function loadConfig(env: Env = process.env): Config {
   const problems: string[] = [];
-  const nodeEnv = read(NODE_ENV, env, { nodeEnv: 'development', production: false }, problems);
-  const mode: Mode = { nodeEnv, production: nodeEnv === 'production' };
+  const early: Mode = { nodeEnv: 'development', production: false, jwtAlgorithm: 'HS256' };
+  const nodeEnv = read(NODE_ENV, env, early, problems);
+  const before = problems.length;
+  const jwtAlgorithm = read(JWT_ALGORITHM, env, early, problems);
+  const mode: Mode = { nodeEnv, production: nodeEnv === 'production', jwtAlgorithm: problems.length > before ? null : jwtAlgorithm };
   const values = {} as Record<keyof Values, unknown>;
   for (const [key, row] of Object.entries(SETTINGS) as Array<[keyof Values, Setting<unknown>]>) {
     values[key] = read(row, env, mode, problems);
   }
   const {
     jwtSecret,
+    jwtPrivateKey,
     rateLimitWindowMs,
     rateLimitPerAccountAddress,
     rateLimitPerAccount,
@@ -325,12 +393,16 @@ export function loadConfig(env: Env = process.env): Config {
   const [hasUrl, hasCluster] = [Boolean(env.REDIS_URL?.trim()), Boolean(env.REDIS_CLUSTER_NODES?.trim())];
   if (hasUrl && hasCluster) problems.push('REDIS_CLUSTER_NODES: set REDIS_URL or REDIS_CLUSTER_NODES, not both');
   if (mode.production && !hasUrl && !hasCluster) problems.push('REDIS_URL: required in production (or REDIS_CLUSTER_NODES for a Redis Cluster)');
+  if (rest.webhookUrls.length > 0 && rest.webhookSecret === undefined) problems.push('WEBHOOK_SECRET: required with WEBHOOK_URL');
   if (problems.length > 0) throw new ConfigError(problems);
+  const privateKey = jwtAlgorithm === 'HS256' ? undefined : (jwtPrivateKey ?? generatePrivateKey(jwtAlgorithm));
   return {
     ...rest,
     nodeEnv,
-    jwtSecret: jwtSecret ?? randomBytes(48).toString('base64url'),
-    jwtSecretGenerated: jwtSecret === undefined,
+    jwtAlgorithm,
+    jwtSecret: privateKey ? deriveServerSecret(privateKey) : (jwtSecret ?? randomBytes(48).toString('base64url')),
+    jwtPrivateKey: privateKey,
+    jwtSecretGenerated: privateKey ? jwtPrivateKey === undefined : jwtSecret === undefined,
     rateLimit: {
       windowMs: rateLimitWindowMs,
       perAccountAddress: rateLimitPerAccountAddress,

@@ -3,6 +3,7 @@ import { removeUnfinishedRegistrations } from './account/registration.js';
 import { purgeOldSecurityEvents, purgeOldSessions } from './models/purge.js';
 import { schedule } from './scheduler.js';
 import type { Services } from './services.js';
+import { createDelivery, POLL_MS } from './webhooks/delivery.js';
 
 /**
  * The background work every instance runs, all through the one scheduler
@@ -16,6 +17,8 @@ import type { Services } from './services.js';
  *   interrupted (src/account/deletion.ts), registrations left unfinished
  *   (src/account/registration.ts), timeline entries past
  *   SECURITY_EVENTS_RETENTION.
+ * - Webhook delivery, every second when WEBHOOK_URL is set: the due events of
+ *   the outbox, each user's in order (src/webhooks/delivery.ts).
  * Started by whoever starts the server (src/main.ts, the tests), after the
  * services exist; resolves after housekeeping's first run, so an account whose
  * deletion a crash interrupted is finished before anyone can use it again.
@@ -38,8 +41,11 @@ export async function startJobs(services: Services): Promise<() => Promise<void>
       log,
     ),
   ];
+  const { webhookUrls: urls, webhookSecret: secret } = config;
+  const delivery = urls.length > 0 && secret ? createDelivery({ models, redis: services.redis, log, urls, secret, retryBaseMs: config.webhookRetryBaseMs }) : null;
+  if (delivery) jobs.push(schedule('webhook delivery', POLL_MS, () => delivery.run(), log));
   await jobs[2]!.now();
   return async () => {
-    await Promise.all(jobs.map((job) => job.stop()));
+    await Promise.all([...jobs.map((job) => job.stop()), delivery?.stop()]);
   };
 }

@@ -22,6 +22,8 @@ export function createLogger(options: { level: string; serverId: string; destina
         '*.headers.authorization',
         'jwtSecret',
         '*.jwtSecret',
+        'jwtPrivateKey',
+        '*.jwtPrivateKey',
         'passwordHash',
         '*.passwordHash',
       ],

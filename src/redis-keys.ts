@@ -35,6 +35,10 @@ export const redisKeys = {
   /** Leases of the open streams of one session, and of the user (sorted sets). */
   sessionStreams: (userId: string, sessionId: string): string => `${user(userId)}:streams:${sessionId}`,
   userStreams: (userId: string): string => `${user(userId)}:streams`,
+  /** The user's webhook event counter (src/webhooks/outbox.ts): the order of its events. */
+  webhookSeq: (userId: string): string => `${user(userId)}:webhook-seq`,
+  /** The instance delivering the user's webhook events to one endpoint holds this (src/webhooks/delivery.ts). */
+  webhookLease: (userId: string, endpointId: string): string => `${user(userId)}:webhook-lease:${endpointId}`,
   /** rate-limiter-flexible's key prefix for one counter. */
   rateLimit: (name: string): string => `la:rl:${name}`,
 } as const;

@@ -2,6 +2,7 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import { createServerAdapter, sendNodeResponse } from '@whatwg-node/server';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { createRestHandler, createRestReads } from '../rest-compat/index.js';
+import { createAdminHandler, isAdminPath } from '../rest-compat/admin.js';
 import { authenticateRequest } from './auth/credentials.js';
 import { readDeclaredBody, withBodyLimit } from './http/body-limit.js';
 import { isJsonContentType } from './http/json-body.js';
@@ -11,15 +12,18 @@ import { maskUnexpectedError } from './graphql/error-codes.js';
 import { graphiqlOptions } from './graphql/graphiql.js';
 import { graphqlPlugins } from './graphql/limits.js';
 import { useIgnoreUnknownParams } from './graphql/params.js';
+import { createStreamRoute, useConnectionOwner } from './graphql/stream-route.js';
 import { checkHealth } from './http/health.js';
+import { jwksReply } from './http/jwks.js';
 import type { Handler, ServerContext } from './http/handler.js';
 import { createNodeReads } from './http/node-reads.js';
 import { readRequestInfo, wantsEventStream } from './http/request-info.js';
 import { createPipeline } from './http/pipeline.js';
 import { StreamResponse, writeStreamResponse } from './streams/sse.js';
-import { errorResponse, json } from './http/responses.js';
+import { errorResponse, json, toResponse } from './http/responses.js';
 import { schema, type Context } from './schema/index.js';
 import type { Services } from './services.js';
+import { StreamConnections } from './streams/connection.js';
 import { useStreamDelivery } from './streams/graphql.js';
 
 /** Node's request listener (src/main.ts hands it to the HTTP server). */
@@ -37,7 +41,7 @@ function createGraphQL(services: Services, direct: Plugin): YogaServerInstance<S
     // Content-Length it refuses never gets past Node's HTTP parser.
     maxRequestBodySize: false,
     // Document limits and the contract's error codes (src/graphql/limits.ts).
-    plugins: [direct, useIgnoreUnknownParams(), ...graphqlPlugins(config), useStreamDelivery(services.heartbeat, log)],
+    plugins: [direct, useIgnoreUnknownParams(), ...graphqlPlugins(config), useConnectionOwner(), useStreamDelivery(services.heartbeat, log)],
     // GRAPHIQL: on in development, off in production unless the operator turns it on.
     ...graphiqlOptions(config.graphiql),
     maskedErrors: {
@@ -70,8 +74,9 @@ function createGraphQL(services: Services, direct: Plugin): YogaServerInstance<S
 }
 
 /**
- * The whole HTTP surface (`/graphql`, `/api/*`, `/health`, `/devices`): one
- * fetch handler inside the pipeline every answer passes (src/http/pipeline.ts).
+ * The whole HTTP surface (`/graphql`, `/api/*`, `/health`, `/devices`,
+ * `/.well-known/jwks.json`): one fetch handler inside the pipeline every
+ * answer passes (src/http/pipeline.ts).
  * It never listens: src/main.ts does, and tests start it on port 0.
  *
  * A request comes in one of three ways, each through the same pipeline:
@@ -117,8 +122,21 @@ export function createApp(services: Services): App {
   // Only what the context reads (src/http/handler.ts): Yoga copies every
   // property of the server context it is given, accessors and all, per request.
   const graphql = graphqlRoute(async (request, server) => yoga.fetch(request, { req: server.req }));
+  // graphql-sse's single connection mode (and its distinct connections) on `/graphql/stream`.
+  const graphqlStream = graphqlRoute(
+    createStreamRoute({
+      services,
+      connections: new StreamConnections(services),
+      execute: async (request, server) => yoga.fetch(request, { req: server.req, ...(server.operation ? { operation: server.operation } : {}) }),
+      refuse: graphqlError,
+      Response: yoga.fetchAPI.Response,
+      Request: yoga.fetchAPI.Request,
+    }),
+  );
   const rest = bodyLimited((error) => errorResponse(error, log), createRestHandler(services));
+  const admin = bodyLimited((error) => errorResponse(error, log), createAdminHandler(services));
   const devicesPage = createDevicesPage();
+  const jwks = jwksReply(services.tokenKeys);
 
   const route: Handler = async (request, server) => {
     const { pathname } = new URL(request.url);
@@ -126,8 +144,11 @@ export function createApp(services: Services): App {
       const report = await checkHealth(services);
       return json(report.status === 'ok' ? 200 : 503, report);
     }
+    if (pathname === '/.well-known/jwks.json' && (request.method === 'GET' || request.method === 'HEAD')) return toResponse(jwks);
     if (pathname === '/devices' && (request.method === 'GET' || request.method === 'HEAD')) return devicesPage();
     if (pathname === '/graphql') return graphql(request, server);
+    if (pathname === '/graphql/stream') return graphqlStream(request, server);
+    if (isAdminPath(pathname)) return admin(request, server);
     if (pathname.startsWith('/api/')) return rest(request, server);
     return errorResponse(notFound(`No route for ${request.method} ${pathname}`), log);
   };

@@ -1,4 +1,3 @@
-import type { KeyObject } from 'node:crypto';
 import mongoose, { type Connection } from 'mongoose';
 import type { Config } from './config.js';
 import { startEmbeddedMongo } from './embedded-mongo.js';
@@ -13,19 +12,23 @@ import { createMemoryLedger, createRedisLedger, type RevocationLedger } from './
 import { createRevocations, type Revocations } from './revocation/revocations.js';
 import { createMemorySessionList, createRedisSessionList, type SessionList } from './sessions/session-list.js';
 import { ExpiringMap } from './expiring-map.js';
-import { createTokenKey } from './auth/token.js';
+import { createSigningKeys } from './auth/signing-keys.js';
+import { createTokenKeys, type TokenKeys } from './auth/token.js';
 import { recordSecurityEvent } from './timeline/record.js';
 import { createRefusedSignIns, type RefusedSignIns } from './timeline/refused-sign-ins.js';
 import { StreamFeeds } from './streams/feeds.js';
 import { createStreams, type Streams } from './streams/leases.js';
 import { Heartbeat } from './streams/sse.js';
+import { createAdminKeys, type AdminKeys } from './admin/keys.js';
+import { createWebhooks, type Webhooks } from './webhooks/outbox.js';
+import { revocationEvents } from './webhooks/events.js';
 
 /** Everything a request needs, built once per process (or per test server). */
 export interface Services {
   config: Config;
   log: Logger;
-  /** JWT_SECRET as a key object, made once: signing and verifying never re-derive it. */
-  tokenKey: KeyObject;
+  /** The keys tokens are signed and verified with (JWT_ALGORITHM), made once, and the tokens found valid under them. */
+  tokenKeys: TokenKeys;
   connection: Connection;
   models: Models;
   cache: SessionCache;
@@ -52,6 +55,10 @@ export interface Services {
   feeds: StreamFeeds;
   /** The keep-alive comment of every event stream, both APIs (SSE_HEARTBEAT_MS). */
   heartbeat: Heartbeat;
+  /** ADMIN_API_KEYS, and the check of the admin API's callers (src/admin/keys.ts). */
+  adminKeys: AdminKeys;
+  /** The webhook outbox's writing side (src/webhooks/outbox.ts); its delivery is a job (src/jobs.ts). */
+  webhooks: Webhooks;
   startedAt: number;
   close(): Promise<void>;
 }
@@ -204,7 +211,8 @@ function inProcessState(config: Config, log: Logger): SharedState {
 export async function createServices(config: Config, options: ServiceOptions = {}): Promise<Services> {
   const log = options.logger ?? createLogger({ level: config.logLevel, serverId: config.serverId });
   if (config.jwtSecretGenerated) {
-    log.warn('JWT_SECRET not set: using a random secret for this process; tokens stop working on restart');
+    const unset = config.jwtAlgorithm === 'HS256' ? 'JWT_SECRET not set: using a random secret' : 'JWT_PRIVATE_KEY not set: using a random key';
+    log.warn(`${unset} for this process; tokens stop working on restart`);
   }
   const cleanups: Cleanups = [];
   const close = async (): Promise<void> => {
@@ -223,9 +231,10 @@ export async function createServices(config: Config, options: ServiceOptions = {
       log,
     });
     cleanups.push(() => passwords.close());
-    const tokenKey = createTokenKey(config.jwtSecret);
+    const tokenKeys = createTokenKeys(createSigningKeys(config));
     const streams = createStreams(shared.redis, config.caps, config.streamLeaseMs, log);
     cleanups.push(async () => streams.close());
+    const webhooks = createWebhooks({ models, redis: shared.redis, log, urls: config.webhookUrls });
     const revocations = createRevocations({
       models,
       ledger: shared.ledger,
@@ -234,6 +243,7 @@ export async function createServices(config: Config, options: ServiceOptions = {
       log,
       tombstoneTtlMs: tombstoneTtlMs(config),
       graceMs: config.revocationGraceMs,
+      onRecorded: webhooks.enabled ? async (revocation) => webhooks.enqueue(revocation.userId, await revocationEvents(models, revocation)) : undefined,
     });
     cleanups.push(async () => revocations.stop());
     const refusedSignIns = createRefusedSignIns({
@@ -246,7 +256,7 @@ export async function createServices(config: Config, options: ServiceOptions = {
     const services: Services = {
       config,
       log,
-      tokenKey,
+      tokenKeys,
       connection,
       models,
       ...shared,
@@ -256,6 +266,8 @@ export async function createServices(config: Config, options: ServiceOptions = {
       feeds: new StreamFeeds({ pubsub: shared.pubsub, ledger: shared.ledger, models, log }),
       heartbeat: new Heartbeat(config.sseHeartbeatMs),
       revocations,
+      adminKeys: createAdminKeys(config.adminApiKeys, shared.rateLimiter, config.rateLimit.windowMs),
+      webhooks,
       startedAt: Date.now(),
       close,
     };

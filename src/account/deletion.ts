@@ -2,6 +2,7 @@ import { op, type RevocationReason } from '../models/session.js';
 import { activeSessionRecords } from '../revocation/durable.js';
 import type { Services } from '../services.js';
 import { clearAccountCache } from './cache.js';
+import { accountDeletedEvent } from '../webhooks/events.js';
 
 /**
  * Deleting an account, after deleteAccount (src/resolvers/account.ts) has
@@ -20,6 +21,8 @@ export async function revokeAllSessions(services: Services, userId: string, reas
 export async function finishDeletion(services: Services, userId: string): Promise<void> {
   const { models } = services;
   await revokeAllSessions(services, userId, 'ACCOUNT_DELETED');
+  // Before anything is deleted, and thrown if it fails: a retry or the sweeper enqueues it (its key makes it once).
+  await services.webhooks.enqueue(userId, [accountDeletedEvent(userId)]);
   await models.SecurityEvent.deleteMany({ userId });
   await models.Session.deleteMany({ userId });
   await models.Revocation.deleteMany({ userId });

@@ -30,7 +30,7 @@ const PUBLIC_USER_FIELDS = { email: 1, name: 1, createdAt: 1, updatedAt: 1, dele
  */
 export async function authenticate(services: Services, token: string | null): Promise<Auth> {
   if (!token) return ANONYMOUS;
-  const claims = verifyToken(token, services.tokenKey);
+  const claims = verifyToken(token, services.tokenKeys);
   if (!claims) return ANONYMOUS;
   const { cache, log } = services;
 

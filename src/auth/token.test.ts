@@ -1,10 +1,13 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createTokenKey, signToken, verifyToken } from './token.js';
+import { createSigningKeys } from './signing-keys.js';
+import { createTokenKeys, signToken, verifyToken } from './token.js';
 
+const hs256 = (secret: string) =>
+  createTokenKeys(createSigningKeys({ jwtAlgorithm: 'HS256', jwtSecret: secret, jwtPrivateKey: undefined, jwtPreviousPublicKeys: [] }));
 const secret = 'a-secret-of-at-least-thirty-two-characters';
-const key = createTokenKey(secret);
+const key = hs256(secret);
 const claims = { userId: 'a'.repeat(24), sessionId: randomUUID(), expiresAt: new Date(Date.now() + 3600_000) };
 const b64 = (value: object): string => Buffer.from(JSON.stringify(value)).toString('base64url');
 
@@ -25,7 +28,7 @@ describe('verifyToken()', () => {
   it('rejects alg none, HS512, a wrong secret, a tampered payload and an expired token', () => {
     expect(verifyToken(`${b64({ alg: 'none', typ: 'JWT' })}.${b64(payload)}.`, key)).toBeNull();
     expect(verifyToken(handMade({ alg: 'HS512', typ: 'JWT' }, payload, secret, 'sha512'), key)).toBeNull();
-    expect(verifyToken(signToken(claims, createTokenKey('another-secret-of-thirty-two-characters')), key)).toBeNull();
+    expect(verifyToken(signToken(claims, hs256('another-secret-of-thirty-two-characters')), key)).toBeNull();
     const [header, , signature] = signToken(claims, key).split('.');
     expect(verifyToken(`${header}.${b64({ ...payload, sub: 'b'.repeat(24) })}.${signature}`, key)).toBeNull();
     expect(verifyToken(handMade({ alg: 'HS256', typ: 'JWT' }, { ...payload, exp: Math.floor(Date.now() / 1000) - 10 }), key)).toBeNull();
@@ -81,7 +84,7 @@ describe('verifyToken() and jsonwebtoken agree', () => {
     const token = cases[name]!;
     let accepted: boolean;
     try {
-      jwt.verify(token, key, { algorithms: ['HS256'] });
+      jwt.verify(token, secret, { algorithms: ['HS256'] });
       accepted = true;
     } catch {
       accepted = false;
@@ -109,7 +112,7 @@ describe('verifyToken() on a token it has verified before', () => {
   it('refuses it under another key', () => {
     const token = signToken(claims, key);
     expect(verifyToken(token, key)).not.toBeNull();
-    expect(verifyToken(token, createTokenKey('another-secret-of-thirty-two-characters'))).toBeNull();
+    expect(verifyToken(token, hs256('another-secret-of-thirty-two-characters'))).toBeNull();
   });
 
   it('gives the same claims again, as a copy the caller may keep', () => {

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import type { ConnectionOperation } from '../streams/connection.js';
 
 /**
  * What the HTTP server hands each request besides the Request itself: Node's
@@ -8,6 +9,8 @@ export interface ServerContext {
   req?: IncomingMessage;
   /** Handed to Yoga's own adapter by the Node listener, which then runs the app's pipeline itself (src/server.ts). */
   direct?: true;
+  /** An operation POSTed to a single connection (src/graphql/stream-route.ts): its results go there. */
+  operation?: ConnectionOperation;
 }
 
 /** One stage of the HTTP pipeline: the app, or a wrapper around it (cors, security headers, request log). */

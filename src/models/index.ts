@@ -4,12 +4,15 @@ import { revocationModel, type RevocationModel } from './revocation.js';
 import { securityEventModel, type SecurityEventModel } from './security-event.js';
 import { sessionModel, type SessionModel } from './session.js';
 import { userModel, type UserModel } from './user.js';
+import { webhookModel, type WebhookModel } from './webhook.js';
 
 export interface Models {
   User: UserModel;
   Session: SessionModel;
   Revocation: RevocationModel;
   SecurityEvent: SecurityEventModel;
+  /** The webhook outbox (src/webhooks/). */
+  Webhook: WebhookModel;
 }
 
 export function createModels(connection: Connection): Models {
@@ -18,6 +21,7 @@ export function createModels(connection: Connection): Models {
     Session: sessionModel(connection),
     Revocation: revocationModel(connection),
     SecurityEvent: securityEventModel(connection),
+    Webhook: webhookModel(connection),
   };
 }
 
@@ -36,5 +40,6 @@ export async function ensureIndexes(models: Models, log: Logger): Promise<void> 
   await models.Session.createIndexes();
   await models.Revocation.createIndexes();
   await models.SecurityEvent.createIndexes();
+  await models.Webhook.createIndexes();
   log.debug('indexes ready');
 }

@@ -10,6 +10,10 @@ export const SECURITY_EVENT_TYPES = [
   'PASSWORD_CHANGED',
   'FAILED_SIGN_IN',
   'SIGN_IN_THROTTLED',
+  // Done by an administrator (src/admin/): one session (sessionId set) or all of them (null), a block, its lifting.
+  'REVOKED_BY_ADMIN',
+  'BLOCKED_BY_ADMIN',
+  'UNBLOCKED_BY_ADMIN',
 ] as const;
 export type SecurityEventType = (typeof SECURITY_EVENT_TYPES)[number];
 

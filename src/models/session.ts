@@ -1,7 +1,7 @@
 import mongoose, { Schema, type Connection, type Model, type Types } from 'mongoose';
 import { MAX_LENGTH, maxCodePoints } from '../auth/validation.js';
 
-export const REVOCATION_REASONS = ['LOGOUT', 'LOGOUT_ALL', 'REVOKED', 'PASSWORD_CHANGED', 'ACCOUNT_DELETED', 'SESSION_LIMIT'] as const;
+export const REVOCATION_REASONS = ['LOGOUT', 'LOGOUT_ALL', 'REVOKED', 'PASSWORD_CHANGED', 'ACCOUNT_DELETED', 'SESSION_LIMIT', 'ADMIN_REVOKED'] as const;
 export type RevocationReason = (typeof REVOCATION_REASONS)[number];
 
 export interface SessionRecord {

@@ -22,6 +22,11 @@ export interface UserRecord {
    * removes it after a while: src/account/registration.ts).
    */
   registeringSince?: Date;
+  /**
+   * Set by an administrator (src/admin/users.ts): the account cannot sign in
+   * until it is removed. Its sessions were revoked (ADMIN_REVOKED) when it was set.
+   */
+  blockedAt?: Date;
 }
 
 export type UserModel = Model<UserRecord>;
@@ -34,6 +39,7 @@ const userSchema = new Schema<UserRecord>(
     name: { type: String, required: true, trim: true, validate: maxCodePoints(MAX_LENGTH.name) },
     deletingAt: { type: Date },
     registeringSince: { type: Date },
+    blockedAt: { type: Date },
   },
   { timestamps: true, strict: 'throw', strictQuery: 'throw' },
 );

@@ -7,6 +7,7 @@ import type { Services } from '../services.js';
 import { validateCurrentPassword, validatePassword } from '../auth/validation.js';
 import { isThrottled, recordViewerEvent } from '../timeline/record.js';
 import type { RequestInfo, Viewer } from '../auth/viewer.js';
+import { passwordChangedEvent } from '../webhooks/events.js';
 
 export interface ChangePasswordPayload {
   revokedCount: number;
@@ -65,6 +66,7 @@ export async function changePassword(
   if (updated) await refreshCachedProfile(services, updated);
   const revoked = await revokeAllSessions(services, viewer.userId, 'PASSWORD_CHANGED', viewer.sessionId);
   await recordViewerEvent(services, viewer, request, 'PASSWORD_CHANGED');
+  await services.webhooks.notify(viewer.userId, [passwordChangedEvent(viewer.userId, revoked.length)]);
   return { revokedCount: revoked.length };
 }
 

@@ -75,6 +75,8 @@ export async function login(services: Services, rawInput: unknown, request: Requ
   await services.signInLimiter.recordSuccess(attempt);
   // An account being deleted signs in no more.
   if (user.deletingAt) throw new AppError('INVALID_CREDENTIALS');
+  // Said only to whoever knows the password: it reveals nothing a wrong guess would not.
+  if (user.blockedAt) throw new AppError('ACCOUNT_BLOCKED');
   const view = toUserView(user);
   const { token, session } = await createSession(services, view, request, deviceInfo);
   await confirmSignIn(services, user, session, deviceInfo, request);

@@ -22,6 +22,13 @@ export interface RevocationDeps {
    * takes, so that a sweeper never races a caller that is merely slow.
    */
   graceMs: number;
+  /**
+   * Called once the revocation is durable, before its marking (the webhook
+   * outbox, src/webhooks/). May run again for the same revocation (a sweeper
+   * completing it), so it must be idempotent. If it throws, the record stays
+   * unmarked and the marking sweep calls it again.
+   */
+  onRecorded?: (revocation: Revocation) => Promise<void>;
 }
 
 /** Revoking sessions, exactly once and durably, and finishing what a failed or dead caller left. */
@@ -105,8 +112,6 @@ export function createRevocations(deps: RevocationDeps): Revocations & { stop():
       await undo(claim, error);
       throw error;
     }
-    // Durable: the sessions' own documents can be marked, whatever the announcement does.
-    marking.enqueue(claim);
     try {
       await announce(claim);
       await deps.ledger.settle(claim);
@@ -114,6 +119,14 @@ export function createRevocations(deps: RevocationDeps): Revocations & { stop():
       // Durable already: the answer is success, and the outbox sweep announces it.
       deps.log.warn({ err: (error as Error).message, userId, seq: claim.seq }, 'revocation recorded but not announced; the outbox sweep completes it');
       deps.ledger.dueNow(claim).catch(() => {});
+    }
+    try {
+      await deps.onRecorded?.(claim);
+      // Durable: the sessions' own documents can be marked.
+      marking.enqueue(claim);
+    } catch (error) {
+      // Left unmarked: the marking sweep calls onRecorded again, then marks.
+      deps.log.warn({ err: (error as Error).message, userId, seq: claim.seq }, 'revocation recorded but its webhooks not enqueued; the marking sweep completes it');
     }
     return claim.sessionIds;
   }
@@ -127,6 +140,7 @@ export function createRevocations(deps: RevocationDeps): Revocations & { stop():
         await record(claim);
         await announce(claim);
         await deps.ledger.settle(claim);
+        await deps.onRecorded?.(claim);
         await marking.mark(claim);
       } catch (error) {
         // This one and the rest are due again at once, for the next sweep: held by this one for
@@ -164,6 +178,7 @@ export function createRevocations(deps: RevocationDeps): Revocations & { stop():
       if (!lease) continue;
       try {
         await announce(revocation);
+        await deps.onRecorded?.(revocation);
         await marking.mark(revocation, lease);
         done += 1;
         deps.log.info({ userId: revocation.userId, seq: revocation.seq }, 'completed the marking of a revocation left unmarked');

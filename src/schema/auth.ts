@@ -41,7 +41,9 @@ builder.mutationField('register', (t) =>
 builder.mutationField('login', (t) =>
   t.field({
     type: AuthPayloadRef,
-    description: 'Opens a new session. A wrong email or password is INVALID_CREDENTIALS, one message for both.',
+    description:
+      'Opens a new session. A wrong email or password is INVALID_CREDENTIALS, one message for both; ' +
+      'the right password for an account an administrator blocked is ACCOUNT_BLOCKED.',
     args: { input: t.arg({ type: LoginInput, required: true }) },
     resolve: (_root, args, ctx) => login(ctx.services, args.input, ctx.client),
   }),

@@ -6,6 +6,7 @@ import { AppError } from '../errors.js';
 import { recordSecurityEvent } from '../timeline/record.js';
 import type { Services } from '../services.js';
 import { activeSessions } from './active.js';
+import { sessionCreatedEvent } from '../webhooks/events.js';
 import { fromRecord, toJson, viewOf, type SessionData, type SessionView } from './session.js';
 
 /**
@@ -45,7 +46,7 @@ export async function createSession(
   await enforceSessionCap(services, userId).catch((error: unknown) =>
     log.warn({ err: (error as Error).message }, 'session cap not enforced on this sign-in'),
   );
-  const token = signToken({ userId, sessionId, expiresAt }, services.tokenKey);
+  const token = signToken({ userId, sessionId, expiresAt }, services.tokenKeys);
   return { token, session };
 }
 
@@ -93,6 +94,11 @@ export async function confirmSignIn(
     await services.revocations.revoke(userId, [session.id], reason);
     throw new AppError('INVALID_CREDENTIALS');
   }
+  // Blocked by an administrator since the password was checked (src/admin/users.ts blockUser).
+  if (fresh.blockedAt) {
+    await services.revocations.revoke(userId, [session.id], 'ADMIN_REVOKED');
+    throw new AppError('ACCOUNT_BLOCKED');
+  }
   await recordSecurityEvent(services, {
     userId,
     type: 'SIGNED_IN',
@@ -101,6 +107,7 @@ export async function confirmSignIn(
     deviceInfo,
     sessionId: session.id,
   });
+  await services.webhooks.notify(userId, [sessionCreatedEvent(userId, toJson(session))]);
   await services.pubsub
     .publish('sessionCreated', userId, { userId, session: toJson(session) })
     // The sign-in holds; only the live notice is lost (the timeline has it).

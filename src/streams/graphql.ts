@@ -2,10 +2,12 @@ import { createSourceEventStream, execute, type ExecutionArgs, type ExecutionRes
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import type { Viewer } from '../auth/viewer.js';
 import { wantsEventStream } from '../http/request-info.js';
+import type { ServerContext } from '../http/handler.js';
 import type { Logger } from '../logger.js';
 import type { Services } from '../services.js';
 import { viewOf, type SessionRevokedEvent, type SessionView } from '../sessions/session.js';
 import { deliveryEvents, sliceAround, type Delivery } from './notice.js';
+import type { ConnectionOperation } from './connection.js';
 import { CreatedStep, startSessionStream, UpdatedStep, type SessionStream, type StreamStep } from './session-stream.js';
 import { type Heartbeat, sourceReply, StreamResponse, type StreamReply } from './sse.js';
 
@@ -142,6 +144,25 @@ export class SharedSubscription implements AsyncIterable<ExecutionResult> {
     return chunks;
   }
 
+  /**
+   * A delivery as events of operation `id` on a single connection
+   * (`{"id", "payload"}`): each event's result still rendered once per notice
+   * and document, its id added after it (JSON's key order is free).
+   */
+  async operationChunksOf(delivery: Delivery, id: string): Promise<Uint8Array[]> {
+    const { notice, own } = delivery;
+    const variant = `single\u0000${this.variant}`;
+    const render = async (event: SessionRevokedEvent): Promise<string> => `event: next\ndata: {"payload":${serialize(await this.execute(event))},"id":`;
+    const tail = encoder.encode(`${JSON.stringify(id)}}\n\n`);
+    const { bytes, offsets } = await notice.rendered(variant, render);
+    const chunks: Uint8Array[] = [];
+    for (let index = 0; index < notice.events.length; index += 1) {
+      if (index !== own) chunks.push(bytes.subarray(offsets[index], offsets[index + 1]), tail);
+    }
+    if (own !== -1) chunks.push(encoder.encode(await notice.renderedOwn(variant, own, render)), tail);
+    return chunks;
+  }
+
   async *[Symbol.asyncIterator](): AsyncGenerator<ExecutionResult> {
     const events = new RevocationEvents(this.stream);
     try {
@@ -217,6 +238,26 @@ const encoder = new TextEncoder();
 /** One result as Yoga's "distinct connections" SSE event. */
 const nextEvent = (result: ExecutionResult): string => `event: next\ndata: ${serialize(result)}\n\n`;
 
+/** One result of operation `id` as graphql-sse's single-connection event. */
+const operationEvent = (id: string, result: ExecutionResult): Uint8Array =>
+  encoder.encode(`event: next\ndata: {"id":${JSON.stringify(id)},"payload":${serialize(result)}}\n\n`);
+
+/** A result of an operation POSTed to a single connection, written there: a stream's results, or the one result. */
+function runOn(operation: ConnectionOperation, result: unknown): void {
+  if (result instanceof SharedSubscription) {
+    operation.run<StreamStep>(result.stream, (step) =>
+      step instanceof CreatedStep || step instanceof UpdatedStep ? [] : result.operationChunksOf(step, operation.id),
+    );
+  } else if (isAsyncIterable(result)) {
+    operation.run((result as AsyncIterable<ExecutionResult>)[Symbol.asyncIterator](), (value) => [operationEvent(operation.id, value)]);
+  } else {
+    const single = (async function* () {
+      yield result as ExecutionResult;
+    })();
+    operation.run(single, (value) => [operationEvent(operation.id, value)]);
+  }
+}
+
 const COMMENT = encoder.encode(':\n\n');
 const COMPLETE = encoder.encode('event: complete\ndata:\n\n');
 const HEADERS = { 'content-type': 'text/event-stream', connection: 'keep-alive', 'cache-control': 'no-cache', 'content-encoding': 'none' } as const;
@@ -239,7 +280,16 @@ export function useStreamDelivery(heartbeat: Heartbeat, log: Logger): Plugin<Sub
       const { subscription } = context as SubscriptionSlot;
       if (subscription && result !== undefined && isAsyncIterable(result)) setResult(subscription);
     },
-    onResultProcess({ request, result, setResultProcessor }) {
+    onResultProcess({ request, result, setResultProcessor, serverContext }) {
+      // An operation on a single connection: every result, a refusal too, is written there (graphql-sse answers 202).
+      const { operation } = serverContext as ServerContext;
+      if (operation) {
+        setResultProcessor((value, fetchAPI) => {
+          runOn(operation, value);
+          return new fetchAPI.Response(null, { status: 202 });
+        }, 'text/event-stream');
+        return;
+      }
       // Streams only: a refused subscription (an error result) keeps Yoga's answer and its status.
       if (!isAsyncIterable(result) || !wantsEventStream(request.headers.get('accept'))) return;
       setResultProcessor(() => {

@@ -19,6 +19,7 @@ export type RegisterInput = {
 
 export type RevocationReason =
   | 'ACCOUNT_DELETED'
+  | 'ADMIN_REVOKED'
   | 'LOGOUT'
   | 'LOGOUT_ALL'
   | 'PASSWORD_CHANGED'
@@ -26,14 +27,17 @@ export type RevocationReason =
   | 'SESSION_LIMIT';
 
 export type SecurityEventType =
+  | 'BLOCKED_BY_ADMIN'
   | 'FAILED_SIGN_IN'
   | 'PASSWORD_CHANGED'
+  | 'REVOKED_BY_ADMIN'
   | 'SESSION_REPORTED'
   | 'SESSION_REVOKED'
   | 'SIGNED_IN'
   | 'SIGNED_OUT'
   | 'SIGNED_OUT_EVERYWHERE'
-  | 'SIGN_IN_THROTTLED';
+  | 'SIGN_IN_THROTTLED'
+  | 'UNBLOCKED_BY_ADMIN';
 
 export type RegisterMutationVariables = Exact<{
   input: RegisterInput;
