@@ -97,7 +97,7 @@ ferretdb: ## Start the FerretDB test server (over PostgreSQL where reachable, el
 ferretdb-stop: ## Stop the FerretDB test server and drop its data
 	@test-infra/ferretdb/run.sh stop
 
-clean: ## Remove build output, npm run dev's data (.data/), the FerretDB binary and test artifacts
+clean: ## Remove build output, npm run dev's data and secret (.data/), the FerretDB binary and test artifacts
 	rm -rf dist .data test-infra/ferretdb/bin test/artifacts
 
 ci: ## What CI runs

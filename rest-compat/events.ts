@@ -57,7 +57,7 @@ export async function numberedDelivery({ notice, own }: Delivery, firstId: numbe
  */
 export async function streamSessionEvents(services: Services, viewer: Viewer, authenticatedAt: Date): Promise<StreamReply> {
   // Listening before the answer, so that a failure to start is still a JSON error.
-  const stream = await startSessionStream(services, { viewer, authenticatedAt, created: true, updated: true });
+  const stream = await startSessionStream(services, { viewer, authenticatedAt, created: true, updated: true, transport: 'rest' });
   let nextId = 1;
   const connected = encoder.encode(`id: ${nextId++}\nevent: connected\ndata: ${JSON.stringify({ sessionId: viewer.sessionId, userId: viewer.userId })}\n\n`);
   // Ends on the viewer's own revocation, session expiry, shutdown, or the client leaving.
@@ -77,6 +77,9 @@ export async function streamSessionEvents(services: Services, viewer: Viewer, au
       const numbered = await numberedDelivery(step, nextId);
       nextId = numbered.nextId;
       return numbered.chunks;
+    },
+    written(step) {
+      if (!(step instanceof CreatedStep || step instanceof UpdatedStep)) services.metrics.delivered(step.notice.publishedAt);
     },
     failed: (error) => services.log.warn({ err: (error as Error).message }, 'event stream failed'),
   });

@@ -215,6 +215,8 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
  */
 const SETTINGS = {
   port: setting({ name: 'PORT', parse: integer(0, 65535), default: () => 3001 }),
+  // Prometheus' /metrics on a port of its own, so that it is never public by accident: off when unset.
+  metricsPort: setting<number | undefined>({ name: 'METRICS_PORT', parse: integer(0, 65535), default: () => undefined }),
   jwtSecret: setting({
     name: 'JWT_SECRET',
     parse: (raw, { production, jwtAlgorithm }) => {

@@ -33,6 +33,42 @@ export function createLogger(options: { level: string; serverId: string; destina
   return pino(settings, options.destination ?? bufferedStdout());
 }
 
+/** Where a process's log lines go: a terminal, or anything else (a pipe, a file, a log collector). */
+export interface LogOutput {
+  /** Is it a terminal (a developer reading)? */
+  tty: boolean;
+  /** Where readable lines go instead of stdout (tests). */
+  stream?: NodeJS.WritableStream;
+}
+
+/**
+ * The process's logger: JSON lines (what a log collector reads), except in
+ * development on a terminal, where a developer reads them: pino-pretty's
+ * readable lines (a devDependency: without it, JSON). Production is JSON
+ * whatever the output.
+ */
+export async function createProcessLogger(
+  config: { logLevel: string; serverId: string; nodeEnv: string },
+  output: LogOutput = { tty: process.stdout.isTTY === true },
+): Promise<Logger> {
+  const options = { level: config.logLevel, serverId: config.serverId };
+  if (config.nodeEnv === 'development' && output.tty) {
+    const pretty = await readableLines(output.stream);
+    if (pretty) return createLogger({ ...options, destination: pretty });
+  }
+  return createLogger(output.stream ? { ...options, destination: output.stream } : options);
+}
+
+async function readableLines(stream: NodeJS.WritableStream | undefined): Promise<DestinationStream | null> {
+  try {
+    const { default: pretty } = await import('pino-pretty');
+    // Synchronous, unlike the JSON output: a terminal's reader wants each line as it happens.
+    return pretty({ colorize: stream === undefined, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,serverId', sync: true, ...(stream ? { destination: stream } : {}) });
+  } catch {
+    return null;
+  }
+}
+
 /** Lines reach stdout at most this late when traffic is too light to fill the buffer. */
 const LOG_FLUSH_INTERVAL_MS = 1000;
 

@@ -1,4 +1,6 @@
+import type { Server } from 'node:http';
 import { createHttpServer, drainServer, httpTimeouts } from './http/node-server.js';
+import { createMetricsServer, listenOn } from './http/metrics-server.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createApp } from './server.js';
 import { flushLog } from './logger.js';
@@ -11,13 +13,23 @@ async function main(): Promise<void> {
   const services = await createServices(config);
   const stopJobs = await startJobs(services);
   const server = createHttpServer(createApp(services), httpTimeouts(config));
-  server.listen(config.port, () => {
-    const address = server.address();
-    const port = typeof address === 'object' && address ? address.port : config.port;
-    services.log.info({ port, env: config.nodeEnv }, `logout-all listening on http://localhost:${port}/graphql`);
-    // Log lines go out in blocks (src/logger.ts); the ones that mark the process's life go out now.
-    void flushLog(services.log);
-  });
+  const metricsServer = config.metricsPort === undefined ? undefined : createMetricsServer(services.metrics, services.log);
+  let port: number;
+  let metricsPort: number | undefined;
+  try {
+    port = await listenOrExplain(server, 'PORT', config.port);
+    if (metricsServer) metricsPort = await listenOrExplain(metricsServer, 'METRICS_PORT', config.metricsPort!);
+  } catch (error) {
+    server.close();
+    await stopJobs();
+    await services.close();
+    throw error;
+  }
+  const base = `http://localhost:${port}`;
+  const metricsLine = metricsPort === undefined ? '' : `; metrics on http://localhost:${metricsPort}/metrics`;
+  services.log.info({ port, metricsPort, env: config.nodeEnv }, `logout-all listening on ${base}/graphql and ${base}/devices${metricsLine}`);
+  // Log lines go out in blocks (src/logger.ts); the ones that mark the process's life go out now.
+  void flushLog(services.log);
 
   let stopping = false;
   const stop = (signal: string): void => {
@@ -26,12 +38,29 @@ async function main(): Promise<void> {
     services.log.info({ signal }, 'shutting down');
     void flushLog(services.log);
     const timeoutMs = services.config.shutdownTimeoutMs;
+    metricsServer?.close();
     void drainServer(server, services.streams, timeoutMs)
       .then(() => closeWithin(services, stopJobs, timeoutMs))
       .then((closed) => flushLog(services.log).then(() => process.exit(closed ? 0 : 1)));
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+/**
+ * Listens on `port`; a port already taken is a StartupError naming it, which
+ * main's caller prints as one line before exiting with status 1, rather than
+ * the listen error's stack.
+ */
+async function listenOrExplain(server: Server, variable: string, port: number): Promise<number> {
+  try {
+    return await listenOn(server, port);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new StartupError(`port ${port} is already in use (${variable}): stop what listens on it, or set ${variable} to another port`);
+    if (code === 'EACCES') throw new StartupError(`port ${port} needs privileges this process does not have (${variable}): choose a port above 1023`);
+    throw error;
+  }
 }
 
 /**

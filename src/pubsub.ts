@@ -11,7 +11,10 @@ import type { SessionJson } from './sessions/session.js';
  * one. One message per call, so that each listener can tell of the others
  * before its own, which ends its stream. Dates travel as ISO strings (JSON).
  */
-export type SessionRevokedMessage = Revocation;
+export type SessionRevokedMessage = Revocation & {
+  /** When it was published (ms, the publisher's clock): the delivery-latency metric measures from here. */
+  publishedAt?: number;
+};
 
 /** A new session of `userId` (sign-in or registration), for the user's other streams. */
 export interface SessionCreatedMessage {

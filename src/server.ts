@@ -4,16 +4,17 @@ import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { createRestHandler, createRestReads } from '../rest-compat/index.js';
 import { createAdminHandler, isAdminPath } from '../rest-compat/admin.js';
 import { authenticateRequest } from './auth/credentials.js';
-import { readDeclaredBody, withBodyLimit } from './http/body-limit.js';
+import { lingerAfterRefusal, mayBeRefusedBody, readDeclaredBody, withBodyLimit } from './http/body-limit.js';
 import { isJsonContentType } from './http/json-body.js';
 import { createDevicesPage } from './http/devices-page.js';
 import { httpErrorOf, notFound, unsupportedMediaType } from './errors.js';
 import { maskUnexpectedError } from './graphql/error-codes.js';
+import { yogaErrorLog } from './graphql/error-log.js';
 import { graphiqlOptions } from './graphql/graphiql.js';
 import { graphqlPlugins } from './graphql/limits.js';
 import { useIgnoreUnknownParams } from './graphql/params.js';
 import { createStreamRoute, useConnectionOwner } from './graphql/stream-route.js';
-import { checkHealth } from './http/health.js';
+import { checkHealth, checkReadiness } from './http/health.js';
 import { jwksReply } from './http/jwks.js';
 import type { Handler, ServerContext } from './http/handler.js';
 import { createNodeReads } from './http/node-reads.js';
@@ -41,7 +42,7 @@ function createGraphQL(services: Services, direct: Plugin): YogaServerInstance<S
     // Content-Length it refuses never gets past Node's HTTP parser.
     maxRequestBodySize: false,
     // Document limits and the contract's error codes (src/graphql/limits.ts).
-    plugins: [direct, useIgnoreUnknownParams(), ...graphqlPlugins(config), useConnectionOwner(), useStreamDelivery(services.heartbeat, log)],
+    plugins: [direct, useIgnoreUnknownParams(), ...graphqlPlugins(config), useConnectionOwner(), useStreamDelivery(services.heartbeat, log, services.metrics)],
     // GRAPHIQL: on in development, off in production unless the operator turns it on.
     ...graphiqlOptions(config.graphiql),
     maskedErrors: {
@@ -56,7 +57,8 @@ function createGraphQL(services: Services, direct: Plugin): YogaServerInstance<S
       debug: (...args: unknown[]) => log.isLevelEnabled('debug') && log.debug({ args: args.map(String) }, 'yoga'),
       info: (...args: unknown[]) => log.info({ args: args.map(String) }, 'yoga'),
       warn: (...args: unknown[]) => log.warn({ args: args.map(String) }, 'yoga'),
-      error: (...args: unknown[]) => log.error({ args: args.map((a) => (a instanceof Error ? a.stack : String(a))) }, 'yoga'),
+      // Client errors are no server errors (src/graphql/error-log.ts).
+      error: yogaErrorLog(log),
     },
     context: async ({ request, req }): Promise<Context> => {
       const auth = await authenticateRequest(services, request);
@@ -74,7 +76,8 @@ function createGraphQL(services: Services, direct: Plugin): YogaServerInstance<S
 }
 
 /**
- * The whole HTTP surface (`/graphql`, `/api/*`, `/health`, `/devices`,
+ * The whole HTTP surface (`/graphql`, `/api/*`, `/health`, `/livez`, `/readyz`,
+ * `/devices`,
  * `/.well-known/jwks.json`): one fetch handler inside the pipeline every
  * answer passes (src/http/pipeline.ts).
  * It never listens: src/main.ts does, and tests start it on port 0.
@@ -102,10 +105,8 @@ export function createApp(services: Services): App {
       try {
         within = await withBodyLimit(request, yoga.fetchAPI.Request);
       } catch (error) {
-        // The rest of an oversized body is never read, so the connection cannot carry another request.
-        const refused = refuse(error);
-        refused.headers.set('connection', 'close');
-        return refused;
+        // The rest of the body is read and discarded after the answer (lingerAfterRefusal), then the connection goes on.
+        return refuse(error);
       }
       return handle(within, server);
     };
@@ -144,6 +145,12 @@ export function createApp(services: Services): App {
       const report = await checkHealth(services);
       return json(report.status === 'ok' ? 200 : 503, report);
     }
+    // Kubernetes' probes (src/http/health.ts): the process answers; this instance should get traffic.
+    if (pathname === '/livez') return json(200, { status: 'live' });
+    if (pathname === '/readyz') {
+      const { status, body } = await checkReadiness(services);
+      return json(status, body);
+    }
     if (pathname === '/.well-known/jwks.json' && (request.method === 'GET' || request.method === 'HEAD')) return toResponse(jwks);
     if (pathname === '/devices' && (request.method === 'GET' || request.method === 'HEAD')) return devicesPage();
     if (pathname === '/graphql') return graphql(request, server);
@@ -164,6 +171,8 @@ export function createApp(services: Services): App {
     else await sendNodeResponse(response, res, req, true);
   };
   return (req, res) => {
+    // A body that may be refused is drained after its 413, so that the client reads the answer.
+    if (mayBeRefusedBody(req)) lingerAfterRefusal(req, res);
     if (reads(req, res)) return;
     if (req.method === 'POST' && req.url === '/graphql' && !wantsEventStream(req.headers.accept)) {
       void yoga(req, res, { direct: true });

@@ -1,7 +1,8 @@
 import mongoose, { type Connection } from 'mongoose';
 import type { Config } from './config.js';
 import { startEmbeddedMongo } from './embedded-mongo.js';
-import { createLogger, type Logger } from './logger.js';
+import { createProcessLogger, type Logger } from './logger.js';
+import { withDevelopmentSecret } from './dev-secret.js';
 import { createModels, ensureIndexes, type Models } from './models/index.js';
 import { createPasswordHasher, type PasswordHasher } from './auth/password-pool.js';
 import { createMemoryPubSub, createRedisPubSub, type PubSub } from './pubsub.js';
@@ -19,6 +20,8 @@ import { createRefusedSignIns, type RefusedSignIns } from './timeline/refused-si
 import { StreamFeeds } from './streams/feeds.js';
 import { createStreams, type Streams } from './streams/leases.js';
 import { Heartbeat } from './streams/sse.js';
+import { Metrics } from './metrics.js';
+import { checkDependencies } from './http/health.js';
 import { createAdminKeys, type AdminKeys } from './admin/keys.js';
 import { createWebhooks, type Webhooks } from './webhooks/outbox.js';
 import { revocationEvents } from './webhooks/events.js';
@@ -55,6 +58,8 @@ export interface Services {
   feeds: StreamFeeds;
   /** The keep-alive comment of every event stream, both APIs (SSE_HEARTBEAT_MS). */
   heartbeat: Heartbeat;
+  /** This instance's Prometheus metrics (src/metrics.ts), served on METRICS_PORT. */
+  metrics: Metrics;
   /** ADMIN_API_KEYS, and the check of the admin API's callers (src/admin/keys.ts). */
   adminKeys: AdminKeys;
   /** The webhook outbox's writing side (src/webhooks/outbox.ts); its delivery is a job (src/jobs.ts). */
@@ -84,8 +89,9 @@ export const DEV_DATA_DIR = '.data';
 
 async function startDevMongo(log: Logger): Promise<{ uri: string; stop: () => Promise<void> }> {
   try {
-    const embedded = await startEmbeddedMongo({ dataDir: DEV_DATA_DIR, say: (line) => log.warn(line) });
-    log.warn(embedded.description);
+    // What it does and which database it uses: information, not a warning.
+    const embedded = await startEmbeddedMongo({ dataDir: DEV_DATA_DIR, say: (line) => log.info(line) });
+    log.info(embedded.description);
     return embedded;
   } catch (error) {
     throw new StartupError(error instanceof Error ? error.message : String(error));
@@ -194,7 +200,8 @@ async function openRedisState(target: RedisTarget, config: Config, cleanups: Cle
 
 /** The same, in this process only: development with one instance. */
 function inProcessState(config: Config, log: Logger): SharedState {
-  log.warn('REDIS_URL not set: in-process pub/sub and session cache (one instance only)');
+  // Development's ordinary mode, not a fault: production requires REDIS_URL (src/config.ts).
+  log.info('REDIS_URL not set: in-process pub/sub and session cache (one instance only)');
   // The list reads the session states the cache writes, as in Redis.
   const states = new ExpiringMap<string>();
   return {
@@ -208,12 +215,10 @@ function inProcessState(config: Config, log: Logger): SharedState {
   };
 }
 
-export async function createServices(config: Config, options: ServiceOptions = {}): Promise<Services> {
-  const log = options.logger ?? createLogger({ level: config.logLevel, serverId: config.serverId });
-  if (config.jwtSecretGenerated) {
-    const unset = config.jwtAlgorithm === 'HS256' ? 'JWT_SECRET not set: using a random secret' : 'JWT_PRIVATE_KEY not set: using a random key';
-    log.warn(`${unset} for this process; tokens stop working on restart`);
-  }
+export async function createServices(given: Config, options: ServiceOptions = {}): Promise<Services> {
+  const log = options.logger ?? (await createProcessLogger(given));
+  const config = await withDevelopmentSecret(given, DEV_DATA_DIR, log);
+  const metrics = new Metrics({ defaults: config.metricsPort !== undefined });
   const cleanups: Cleanups = [];
   const close = async (): Promise<void> => {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
@@ -229,10 +234,11 @@ export async function createServices(config: Config, options: ServiceOptions = {
       threads: config.passwordThreads,
       queueLimit: config.passwordQueueLimit,
       log,
+      observeWait: (seconds) => metrics.passwordWait.observe(seconds),
     });
     cleanups.push(() => passwords.close());
     const tokenKeys = createTokenKeys(createSigningKeys(config));
-    const streams = createStreams(shared.redis, config.caps, config.streamLeaseMs, log);
+    const streams = createStreams(shared.redis, config.caps, config.streamLeaseMs, log, metrics);
     cleanups.push(async () => streams.close());
     const webhooks = createWebhooks({ models, redis: shared.redis, log, urls: config.webhookUrls });
     const revocations = createRevocations({
@@ -241,6 +247,7 @@ export async function createServices(config: Config, options: ServiceOptions = {
       cache: shared.cache,
       pubsub: shared.pubsub,
       log,
+      metrics,
       tombstoneTtlMs: tombstoneTtlMs(config),
       graceMs: config.revocationGraceMs,
       onRecorded: webhooks.enabled ? async (revocation) => webhooks.enqueue(revocation.userId, await revocationEvents(models, revocation)) : undefined,
@@ -265,12 +272,21 @@ export async function createServices(config: Config, options: ServiceOptions = {
       streams,
       feeds: new StreamFeeds({ pubsub: shared.pubsub, ledger: shared.ledger, models, log }),
       heartbeat: new Heartbeat(config.sseHeartbeatMs),
+      metrics,
       revocations,
       adminKeys: createAdminKeys(config.adminApiKeys, shared.rateLimiter, config.rateLimit.windowMs),
       webhooks,
       startedAt: Date.now(),
       close,
     };
+    metrics.watch({
+      passwordQueue: () => passwords.queued,
+      outbox: () => shared.ledger.outboxState(),
+      dependencies: async () => {
+        const checks = await checkDependencies({ connection, redis: shared.redis });
+        return Object.fromEntries(Object.entries(checks).map(([name, state]) => [name, state !== 'down']));
+      },
+    });
     return services;
   } catch (error) {
     await close();

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
@@ -14,10 +14,19 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 // The `bun` devDependency: the runtime itself, installed by npm like any package.
 const BUN = fileURLToPath(new URL('../node_modules/.bin/bun', import.meta.url));
 
-/** `bun src/main.ts`, as docs/development.md says, on a free port; resolves with its URL from the listening log line. */
+/**
+ * `npm run dev:bun`, as docs/development.md says, on a free port; resolves with its URL from the
+ * listening log line. npm puts node_modules/.bin first on the PATH: the installed `bun` package
+ * runs it, with no Bun installed on the machine.
+ */
 function startOnBun(env: Record<string, string>): Promise<{ url: string; child: ChildProcess }> {
   if (!existsSync(BUN)) throw new Error(`Bun not found at ${BUN}: npm ci installs it (devDependency "bun")`);
-  const child = spawn(BUN, ['src/main.ts'], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('npm', ['run', '--silent', 'dev:bun'], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true, // its own process group: the test stops npm and Bun together
+  });
   const output: string[] = [];
   return new Promise((resolve, reject) => {
     const collect = (line: string): void => {
@@ -54,10 +63,10 @@ describe('the server on Bun', () => {
   });
   afterAll(async () => {
     redis?.disconnect();
-    if (server?.child.exitCode === null) {
+    if (server?.child.exitCode === null && server.child.pid) {
       await new Promise((resolve) => {
         server.child.once('exit', resolve);
-        server.child.kill('SIGTERM');
+        process.kill(-server.child.pid!, 'SIGTERM');
       });
     }
     await dropDatabase(mongoUri);
@@ -73,6 +82,11 @@ describe('the server on Bun', () => {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
   }
+
+  it('is the command package.json runs as `npm run dev:bun`', () => {
+    const pkg = JSON.parse(readFileSync(`${ROOT}/package.json`, 'utf8')) as { scripts: Record<string, string> };
+    expect(pkg.scripts['dev:bun']).toBe('bun src/main.ts');
+  });
 
   it('registers, and tells a GraphQL SSE subscriber and a REST event stream of a revocation', async () => {
     const graphqlUrl = `${server.url}/graphql`;

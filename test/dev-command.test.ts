@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -76,6 +77,14 @@ describe('npm run dev on a fresh machine (no MONGODB_URI)', () => {
       const which = first.lines.filter((line) => line.includes('MONGODB_URI not set'));
       expect(which).toHaveLength(1);
       expect(which[0]).toMatch(/using embedded (FerretDB|mongodb-memory-server) .*data in \.data\/.* until `make clean`/);
+      // Start-up says what it does at info (30): nothing went wrong, so no warning (40) or error.
+      expect(which[0]).toContain('"level":30');
+      const levels = first.lines.map((line) => /^\{.*"level":(\d+)/.exec(line)?.[1]).filter(Boolean).map(Number);
+      expect(levels.filter((level) => level >= 40)).toEqual([]);
+      // The listening line names both ways in (no METRICS_PORT: no /metrics).
+      const listeningLine = first.lines.find((line) => line.includes('listening'))!;
+      expect(listeningLine).toMatch(/\/graphql.*\/devices/);
+      expect(listeningLine).not.toContain('/metrics');
       const registered = await fetch(`${url}/api/auth/register`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
@@ -103,6 +112,58 @@ describe('npm run dev on a fresh machine (no MONGODB_URI)', () => {
       expect(run.lines).toContain('config: PORT: must be a whole number from 0 to 65535 (got "eighty")');
     } finally {
       await stop(run);
+    }
+  });
+
+  it('keeps its generated JWT_SECRET in .data/, so that a reload keeps every session signed in', async () => {
+    const email = uniqueEmail('dev-secret');
+    const first = dev(cwd, { JWT_SECRET: '' });
+    let token: string;
+    try {
+      const url = await listening(first);
+      const registered = await fetch(`${url}/api/auth/register`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'Dev', email, password: PASSWORD }),
+      });
+      expect(registered.status).toBe(201);
+      token = ((await registered.json()) as { token: string }).token;
+    } finally {
+      await stop(first);
+    }
+    // Readable by its owner only.
+    expect(statSync(join(cwd, '.data/jwt-secret')).mode & 0o077).toBe(0);
+
+    // With METRICS_PORT this time: the listening line names /metrics too, where Prometheus finds it.
+    const second = dev(cwd, { JWT_SECRET: '', METRICS_PORT: '0' });
+    try {
+      const url = await listening(second);
+      const me = await fetch(`${url}/api/auth/me`, { headers: { authorization: `Bearer ${token}` } });
+      expect(me.status).toBe(200);
+      const listeningLine = second.lines.find((line) => line.includes('listening'))!;
+      const metricsUrl = /metrics on (http:\/\/localhost:\d+\/metrics)/.exec(listeningLine)?.[1];
+      expect(listeningLine).toMatch(/\/graphql.*\/devices.*\/metrics/);
+      const metrics = await (await fetch(metricsUrl!.replace('localhost', '127.0.0.1'))).text();
+      expect(metrics).toContain('process_cpu_seconds_total');
+      expect(metrics).toContain('logout_all_sign_ins_total{outcome="succeeded"} 0');
+    } finally {
+      await stop(second);
+    }
+  });
+
+  it('ends with status 1 and one line naming the port when the port is taken', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, resolve));
+    const port = (taken.address() as { port: number }).port;
+    const run = dev(cwd, { PORT: String(port) });
+    try {
+      expect(await run.exited).toBe(1);
+      const named = run.lines.filter((line) => line.includes(`port ${port}`));
+      expect(named).toEqual([`startup: port ${port} is already in use (PORT): stop what listens on it, or set PORT to another port`]);
+      expect(run.lines.join('\n')).not.toContain('EADDRINUSE');
+    } finally {
+      await stop(run);
+      taken.close();
     }
   });
 });

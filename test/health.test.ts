@@ -31,3 +31,33 @@ describe('GET /health', () => {
     await expect.poll(async () => (await fetch(`${server.url}/health`)).status, { timeout: 10_000 }).toBe(200);
   });
 });
+
+describe('GET /livez and /readyz', () => {
+  const server = useTestServer({ ownRedis: true });
+
+  it('/livez is 200 while the process answers, whatever its dependencies', async () => {
+    expect(await (await fetch(`${server.url}/livez`)).json()).toEqual({ status: 'live' });
+    await server.redis.stop();
+    try {
+      expect((await fetch(`${server.url}/livez`)).status).toBe(200);
+      // /readyz takes the instance out of the load balancer while a dependency is down.
+      const notReady = await fetch(`${server.url}/readyz`);
+      expect(notReady.status).toBe(503);
+      expect(await notReady.json()).toEqual({ status: 'not ready', draining: false, checks: { mongo: 'up', redis: 'down' } });
+    } finally {
+      await server.redis.start();
+    }
+    await expect.poll(async () => (await fetch(`${server.url}/readyz`)).status, { timeout: 10_000 }).toBe(200);
+    expect(await (await fetch(`${server.url}/readyz`)).json()).toEqual({ status: 'ready', draining: false, checks: { mongo: 'up', redis: 'up' } });
+  });
+
+  it('/readyz is 503 once the instance drains (SIGTERM), while /livez still answers', async () => {
+    // What the SIGTERM handler does first (src/main.ts, drainServer): end the streams and refuse new ones.
+    server.services.streams.stopAll();
+    const draining = await fetch(`${server.url}/readyz`);
+    expect(draining.status).toBe(503);
+    expect(await draining.json()).toMatchObject({ status: 'not ready', draining: true });
+    expect((await fetch(`${server.url}/livez`)).status).toBe(200);
+    expect((await fetch(`${server.url}/health`)).status).toBe(200);
+  });
+});

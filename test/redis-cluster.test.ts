@@ -3,6 +3,7 @@ import type { Cluster } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { RedisClusterConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
+import { Metrics } from '../src/metrics.js';
 import { op } from '../src/models/session.js';
 import { connectCommands } from '../src/redis-client.js';
 import { redisKeys } from '../src/redis-keys.js';
@@ -40,7 +41,7 @@ describe('on a Redis Cluster (REDIS_CLUSTER_NODES)', () => {
       const client = (await connectCommands({ variable: 'REDIS_CLUSTER_NODES', cluster: clusterConfig(redisCluster) }, 'lease-test')) as Cluster;
       // Only the renewal's interval is driven by the test; the connection's own timers run as ever.
       vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
-      const streams = createStreams(client, { streamsPerSession: 5, streamsPerUser: 5 }, LEASE_MS, createLogger({ level: 'silent', serverId: 'lease-test' }));
+      const streams = createStreams(client, { streamsPerSession: 5, streamsPerUser: 5 }, LEASE_MS, createLogger({ level: 'silent', serverId: 'lease-test' }), new Metrics({ defaults: false }));
       try {
         // Users whose keys live on two different masters.
         const masterOf = async (userId: string): Promise<string> =>
@@ -54,7 +55,7 @@ describe('on a Redis Cluster (REDIS_CLUSTER_NODES)', () => {
           masters.add(master);
           owners.push(owner);
         }
-        for (const owner of owners) (await streams.acquire(owner)).started(() => {});
+        for (const owner of owners) (await streams.acquire(owner, 'rest')).started(() => {});
         const scores = (): Promise<number[]> =>
           Promise.all(owners.map(async (owner) => Number((await client.zrange(redisKeys.userStreams(owner.userId), 0, 0, 'WITHSCORES'))[1])));
         const before = await scores();

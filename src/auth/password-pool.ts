@@ -26,6 +26,8 @@ export interface PasswordHasher {
    * sign-in fail before it spends a database read on a storm it cannot join.
    */
   checkCapacity(): void;
+  /** Hashes and checks waiting for a free thread (the queue-depth metric). */
+  readonly queued: number;
   close(): Promise<void>;
 }
 
@@ -36,6 +38,8 @@ export interface PasswordPoolOptions {
   /** Sign-ins allowed to wait for a free thread; beyond it, SERVICE_UNAVAILABLE. */
   queueLimit: number;
   log: Logger;
+  /** Told how long (seconds) each hash or check waited for a thread. */
+  observeWait?: (seconds: number) => void;
 }
 
 /** The default pool size: one thread per core this process may use. */
@@ -64,6 +68,7 @@ function inThreadHasher(rounds: number): PasswordHasher {
       return hash !== null && matches;
     },
     checkCapacity: () => {},
+    queued: 0,
     close: async () => {},
   };
 }
@@ -74,7 +79,7 @@ function inThreadHasher(rounds: number): PasswordHasher {
  * loop with one warning: slower under load, never broken.
  */
 export async function createPasswordHasher(options: PasswordPoolOptions): Promise<PasswordHasher> {
-  const { rounds, threads, queueLimit, log } = options;
+  const { rounds, threads, queueLimit, log, observeWait } = options;
   if (threads === 0) return inThreadHasher(rounds);
   const pool = new Piscina({
     filename: WORKER_FILE,
@@ -103,11 +108,35 @@ export async function createPasswordHasher(options: PasswordPoolOptions): Promis
       throw new AppError('SERVICE_UNAVAILABLE', 'Too many sign-ins at once: retry shortly', { retryAfter: RETRY_AFTER_SECONDS });
     }
   };
+  // Tasks go to the pool only when a thread is free, the rest wait here in order: so the wait for a
+  // thread is measured (Piscina reports it only as a summary of its own) and the queue's depth is known.
+  let busy = 0;
+  const waiting: Array<() => void> = [];
+  const takeThread = async (): Promise<void> => {
+    if (busy < threads) {
+      busy += 1;
+      return;
+    }
+    // The thread is handed over by `giveThread`, still counted busy.
+    await new Promise<void>((resolve) => waiting.push(resolve));
+  };
+  const giveThread = (): void => {
+    const next = waiting.shift();
+    if (next) next();
+    else busy -= 1;
+  };
   const run = async <R>(task: object, name: 'hash' | 'verify'): Promise<R> => {
     checkCapacity();
     inFlight += 1;
+    const queuedAt = performance.now();
     try {
-      return (await pool.run(task, { name })) as R;
+      await takeThread();
+      observeWait?.((performance.now() - queuedAt) / 1000);
+      try {
+        return (await pool.run(task, { name })) as R;
+      } finally {
+        giveThread();
+      }
     } finally {
       inFlight -= 1;
     }
@@ -119,6 +148,9 @@ export async function createPasswordHasher(options: PasswordPoolOptions): Promis
       return hash !== null && matches;
     },
     checkCapacity,
+    get queued() {
+      return waiting.length;
+    },
     close: () => pool.destroy(),
   };
 }

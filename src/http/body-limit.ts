@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AppError } from '../errors.js';
 
 /**
@@ -85,5 +85,50 @@ export async function readDeclaredBody(req: IncomingMessage, limit = MAX_BODY_BY
     };
     const closed = (): void => done(new Error('The client closed the connection mid-body'));
     req.on('data', onData).once('end', done).once('error', done).once('close', closed);
+  });
+}
+
+/**
+ * How much of a refused body is read and thrown away after its 413, and for
+ * how long at most, before the connection is cut (nginx's lingering close).
+ */
+export const LINGER_MAX_BYTES = 16 * 1024 * 1024;
+export const LINGER_MAX_MS = 5_000;
+
+/** Could this request's body be refused with 413: a declared length over the limit, or a body without one (chunked)? */
+export function mayBeRefusedBody(req: IncomingMessage, limit = MAX_BODY_BYTES): boolean {
+  const declared = req.headers['content-length'];
+  if (declared !== undefined) return Number(declared) > limit;
+  return req.headers['transfer-encoding'] !== undefined;
+}
+
+/**
+ * After a 413, reads and discards the rest of the body (up to
+ * LINGER_MAX_BYTES, for at most LINGER_MAX_MS) instead of closing at once.
+ * Closed at once, the connection was reset while the client was still sending
+ * its body: the reset threw away the answer before the client read it, and a
+ * fetch client failed with EPIPE ("fetch failed") in most tries instead of
+ * reading its 413. Once the body has been read, the connection goes on as
+ * any keep-alive connection; past either bound it is cut, so that a client
+ * cannot hold it by sending without end.
+ */
+export function lingerAfterRefusal(req: IncomingMessage, res: ServerResponse, bounds = { bytes: LINGER_MAX_BYTES, ms: LINGER_MAX_MS }): void {
+  res.once('finish', () => {
+    if (res.statusCode !== 413 || req.complete) return;
+    let left = bounds.bytes;
+    const cut = (): void => {
+      clearTimeout(timer);
+      req.socket.destroy();
+    };
+    const timer = setTimeout(cut, bounds.ms);
+    const done = (): void => clearTimeout(timer);
+    // Whoever read the body before (the body limit) reads no more: the bytes are only counted now.
+    req.removeAllListeners('data');
+    req.on('data', (chunk: Buffer) => {
+      left -= chunk.length;
+      if (left < 0) cut();
+    });
+    req.once('end', done).once('close', done).once('error', done);
+    req.resume();
   });
 }

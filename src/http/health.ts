@@ -1,3 +1,5 @@
+import type { Connection } from 'mongoose';
+import type { RedisClient } from '../redis-client.js';
 import type { Services } from '../services.js';
 
 export type CheckState = 'up' | 'down' | 'embedded';
@@ -26,9 +28,9 @@ async function probe(check: () => Promise<unknown>): Promise<CheckState> {
   }
 }
 
-/** Pings each dependency; `down` if any is unreachable (docs/operations.md, "Health checks": 503 naming the failing check). */
-export async function checkHealth(services: Services): Promise<HealthReport> {
-  const { connection, redis } = services;
+/** Pings each dependency: MongoDB, and Redis unless it is the in-process stand-in ('embedded'). */
+export async function checkDependencies(deps: { connection: Connection; redis: RedisClient | null }): Promise<HealthReport['checks']> {
+  const { connection, redis } = deps;
   const [mongo, redisState] = await Promise.all([
     probe(async () => {
       if (!connection.db) throw new Error('not connected');
@@ -36,10 +38,29 @@ export async function checkHealth(services: Services): Promise<HealthReport> {
     }),
     redis ? probe(() => redis.ping()) : Promise.resolve<CheckState>('embedded'),
   ]);
+  return { mongo, redis: redisState };
+}
+
+/** Pings each dependency; `down` if any is unreachable (docs/operations.md, "Health checks": 503 naming the failing check). */
+export async function checkHealth(services: Services): Promise<HealthReport> {
+  const checks = await checkDependencies(services);
   return {
-    status: mongo === 'down' || redisState === 'down' ? 'down' : 'ok',
+    status: checks.mongo === 'down' || checks.redis === 'down' ? 'down' : 'ok',
     uptime: Math.round((Date.now() - services.startedAt) / 1000),
     serverId: services.config.serverId,
-    checks: { mongo, redis: redisState },
+    checks,
   };
+}
+
+/**
+ * The Kubernetes probes. `/livez`: the process answers (nothing is checked:
+ * a database outage must not get every instance restarted). `/readyz`: this
+ * instance should get traffic: every dependency up and not shutting down
+ * (SIGTERM), else 503 with the reason, so that the load balancer takes it out.
+ */
+export async function checkReadiness(services: Services): Promise<{ status: 200 | 503; body: { status: 'ready' | 'not ready'; draining: boolean; checks: HealthReport['checks'] } }> {
+  const checks = await checkDependencies(services);
+  const draining = services.streams.stopping;
+  const ready = !draining && checks.mongo !== 'down' && checks.redis !== 'down';
+  return { status: ready ? 200 : 503, body: { status: ready ? 'ready' : 'not ready', draining, checks } };
 }

@@ -50,16 +50,48 @@ export async function register(services: Services, rawInput: unknown, request: R
 
 /** Checks the password and opens a new session. Unknown email and wrong password look the same. */
 export async function login(services: Services, rawInput: unknown, request: RequestInfo): Promise<AuthPayload> {
+  const { signIns } = services.metrics;
+  try {
+    const signedIn = await checkAndSignIn(services, rawInput, request);
+    signIns.inc({ outcome: 'succeeded' });
+    return signedIn;
+  } catch (error) {
+    if (error instanceof RefusedByLimit) {
+      signIns.inc({ outcome: 'refused' });
+      throw error.cause;
+    }
+    if (error instanceof AppError && error.code === 'INVALID_CREDENTIALS') signIns.inc({ outcome: 'failed' });
+    throw error;
+  }
+}
+
+/** A sign-in refused by a limit (a rate limit, or the password pool full) before its password was checked: the metric's `refused`. */
+class RefusedByLimit extends Error {
+  constructor(override readonly cause: unknown) {
+    super('refused by a limit');
+  }
+}
+
+const refusedByLimit = (error: unknown): never => {
+  throw new RefusedByLimit(error);
+};
+
+async function checkAndSignIn(services: Services, rawInput: unknown, request: RequestInfo): Promise<AuthPayload> {
   const input = validateLoginInput(rawInput);
   const { models, refusedSignIns } = services;
-  services.passwords.checkCapacity();
+  try {
+    services.passwords.checkCapacity();
+  } catch (error) {
+    refusedByLimit(error);
+  }
   const deviceInfo = input.deviceInfo ?? describeUserAgent(request.userAgent);
   const refusal = { email: input.email, ipAddress: request.ipAddress, deviceInfo };
   const attempt = { email: input.email, ip: request.ipAddress };
   // Checked before the password: a refused attempt costs no bcrypt time, and no MongoDB work.
   await services.signInLimiter.checkSignIn(attempt).catch(async (error: unknown) => {
-    if (isThrottled(error)) await refusedSignIns.note({ ...refusal, type: 'SIGN_IN_THROTTLED' });
-    throw error;
+    if (!isThrottled(error)) throw error;
+    await refusedSignIns.note({ ...refusal, type: 'SIGN_IN_THROTTLED' });
+    refusedByLimit(error);
   });
   const found = await models.User.findOne({ email: input.email }).select('+password').lean();
   // An unfinished registration is no account (src/account/registration.ts).

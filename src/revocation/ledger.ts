@@ -74,6 +74,8 @@ export interface RevocationLedger {
    * a number finds it here if its record is not written yet.
    */
   inFlight(userId: string): Promise<Revocation[]>;
+  /** How many entries the outbox holds, and the due time of the earliest (null when empty): the outbox metrics. */
+  outboxState(): Promise<{ depth: number; oldestDueAt: number | null }>;
   /** Outbox entries whose grace period is over, each leased to this caller for `leaseMs`. */
   takeDue(now: number, leaseMs: number, limit: number): Promise<Claim[]>;
   /** A lease on marking one recorded revocation's sessions, or null while another instance holds it. */
@@ -240,6 +242,10 @@ export function createRedisLedger(redis: RedisClient, { tombstoneTtlMs }: Ledger
       const entries = await redis.hgetall(redisKeys.revocationOutbox(userId));
       return Object.entries(entries).map(([claimId, value]) => parseClaim(claimId, value));
     },
+    async outboxState() {
+      const [depth, first] = await Promise.all([redis.zcard(redisKeys.revocationDue), redis.zrange(redisKeys.revocationDue, 0, 0, 'WITHSCORES')]);
+      return { depth, oldestDueAt: first[1] === undefined ? null : Number(first[1]) };
+    },
     async takeDue(now, leaseMs, limit) {
       const members = (await redis.eval(TAKE_DUE_SCRIPT, 1, redisKeys.revocationDue, now, leaseMs, limit)) as string[];
       const due: Claim[] = [];
@@ -313,6 +319,10 @@ export function createMemoryLedger(states: ExpiringMap<string>, { tombstoneTtlMs
     },
     async inFlight(userId) {
       return [...outbox.values()].filter((entry) => entry.claim.userId === userId).map((entry) => entry.claim);
+    },
+    async outboxState() {
+      const dues = [...outbox.values()].map((entry) => entry.dueAt);
+      return { depth: dues.length, oldestDueAt: dues.length === 0 ? null : Math.min(...dues) };
     },
     async takeDue(at, leaseMs, limit) {
       const due: Claim[] = [];

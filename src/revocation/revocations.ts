@@ -1,4 +1,5 @@
 import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
 import type { Models } from '../models/index.js';
 import { op, type RevocationReason } from '../models/session.js';
 import type { PubSub } from '../pubsub.js';
@@ -14,6 +15,7 @@ export interface RevocationDeps {
   cache: SessionCache;
   pubsub: PubSub;
   log: Logger;
+  metrics: Pick<Metrics, 'revoked'>;
   /** As long as a token can live: so long are tombstones kept. */
   tombstoneTtlMs: number;
   /**
@@ -88,7 +90,7 @@ export function createRevocations(deps: RevocationDeps): Revocations & { stop():
   async function announce(revocation: Revocation): Promise<void> {
     const { userId, seq, sessionIds, reason, revokedAt } = revocation;
     await deps.cache.revoke(userId, sessionIds, deps.tombstoneTtlMs);
-    await deps.pubsub.publish('sessionRevoked', userId, { userId, seq, sessionIds, reason, revokedAt });
+    await deps.pubsub.publish('sessionRevoked', userId, { userId, seq, sessionIds, reason, revokedAt, publishedAt: Date.now() });
   }
 
   /** The claim could not be recorded: undone in Redis, and its record removed if it was written after all. */
@@ -106,6 +108,8 @@ export function createRevocations(deps: RevocationDeps): Revocations & { stop():
     if (sessionIds.length === 0) return [];
     const claim = await deps.ledger.claim({ userId, sessionIds, reason, revokedAt: new Date().toISOString(), dueAt: Date.now() + deps.graceMs });
     if (!claim) return [];
+    // Counted once, by the call that claimed it (a sweeper that finishes it does not count it again).
+    deps.metrics.revoked(reason, claim.sessionIds.length);
     try {
       await record(claim);
     } catch (error) {

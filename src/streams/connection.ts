@@ -233,7 +233,7 @@ export class StreamConnections {
    * and revocations from `authenticatedAt` on end it.
    */
   async reserve(viewer: Viewer, authenticatedAt: Date): Promise<string> {
-    const stream = await startSessionStream(this.services, { viewer, authenticatedAt });
+    const stream = await startSessionStream(this.services, { viewer, authenticatedAt, transport: 'graphql' });
     const token = randomBytes(24).toString('base64url');
     const owner = { userId: viewer.userId, sessionId: viewer.sessionId };
     this.connections.set(token, new EventStreamConnection(token, owner, stream, this.services, (gone) => this.connections.delete(gone)));

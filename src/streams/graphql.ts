@@ -4,6 +4,7 @@ import type { Viewer } from '../auth/viewer.js';
 import { wantsEventStream } from '../http/request-info.js';
 import type { ServerContext } from '../http/handler.js';
 import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
 import type { Services } from '../services.js';
 import { viewOf, type SessionRevokedEvent, type SessionView } from '../sessions/session.js';
 import { deliveryEvents, sliceAround, type Delivery } from './notice.js';
@@ -73,7 +74,7 @@ export class RevocationEvents implements AsyncIterableIterator<SessionRevokedEve
 
 export async function revocationEvents(services: Services, viewer: Viewer, authenticatedAt: Date, signal: AbortSignal): Promise<RevocationEvents> {
   // Listening before the subscription is answered: a stream that cannot start is the subscription's error.
-  return new RevocationEvents(await startSessionStream(services, { viewer, authenticatedAt, signal }));
+  return new RevocationEvents(await startSessionStream(services, { viewer, authenticatedAt, signal, transport: 'graphql' }));
 }
 
 /**
@@ -90,7 +91,7 @@ export async function sessionStepEvents(
   signal: AbortSignal,
   kind: 'created' | 'updated',
 ): Promise<AsyncIterableIterator<SessionView>> {
-  const stream = await startSessionStream(services, { viewer, authenticatedAt, signal, [kind]: true });
+  const stream = await startSessionStream(services, { viewer, authenticatedAt, signal, [kind]: true, transport: 'graphql' });
   const Step = kind === 'created' ? CreatedStep : UpdatedStep;
   const done: IteratorReturnResult<undefined> = { done: true, value: undefined };
   let ended = false;
@@ -242,12 +243,18 @@ const nextEvent = (result: ExecutionResult): string => `event: next\ndata: ${ser
 const operationEvent = (id: string, result: ExecutionResult): Uint8Array =>
   encoder.encode(`event: next\ndata: {"id":${JSON.stringify(id)},"payload":${serialize(result)}}\n\n`);
 
-/** A result of an operation POSTed to a single connection, written there: a stream's results, or the one result. */
-function runOn(operation: ConnectionOperation, result: unknown): void {
+/**
+ * A result of an operation POSTed to a single connection, written there: a stream's results, or the one result.
+ * `delivered` is told of each revocation as its chunks are made, just before the connection writes them.
+ */
+function runOn(operation: ConnectionOperation, result: unknown, delivered: (step: StreamStep) => void): void {
   if (result instanceof SharedSubscription) {
-    operation.run<StreamStep>(result.stream, (step) =>
-      step instanceof CreatedStep || step instanceof UpdatedStep ? [] : result.operationChunksOf(step, operation.id),
-    );
+    operation.run<StreamStep>(result.stream, async (step) => {
+      if (step instanceof CreatedStep || step instanceof UpdatedStep) return [];
+      const chunks = await result.operationChunksOf(step, operation.id);
+      delivered(step);
+      return chunks;
+    });
   } else if (isAsyncIterable(result)) {
     operation.run((result as AsyncIterable<ExecutionResult>)[Symbol.asyncIterator](), (value) => [operationEvent(operation.id, value)]);
   } else {
@@ -267,10 +274,13 @@ const HEADERS = { 'content-type': 'text/event-stream', connection: 'keep-alive',
  * its shared delivery, any other field one result at a time, both with the
  * server's heartbeat (SSE_HEARTBEAT_MS) and straight to the socket.
  */
-export function useStreamDelivery(heartbeat: Heartbeat, log: Logger): Plugin<SubscriptionSlot> {
+export function useStreamDelivery(heartbeat: Heartbeat, log: Logger, metrics: Pick<Metrics, 'delivered'>): Plugin<SubscriptionSlot> {
   const failed = (error: unknown): void => log.warn({ err: (error as Error).message }, 'subscription stream failed');
-  const reply = <T>(source: AsyncIterator<T>, chunksOf: (step: T) => Uint8Array[] | Promise<Uint8Array[]>): StreamReply =>
-    sourceReply(source, { headers: { ...HEADERS }, first: COMMENT, ping: COMMENT, heartbeat, chunksOf, last: COMPLETE, failed });
+  const reply = <T>(source: AsyncIterator<T>, chunksOf: (step: T) => Uint8Array[] | Promise<Uint8Array[]>, written?: (step: T) => void): StreamReply =>
+    sourceReply(source, { headers: { ...HEADERS }, first: COMMENT, ping: COMMENT, heartbeat, chunksOf, written, last: COMPLETE, failed });
+  const delivered = (step: StreamStep): void => {
+    if (!(step instanceof CreatedStep || step instanceof UpdatedStep)) metrics.delivered(step.notice.publishedAt);
+  };
   return {
     onSubscribe({ setSubscribeFn }) {
       setSubscribeFn(subscribe as Parameters<typeof setSubscribeFn>[0]);
@@ -285,7 +295,7 @@ export function useStreamDelivery(heartbeat: Heartbeat, log: Logger): Plugin<Sub
       const { operation } = serverContext as ServerContext;
       if (operation) {
         setResultProcessor((value, fetchAPI) => {
-          runOn(operation, value);
+          runOn(operation, value, delivered);
           return new fetchAPI.Response(null, { status: 202 });
         }, 'text/event-stream');
         return;
@@ -295,7 +305,7 @@ export function useStreamDelivery(heartbeat: Heartbeat, log: Logger): Plugin<Sub
       setResultProcessor(() => {
         if (result instanceof SharedSubscription) {
           return new StreamResponse(
-            reply<StreamStep>(result.stream, (step) => (step instanceof CreatedStep || step instanceof UpdatedStep ? [] : result.chunksOf(step))),
+            reply<StreamStep>(result.stream, (step) => (step instanceof CreatedStep || step instanceof UpdatedStep ? [] : result.chunksOf(step)), delivered),
           );
         }
         const results = (result as AsyncIterable<ExecutionResult>)[Symbol.asyncIterator]();

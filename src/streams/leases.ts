@@ -4,6 +4,7 @@ import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { RedisClient } from '../redis-client.js';
 import { redisKeys } from '../redis-keys.js';
+import type { Metrics, StreamTransport } from '../metrics.js';
 
 /** A place taken by one open stream; `release` is idempotent. */
 export interface StreamLease {
@@ -24,9 +25,11 @@ export interface StreamCaps {
  */
 export interface Streams {
   /** Takes a place for a new stream, or refuses with RATE_LIMITED before anything of the stream exists. */
-  acquire(owner: { userId: string; sessionId: string }): Promise<StreamLease>;
+  acquire(owner: { userId: string; sessionId: string }, transport: StreamTransport): Promise<StreamLease>;
   /** How many streams run on this instance. */
   readonly running: number;
+  /** Shutting down (stopAll was called): /readyz answers 503 from then on. */
+  readonly stopping: boolean;
   /** Ends every running stream (each sends its clean end) and refuses new ones. */
   stopAll(): void;
   close(): void;
@@ -122,7 +125,7 @@ function memoryLeaseStore(): LeaseStore {
   };
 }
 
-export function createStreams(redis: RedisClient | null, caps: StreamCaps, leaseMs: number, log: Logger): Streams {
+export function createStreams(redis: RedisClient | null, caps: StreamCaps, leaseMs: number, log: Logger, metrics: Metrics): Streams {
   const store = redis ? redisLeaseStore(redis, leaseMs) : memoryLeaseStore();
   const running = new Map<Held, () => void>();
   let stopping = false;
@@ -132,17 +135,20 @@ export function createStreams(redis: RedisClient | null, caps: StreamCaps, lease
   renewal.unref();
 
   return {
-    async acquire({ userId, sessionId }) {
+    async acquire({ userId, sessionId }, transport) {
       if (stopping) throw new AppError('SERVICE_UNAVAILABLE', 'The server is shutting down: reconnect to another instance');
       const held: Held = { keys: [redisKeys.sessionStreams(userId, sessionId), redisKeys.userStreams(userId)], member: randomUUID() };
       const full = await store.take(held, caps);
       if (full !== 0) {
+        metrics.streamsRefused.inc({ cap: full === 1 ? 'session' : 'user' });
         const what = full === 1 ? `${caps.streamsPerSession} per session` : `${caps.streamsPerUser} per account`;
         throw new AppError('RATE_LIMITED', `Too many open event streams (at most ${what}): close one first`, {
           retryAfter: RETRY_AFTER_S,
         });
       }
       let released = false;
+      const open = metrics.streamsOpen.labels(transport);
+      open.inc();
       return {
         started(stop) {
           if (released) return;
@@ -152,6 +158,7 @@ export function createStreams(redis: RedisClient | null, caps: StreamCaps, lease
         release() {
           if (released) return;
           released = true;
+          open.dec();
           running.delete(held);
           store.drop(held).catch(() => {
             // Lapses by itself after the lease.
@@ -161,6 +168,9 @@ export function createStreams(redis: RedisClient | null, caps: StreamCaps, lease
     },
     get running() {
       return running.size;
+    },
+    get stopping() {
+      return stopping;
     },
     stopAll() {
       stopping = true;

@@ -1,4 +1,4 @@
-import type { Revocation } from '../revocation/ledger.js';
+import type { SessionRevokedMessage } from '../pubsub.js';
 import type { SessionRevokedEvent } from '../sessions/session.js';
 
 /** A notice's events rendered to bytes, one after the other: event i is `bytes[offsets[i], offsets[i + 1])`. */
@@ -22,7 +22,11 @@ export class RevocationNotice {
   private readonly renders = new Map<string, Promise<RenderedEvents>>();
   private readonly ownRenders = new Map<string, Promise<string>>();
 
-  constructor(readonly revocation: Revocation) {
+  /** When it was published, for one heard live; undefined for one read back (a replay, a gap). */
+  readonly publishedAt: number | undefined;
+
+  constructor(readonly revocation: SessionRevokedMessage) {
+    this.publishedAt = revocation.publishedAt;
     const revokedAt = new Date(revocation.revokedAt);
     this.events = revocation.sessionIds.map((sessionId) => ({ sessionId, reason: revocation.reason, revokedAt, current: false }));
   }

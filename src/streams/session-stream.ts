@@ -1,5 +1,6 @@
 import { Repeater, type RepeaterBuffer } from 'graphql-yoga';
 import type { Viewer } from '../auth/viewer.js';
+import type { StreamTransport } from '../metrics.js';
 import type { Services } from '../services.js';
 import type { SessionData } from '../sessions/session.js';
 import { CreatedSessions, createdSince } from './created.js';
@@ -47,6 +48,8 @@ export interface StreamOptions {
   authenticatedAt: Date;
   /** Aborts when the client goes away (a transport may instead end the stream with `return()`). */
   signal?: AbortSignal;
+  /** Which API carries it (the open-streams metric counts by transport). */
+  transport: StreamTransport;
   /** Also the user's new sign-ins (the REST stream's `session-created`, the `sessionCreated` subscription), in the same stream. */
   created?: boolean;
   /** Also the user's renamed sessions (the REST stream's `session-updated`, the `sessionUpdated` subscription), in the same stream. */
@@ -139,7 +142,7 @@ export class SessionStream extends Repeater<StreamStep> {
  */
 export async function openSessionStream(services: Services, options: StreamOptions): Promise<{ stream: SessionStream; ready: Promise<void> }> {
   const { viewer, authenticatedAt, signal, created = false, updated = false } = options;
-  const lease = await services.streams.acquire(viewer);
+  const lease = await services.streams.acquire(viewer, options.transport);
   const setup: Setup = { settle: () => {}, fail: () => {} };
   const ready = new Promise<void>((resolve, reject) => {
     setup.settle = resolve;

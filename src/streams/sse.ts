@@ -37,6 +37,8 @@ export interface StreamFormat<T> {
   heartbeat: Heartbeat;
   /** One step of the source as chunks, written in order. */
   chunksOf(step: T): Uint8Array[] | Promise<Uint8Array[]>;
+  /** After a step's chunks were written (the delivery-latency metric). */
+  written?(step: T): void;
   /** Sent when the source ends by itself (not when the client leaves). */
   last?: Uint8Array;
   /** The source failed: the stream ends (the client reconnects). */
@@ -61,6 +63,7 @@ export function sourceReply<T>(source: AsyncIterator<T>, format: StreamFormat<T>
         try {
           for (let step = await source.next(); !step.done; step = await source.next()) {
             for (const chunk of await format.chunksOf(step.value)) sink.write(chunk);
+            format.written?.(step.value);
           }
           // After the client left, the sink takes no more: this goes nowhere.
           if (format.last) sink.write(format.last);

@@ -9,6 +9,7 @@ import type { Logger } from '../../src/logger.js';
 import type { RedisClusterFixture } from './redis-cluster.js';
 import { startOwnRedis, type OwnRedis } from './redis-server.js';
 import { createHttpServer, httpTimeouts } from '../../src/http/node-server.js';
+import { createMetricsServer, listenOn } from '../../src/http/metrics-server.js';
 import { createApp } from '../../src/server.js';
 import { startJobs } from '../../src/jobs.js';
 import { createServices, type Services } from '../../src/services.js';
@@ -27,6 +28,8 @@ export interface TestServer {
   http: Server;
   url: string;
   graphqlUrl: string;
+  /** `http://127.0.0.1:port/metrics`, on a port of its own, when started with METRICS_PORT (any value: a free port is taken). */
+  metricsUrl: string | undefined;
   services: Services;
   close(): Promise<void>;
 }
@@ -58,13 +61,18 @@ export async function startServer(options: TestServerOptions = {}): Promise<Test
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
+  const metricsServer = config.metricsPort === undefined ? undefined : createMetricsServer(services.metrics, services.log);
+  const metricsUrl = metricsServer && `http://127.0.0.1:${await listenOn(metricsServer, 0, '127.0.0.1')}/metrics`;
   return {
     http: server,
     url,
     graphqlUrl: `${url}/graphql`,
+    metricsUrl,
     services,
     // Once: a test may stop an instance itself (as if it died), and the fixture closes it again after.
     close: once(async () => {
+      metricsServer?.closeAllConnections();
+      metricsServer?.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await stopJobs();
@@ -183,6 +191,9 @@ export function useTestServer(
     },
     get graphqlUrl() {
       return running().graphqlUrl;
+    },
+    get metricsUrl() {
+      return running().metricsUrl;
     },
     get services() {
       return running().services;
