@@ -2,7 +2,7 @@ import type { Viewer } from '../src/auth/viewer.js';
 import type { Services } from '../src/services.js';
 import { viewOf, type SessionRevokedEvent } from '../src/sessions/session.js';
 import type { Delivery } from '../src/streams/notice.js';
-import { CreatedStep, startSessionStream } from '../src/streams/session-stream.js';
+import { CreatedStep, startSessionStream, UpdatedStep } from '../src/streams/session-stream.js';
 import { sourceReply, type StreamReply } from '../src/streams/sse.js';
 import { toJson } from './shapes.js';
 
@@ -43,7 +43,7 @@ export async function numberedDelivery({ notice, own }: Delivery, firstId: numbe
 
 /**
  * `GET /api/auth/events`: the session's stream (src/streams/session-stream.ts,
- * opened with sign-ins) as plain SSE, for EventSource and `curl -N`: the same
+ * opened with sign-ins and renames) as plain SSE, for EventSource and `curl -N`: the same
  * no-gap guarantee and the same end as the GraphQL subscriptions.
  *
  * Everything that can fail happens before the answer is returned, so a bad or
@@ -57,7 +57,7 @@ export async function numberedDelivery({ notice, own }: Delivery, firstId: numbe
  */
 export async function streamSessionEvents(services: Services, viewer: Viewer, authenticatedAt: Date): Promise<StreamReply> {
   // Listening before the answer, so that a failure to start is still a JSON error.
-  const stream = await startSessionStream(services, { viewer, authenticatedAt, created: true, transport: 'rest' });
+  const stream = await startSessionStream(services, { viewer, authenticatedAt, created: true, updated: true, transport: 'rest' });
   let nextId = 1;
   const connected = encoder.encode(`id: ${nextId++}\nevent: connected\ndata: ${JSON.stringify({ sessionId: viewer.sessionId, userId: viewer.userId })}\n\n`);
   // Ends on the viewer's own revocation, session expiry, shutdown, or the client leaving.
@@ -67,6 +67,10 @@ export async function streamSessionEvents(services: Services, viewer: Viewer, au
     ping: PING,
     heartbeat: services.heartbeat,
     async chunksOf(step) {
+      if (step instanceof UpdatedStep) {
+        const data = { sessionId: step.session.id, deviceInfo: step.session.deviceInfo };
+        return [encoder.encode(`id: ${nextId++}\nevent: session-updated\ndata: ${JSON.stringify(data)}\n\n`)];
+      }
       if (step instanceof CreatedStep) {
         return [encoder.encode(`id: ${nextId++}\nevent: session-created\ndata: ${JSON.stringify(toJson('Session', viewOf(step.session, null)))}\n\n`)];
       }
@@ -75,7 +79,7 @@ export async function streamSessionEvents(services: Services, viewer: Viewer, au
       return numbered.chunks;
     },
     written(step) {
-      if (!(step instanceof CreatedStep)) services.metrics.delivered(step.notice.publishedAt);
+      if (!(step instanceof CreatedStep || step instanceof UpdatedStep)) services.metrics.delivered(step.notice.publishedAt);
     },
     failed: (error) => services.log.warn({ err: (error as Error).message }, 'event stream failed'),
   });

@@ -83,6 +83,8 @@ export const EVENTS_DESCRIPTION = `Server-Sent Events. A bad or revoked token ge
 - \`event: session-revoked\` for each revocation of any of the user's sessions, in order: data as \`SessionRevokedEvent\`.
   After one with \`"current": true\` the server ends the stream.
 - \`event: session-created\` for each new sign-in on the user's account but the listener's own: data as \`Session\`.
+- \`event: session-updated\` for each renamed session of the user (the listener's own included): data \`{"sessionId", "deviceInfo"}\`, the new name.
+- Events come in the order they happened for the user (a rename before a revocation of that session comes first).
 - Every event has an \`id:\`, a counter per connection starting at 1.
 - A comment line \`: ping\` every \`SSE_HEARTBEAT_MS\` (default 15000).
 

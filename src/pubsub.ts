@@ -22,6 +22,12 @@ export interface SessionCreatedMessage {
   session: SessionJson;
 }
 
+/** One of `userId`'s sessions was renamed (src/sessions/rename.ts): the session as it is now. */
+export interface SessionUpdatedMessage {
+  userId: string;
+  session: SessionJson;
+}
+
 /**
  * Every topic, keyed by what subscribers filter on (the user id: every
  * instance serving that user's streams listens), with its payload type.
@@ -30,6 +36,7 @@ export interface SessionCreatedMessage {
 export interface Topics {
   sessionRevoked: SessionRevokedMessage;
   sessionCreated: SessionCreatedMessage;
+  sessionUpdated: SessionUpdatedMessage;
 }
 export type Topic = keyof Topics;
 

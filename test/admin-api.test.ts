@@ -113,8 +113,9 @@ describe('the admin API', () => {
       (e) => e.type === 'REVOKED_BY_ADMIN',
     );
     expect(byAdmin).toEqual([
-      expect.objectContaining({ deviceInfo: 'Administrator', sessionId: null }),
-      expect.objectContaining({ deviceInfo: 'Administrator', sessionId: tablet.session.id }),
+      expect.objectContaining({ deviceInfo: 'Administrator', sessionId: null, sessionDeviceInfo: null }),
+      // The device signed out is named too (issue 20 §5).
+      expect.objectContaining({ deviceInfo: 'Administrator', sessionId: tablet.session.id, sessionDeviceInfo: 'tablet' }),
     ]);
   });
 

@@ -68,7 +68,7 @@ describe('the device page (/devices) in Chromium', () => {
     await phone.screenshot({ path: artifactPath('devices-list.png') });
 
     // The phone signs the laptop out: the laptop says so at once and shows the form.
-    await phone.locator('#sessions tr', { hasText: 'Laptop' }).locator('button').click();
+    await phone.locator('#sessions tr', { hasText: 'Laptop' }).getByRole('button', { name: 'Sign out' }).click();
     await signedOutWith(laptop, 'signed out from another device');
     await laptop.screenshot({ path: artifactPath('devices-revoked.png') });
     await phone.locator('#sessions tr', { hasText: 'Laptop' }).waitFor({ state: 'detached' });
@@ -93,7 +93,7 @@ describe('the device page (/devices) in Chromium', () => {
 
     // Sign this device out, from its own row.
     await signIn(phone, account.email, 'Phone');
-    await phone.locator('#sessions tr', { hasText: 'this device' }).locator('button').click();
+    await phone.locator('#sessions tr', { hasText: 'this device' }).getByRole('button', { name: 'Sign out' }).click();
     await signedOutWith(phone, 'You signed out on this device');
     expect(await phone.evaluate(() => localStorage.getItem('logout-all.token'))).toBeNull();
   });

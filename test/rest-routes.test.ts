@@ -283,7 +283,8 @@ describe('REST routes', () => {
         ['PUT', '/api/auth/register', 'POST'],
         ['GET', '/api/auth/logout-all', 'POST'],
         ['POST', '/api/auth/sessions', 'GET'],
-        ['GET', `/api/auth/sessions/${randomUUID()}`, 'DELETE'],
+        ['GET', `/api/auth/sessions/${randomUUID()}`, 'DELETE, PATCH'],
+        ['GET', `/api/auth/sessions/${randomUUID()}/report`, 'POST'],
         ['DELETE', '/api/auth/me', 'GET'],
         ['POST', '/api/auth/events', 'GET'],
       ];

@@ -9,7 +9,7 @@ import { isActiveSession } from '../revocation/durable.js';
 import { activeSessions } from '../sessions/active.js';
 import type { SessionView } from '../sessions/session.js';
 import type { SecurityEventType } from '../models/security-event.js';
-import { recordSecurityEvent } from '../timeline/record.js';
+import { recordSecurityEvent, sessionName } from '../timeline/record.js';
 import type { Services } from '../services.js';
 import { userBlockedEvent } from '../webhooks/events.js';
 
@@ -77,8 +77,15 @@ export async function listUserSessions(services: Services, id: unknown): Promise
   return activeSessions(services, user.id, null);
 }
 
-async function recordAdminEvent(services: Services, userId: string, type: SecurityEventType, request: AdminRequest, sessionId: string | null = null): Promise<void> {
-  await recordSecurityEvent(services, { userId, type, ipAddress: request.ipAddress, deviceInfo: ADMINISTRATOR, sessionId });
+async function recordAdminEvent(
+  services: Services,
+  userId: string,
+  type: SecurityEventType,
+  request: AdminRequest,
+  sessionId: string | null = null,
+  sessionDeviceInfo: string | null = null,
+): Promise<void> {
+  await recordSecurityEvent(services, { userId, type, ipAddress: request.ipAddress, deviceInfo: ADMINISTRATOR, sessionId, sessionDeviceInfo });
 }
 
 /** Revokes every active session of the user (ADMIN_REVOKED); what this call revoked. */
@@ -99,9 +106,11 @@ export async function revokeUserSession(services: Services, id: unknown, session
   const sessionId = validateSessionId(sessionIdInput);
   // Ownership first, as for a user's own revokeSession (src/revocation/sign-out.ts): never another user's id.
   if (!(await isActiveSession(services.models, userId, sessionId))) throw notFound('No active session with this id for this user');
+  // Its name before it is revoked, for the timeline (which device the administrator signed out).
+  const name = await sessionName(services, userId, sessionId);
   const revoked = await services.revocations.revoke(userId, [sessionId], 'ADMIN_REVOKED');
   if (revoked.length === 0) throw notFound('No active session with this id for this user');
-  await recordAdminEvent(services, userId, 'REVOKED_BY_ADMIN', request, sessionId);
+  await recordAdminEvent(services, userId, 'REVOKED_BY_ADMIN', request, sessionId, name);
   return true;
 }
 

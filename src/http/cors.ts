@@ -1,7 +1,7 @@
 import type { RequestHead } from './handler.js';
 
 const PREFLIGHT = {
-  'access-control-allow-methods': 'GET, POST, PUT, DELETE, OPTIONS',
+  'access-control-allow-methods': 'GET, POST, PUT, PATCH, DELETE, OPTIONS',
   // last-event-id: a reconnecting EventSource sends it; PUT and the stream token: graphql-sse's single connection (/graphql/stream).
   'access-control-allow-headers': 'authorization, content-type, accept, last-event-id, x-graphql-event-stream-token',
   'access-control-max-age': '600',

@@ -4,6 +4,8 @@ export const SECURITY_EVENT_TYPES = [
   'SIGNED_IN',
   'SIGNED_OUT',
   'SESSION_REVOKED',
+  /** The user said a session was not theirs ("This wasn't me" on /devices): it was revoked, as SESSION_REVOKED. */
+  'SESSION_REPORTED',
   'SIGNED_OUT_EVERYWHERE',
   'PASSWORD_CHANGED',
   'FAILED_SIGN_IN',
@@ -30,6 +32,12 @@ export interface SecurityEventRecord {
   deviceInfo: string;
   /** The session concerned, where there is one (the new one, the revoked one, the caller's). */
   sessionId: string | null;
+  /**
+   * The name of the session concerned when it is not the device that acted (a
+   * revoked or reported device): the timeline names both. Null otherwise, and
+   * in entries written before it existed.
+   */
+  sessionDeviceInfo?: string | null;
 }
 
 export type SecurityEventModel = Model<SecurityEventRecord>;
@@ -42,6 +50,7 @@ const securityEventSchema = new Schema<SecurityEventRecord>(
     ipAddress: { type: String, required: true, maxlength: 64 },
     deviceInfo: { type: String, required: true, maxlength: 200 },
     sessionId: { type: String, default: null },
+    sessionDeviceInfo: { type: String, default: null, maxlength: 200 },
   },
   { strict: 'throw', strictQuery: 'throw' },
 );

@@ -14,6 +14,7 @@ export interface SecurityEventView {
   ipAddress: string;
   deviceInfo: string;
   sessionId: string | null;
+  sessionDeviceInfo: string | null;
   current: boolean;
 }
 
@@ -110,6 +111,7 @@ export async function listSecurityEvents(
       ipAddress: e.ipAddress,
       deviceInfo: e.deviceInfo,
       sessionId: e.sessionId,
+      sessionDeviceInfo: e.sessionDeviceInfo ?? null,
       current: e.sessionId !== null && e.sessionId === viewer.sessionId,
     })),
     nextCursor: page.length > first && last ? encodeCursor(services, viewer.userId, last) : null,

@@ -1,8 +1,8 @@
-import { notFound, unauthenticated } from '../errors.js';
+import { badInput, notFound, unauthenticated } from '../errors.js';
 import type { Services } from '../services.js';
 import { validateOptionalBoolean, validateSessionId } from '../auth/validation.js';
 import type { RequestInfo, Viewer } from '../auth/viewer.js';
-import { recordViewerEvent } from '../timeline/record.js';
+import { recordViewerEvent, sessionName } from '../timeline/record.js';
 import { activeSessionRecords, isActiveSession } from './durable.js';
 
 /**
@@ -45,9 +45,21 @@ export async function logoutAll(
   return { revokedCount: revokedSessionIds.length, revokedSessionIds };
 }
 
-/** Revokes one of the viewer's own active sessions; any other id is NOT_FOUND, whoever owns it. */
-export async function revokeSession(services: Services, viewer: Viewer, id: unknown, request: RequestInfo): Promise<boolean> {
+/**
+ * Revokes one of the viewer's own active sessions; any other id is NOT_FOUND,
+ * whoever owns it. `reported`: the user said it was not theirs ("This wasn't
+ * me"), recorded as SESSION_REPORTED instead of SESSION_REVOKED; the
+ * revocation is the same (reason REVOKED). The viewer cannot report its own session.
+ */
+export async function revokeSession(
+  services: Services,
+  viewer: Viewer,
+  id: unknown,
+  request: RequestInfo,
+  options: { reported?: boolean } = {},
+): Promise<boolean> {
   const sessionId = validateSessionId(id);
+  if (options.reported && sessionId === viewer.sessionId) throw badInput('id', "The caller's own session cannot be reported as not the user's");
   // Ownership first: revokeSessions writes cache tombstones before MongoDB, and
   // must never be handed another user's session id. The user's whole Redis list
   // (there after the device list was shown) proves it without MongoDB, where on
@@ -56,8 +68,10 @@ export async function revokeSession(services: Services, viewer: Viewer, id: unkn
   const listed = await services.sessionList.read(viewer.userId).catch(() => null);
   const owned = listed?.some((s) => s.id === sessionId) || (await isActiveSession(services.models, viewer.userId, sessionId));
   if (!owned) throw notFound('No active session with this id');
+  // Its name before it is revoked: the list stops holding a revoked session.
+  const name = listed?.find((s) => s.id === sessionId)?.deviceInfo ?? (await sessionName(services, viewer.userId, sessionId));
   const revoked = await services.revocations.revoke(viewer.userId, [sessionId], 'REVOKED');
   if (revoked.length === 0) throw notFound('No active session with this id');
-  await recordViewerEvent(services, viewer, request, 'SESSION_REVOKED', sessionId);
+  await recordViewerEvent(services, viewer, request, options.reported ? 'SESSION_REPORTED' : 'SESSION_REVOKED', sessionId, name);
   return true;
 }

@@ -13,6 +13,10 @@ const SecurityEventRef = builder.objectRef<SecurityEventView>('SecurityEvent').i
     ipAddress: t.exposeString('ipAddress', { description: 'Where the action came from.' }),
     deviceInfo: t.exposeString('deviceInfo', { description: "The device that acted: its session's name, else derived from the User-Agent." }),
     sessionId: t.exposeID('sessionId', { nullable: true, description: 'The session concerned, where there is one.' }),
+    sessionDeviceInfo: t.exposeString('sessionDeviceInfo', {
+      nullable: true,
+      description: "The name of the session concerned when it is another device than the one that acted (the device signed out, or reported as not the user's).",
+    }),
     current: t.exposeBoolean('current', { description: "True when the session concerned is the caller's own." }),
   }),
 });
@@ -28,7 +32,7 @@ builder.queryField('securityEvents', (t) =>
   t.withAuth({ viewer: true }).field({
     type: SecurityEventConnectionRef,
     description:
-      "The caller's own security timeline, newest first: sign-ins, sign-outs, revocations, password changes, failed and throttled sign-ins. " +
+      "The caller's own security timeline, newest first: sign-ins, sign-outs, revocations (SESSION_REPORTED: a session the user said was not theirs), password changes, failed and throttled sign-ins. " +
       '`first`: 1 to 100. Each user may read it SECURITY_EVENTS_READS_PER_MINUTE times a minute (60 by default), then RATE_LIMITED.',
     args: {
       first: t.arg.int({ defaultValue: 20 }),

@@ -1,5 +1,6 @@
 import { listSessions } from '../resolvers/sessions.js';
 import { logout, logoutAll, revokeSession, type LogoutAllPayload } from '../revocation/sign-out.js';
+import { renameSession } from '../sessions/rename.js';
 import type { SessionView } from '../sessions/session.js';
 import { builder } from './builder.js';
 
@@ -53,5 +54,24 @@ builder.mutationField('revokeSession', (t) =>
     description: "Revokes one of the caller's own sessions; any other id is NOT_FOUND.",
     args: { id: t.arg.id({ required: true }) },
     resolve: (_root, args, ctx) => revokeSession(ctx.services, ctx.viewer, args.id, ctx.client),
+  }),
+);
+
+builder.mutationField('reportSession', (t) =>
+  t.withAuth({ viewer: true }).boolean({
+    description:
+      "\"This wasn't me\": revokes one of the caller's other sessions (reason REVOKED, as revokeSession) and records SESSION_REPORTED in the security timeline; then change the password. Any other id is NOT_FOUND; the caller's own is BAD_USER_INPUT.",
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, args, ctx) => revokeSession(ctx.services, ctx.viewer, args.id, ctx.client, { reported: true }),
+  }),
+);
+
+builder.mutationField('renameSession', (t) =>
+  t.withAuth({ viewer: true }).field({
+    type: SessionRef,
+    description:
+      "Renames one of the caller's own sessions (deviceInfo: 1 to 200 characters, as at sign-in); any other id is NOT_FOUND. Every stream of the user gets `sessionUpdated`.",
+    args: { id: t.arg.id({ required: true }), deviceInfo: t.arg.string({ required: true }) },
+    resolve: (_root, args, ctx) => renameSession(ctx.services, ctx.viewer, args.id, args.deviceInfo),
   }),
 );

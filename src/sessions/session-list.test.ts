@@ -94,6 +94,18 @@ describe.each([
     expect(await list.read(owner.id)).toBeNull();
   });
 
+  it('shows a rename in every read, also over a later fill that read the old name from MongoDB', async () => {
+    const [cache, list] = make();
+    const owner = fresh();
+    const s = session(1000);
+    await open(cache, list, owner, s);
+    await list.rename(owner.id, s.id, 'Work laptop');
+    await list.fill(owner.id, [s], await cache.epoch(owner.id));
+    expect((await list.read(owner.id))?.map((x) => x.deviceInfo)).toEqual(['Work laptop']);
+    expect((await list.known(owner.id)).map((x) => x.deviceInfo)).toEqual(['Work laptop']);
+    expect((await list.find(owner.id, s.id))?.deviceInfo).toBe('Work laptop');
+  });
+
   it('tells which sessions it knows of, newest first, whole or not, without the expired ones', async () => {
     const [cache, list] = make();
     const owner = fresh();

@@ -20,7 +20,9 @@ export type ListedSession = SessionData;
  *
  * Layout: one hash per user, `s:<sid>` → the session, `a:<sid>` → its
  * lastActivity (moved by the once-a-minute activity write; the later of the
- * two times wins), and `*`, the time of the last fill, once the hash holds
+ * two times wins), `n:<sid>` → its name once renamed (src/sessions/rename.ts;
+ * it wins over the entry's, which a fill never overwrites), and `*`, the time
+ * of the last fill, once the hash holds
  * every session MongoDB had; `add` never sets `*`, so a hash started by a new
  * sign-in is not mistaken for the whole list.
  */
@@ -46,6 +48,8 @@ export interface SessionList {
    */
   fill(userId: string, sessions: readonly ListedSession[], epoch: string): Promise<void>;
   touch(userId: string, sessionId: string, at: Date): Promise<void>;
+  /** The session's new name (after its MongoDB write): every read from now on shows it. */
+  rename(userId: string, sessionId: string, deviceInfo: string): Promise<void>;
   /** The account is gone. */
   clear(userId: string): Promise<void>;
 }
@@ -64,12 +68,16 @@ const listKey = redisKeys.sessions;
 /** An entry is the session as JSON (src/sessions/session.ts), so a field added to the session is kept here too. */
 const encode = (s: ListedSession): string => JSON.stringify(toJson(s));
 
-/** The entry, with the later of its own lastActivity and the one the activity write left; null if unreadable (an older format). */
-function decode(value: string, lastActivity: string | undefined): ListedSession | null {
+/**
+ * The entry, with the later of its own lastActivity and the one the activity
+ * write left, and its new name if it was renamed; null if unreadable (an older format).
+ */
+function decode(value: string, lastActivity: string | undefined, name: string | undefined): ListedSession | null {
   try {
     const session = fromJson(JSON.parse(value) as SessionJson);
     if (Number.isNaN(session.createdAt.getTime()) || Number.isNaN(session.expiresAt.getTime())) return null;
     if (lastActivity !== undefined && Number(lastActivity) > session.lastActivity.getTime()) session.lastActivity = new Date(Number(lastActivity));
+    if (name !== undefined) session.deviceInfo = name;
     return session;
   } catch {
     return null;
@@ -98,7 +106,7 @@ function resolve(
   for (const [field, value] of Object.entries(hash)) {
     if (!field.startsWith('s:')) continue;
     const sid = field.slice(2);
-    const session = decode(value, hash[`a:${sid}`]);
+    const session = decode(value, hash[`a:${sid}`], hash[`n:${sid}`]);
     if (session === null) {
       stale.push(sid);
       whole = false;
@@ -121,7 +129,7 @@ function unexpired(hash: Record<string, string>, now = Date.now()): ListedSessio
   const sessions: ListedSession[] = [];
   for (const [field, value] of Object.entries(hash)) {
     if (!field.startsWith('s:')) continue;
-    const session = decode(value, undefined);
+    const session = decode(value, undefined, hash[`n:${field.slice(2)}`]);
     if (session && session.expiresAt.getTime() > now) sessions.push(session);
   }
   return sessions.sort(newestFirst);
@@ -147,7 +155,7 @@ export function createRedisSessionList(redis: RedisClient): SessionList {
       const result = resolve(userId, hash, (sid) => byId.get(sid) ?? null);
       if (result.stale.length > 0) {
         // Housekeeping only: a stale entry is filtered out whether or not this succeeds.
-        redis.hdel(listKey(userId), ...result.stale.flatMap((sid) => [`s:${sid}`, `a:${sid}`])).catch(() => {});
+        redis.hdel(listKey(userId), ...result.stale.flatMap((sid) => [`s:${sid}`, `a:${sid}`, `n:${sid}`])).catch(() => {});
       }
       return result.sessions;
     },
@@ -155,8 +163,8 @@ export function createRedisSessionList(redis: RedisClient): SessionList {
       return unexpired(await redis.hgetall(listKey(userId)));
     },
     async find(userId, sessionId) {
-      const value = await redis.hget(listKey(userId), `s:${sessionId}`);
-      return value === null ? null : decode(value, undefined);
+      const [value, name] = await redis.hmget(listKey(userId), `s:${sessionId}`, `n:${sessionId}`);
+      return value === null || value === undefined ? null : decode(value, undefined, name ?? undefined);
     },
     async add(userId, session) {
       await redis.pipeline().hset(listKey(userId), `s:${session.id}`, encode(session)).pexpire(listKey(userId), SESSION_LIST_TTL_MS).exec();
@@ -177,6 +185,10 @@ export function createRedisSessionList(redis: RedisClient): SessionList {
       // Written even where the list is not (yet) filled: a fill that read MongoDB
       // before this activity's write landed would otherwise keep the older time.
       await redis.pipeline().hset(listKey(userId), `a:${sessionId}`, String(at.getTime())).pexpire(listKey(userId), SESSION_LIST_TTL_MS).exec();
+    },
+    async rename(userId, sessionId, deviceInfo) {
+      // Written even where the list is not (yet) filled, as `touch`: a fill that read MongoDB before the rename keeps the old name in `s:`.
+      await redis.pipeline().hset(listKey(userId), `n:${sessionId}`, deviceInfo).pexpire(listKey(userId), SESSION_LIST_TTL_MS).exec();
     },
     async clear(userId) {
       await redis.del(listKey(userId));
@@ -200,6 +212,7 @@ export function createMemorySessionList(states: ExpiringMap<string>, now: () => 
       for (const sid of result?.stale ?? []) {
         delete hash[`s:${sid}`];
         delete hash[`a:${sid}`];
+        delete hash[`n:${sid}`];
       }
       return result.sessions;
     },
@@ -207,8 +220,9 @@ export function createMemorySessionList(states: ExpiringMap<string>, now: () => 
       return unexpired(lists.get(listKey(userId)) ?? {}, now());
     },
     async find(userId, sessionId) {
-      const value = lists.get(listKey(userId))?.[`s:${sessionId}`];
-      return value === undefined ? null : decode(value, undefined);
+      const hash = lists.get(listKey(userId));
+      const value = hash?.[`s:${sessionId}`];
+      return value === undefined ? null : decode(value, undefined, hash?.[`n:${sessionId}`]);
     },
     async add(userId, session) {
       hashOf(userId)[`s:${session.id}`] = encode(session);
@@ -221,6 +235,9 @@ export function createMemorySessionList(states: ExpiringMap<string>, now: () => 
     },
     async touch(userId, sessionId, at) {
       hashOf(userId)[`a:${sessionId}`] = String(at.getTime());
+    },
+    async rename(userId, sessionId, deviceInfo) {
+      hashOf(userId)[`n:${sessionId}`] = deviceInfo;
     },
     async clear(userId) {
       lists.delete(listKey(userId));

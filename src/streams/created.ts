@@ -4,10 +4,10 @@ import type { Services } from '../services.js';
 import { fromRecord, SESSION_FIELDS, type SessionData } from '../sessions/session.js';
 
 /**
- * New sign-ins for a stream opened with `created`: live ones wait behind the
- * replay of those since the stream authenticated, and the session id removes
- * the overlap; after that, every one is a new session (the viewer's own was
- * created before the stream started).
+ * New sign-ins for a stream opened with `created`: live ones come after the
+ * replay of those since the stream authenticated (the stream's sequencer holds
+ * them until then), and the session id removes the overlap; after that, every
+ * one is a new session (the viewer's own was created before the stream started).
  *
  * Unlike revocations, the sign-in replay does not reach back a second for
  * clock skew: a device that opens its stream just after others signed in
@@ -16,26 +16,32 @@ import { fromRecord, SESSION_FIELDS, type SessionData } from '../sessions/sessio
  */
 export class CreatedSessions {
   private backlog: SessionData[] | null = [];
+  /** The viewer's own session and the replayed ones: a live notice of one of them is not a new sign-in. */
+  private delivered = new Set<string>();
 
   constructor(
     private readonly viewerSessionId: string,
     private readonly push: (session: SessionData) => void,
-  ) {}
+  ) {
+    this.delivered.add(viewerSessionId);
+  }
 
   receive(session: SessionData): void {
     if (this.backlog) this.backlog.push(session);
-    else if (session.id !== this.viewerSessionId) this.push(session);
+    else if (!this.delivered.has(session.id)) this.push(session);
   }
 
   start(replayed: readonly SessionData[]): void {
-    const delivered = new Set<string>([this.viewerSessionId]);
     const backlog = this.backlog ?? [];
     this.backlog = null;
-    for (const session of [...replayed, ...backlog]) {
-      if (delivered.has(session.id)) continue;
-      delivered.add(session.id);
-      this.push(session);
-    }
+    for (const session of replayed) this.pushOnce(session);
+    for (const session of backlog) this.pushOnce(session);
+  }
+
+  private pushOnce(session: SessionData): void {
+    if (this.delivered.has(session.id)) return;
+    this.delivered.add(session.id);
+    this.push(session);
   }
 }
 

@@ -19,6 +19,8 @@ export interface FeedListener {
   revoked(notice: RevocationNotice): void;
   /** Only for a stream that asked for new sign-ins too. */
   created?(session: SessionData): void;
+  /** Only for a stream that asked for renamed sessions too. */
+  updated?(session: SessionData): void;
   /** Messages may have been lost (src/pubsub.ts `onLost`): the stream can no longer be sure it hears everything. */
   lost(error: AppError): void;
 }
@@ -50,7 +52,8 @@ export class StreamFeeds {
   }
 
   /**
-   * Listens for the user's revocations (and with `listener.created`, sign-ins);
+   * Listens for the user's revocations (and with `listener.created`, sign-ins;
+   * with `listener.updated`, renames);
    * resolves once listening (for Redis: SUBSCRIBE acknowledged), with the
    * function that stops. Rejects, having left nothing behind, if it cannot listen.
    */
@@ -60,6 +63,8 @@ export class StreamFeeds {
     const joins = [this.listen('sessionRevoked', userId, (message) => new RevocationNotice(message), (notice) => listener.revoked(notice))];
     const created = listener.created?.bind(listener);
     if (created) joins.push(this.listen('sessionCreated', userId, (message) => fromJson(message.session), created));
+    const updated = listener.updated?.bind(listener);
+    if (updated) joins.push(this.listen('sessionUpdated', userId, (message) => fromJson(message.session), updated));
     // All settle before anything goes on, so that whichever succeeded is undone on failure.
     const results = await Promise.allSettled(joins);
     const leaves = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));

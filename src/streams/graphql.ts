@@ -9,7 +9,7 @@ import type { Services } from '../services.js';
 import { viewOf, type SessionRevokedEvent, type SessionView } from '../sessions/session.js';
 import { deliveryEvents, sliceAround, type Delivery } from './notice.js';
 import type { ConnectionOperation } from './connection.js';
-import { CreatedStep, startSessionStream, type SessionStream, type StreamStep } from './session-stream.js';
+import { CreatedStep, startSessionStream, UpdatedStep, type SessionStream, type StreamStep } from './session-stream.js';
 import { type Heartbeat, sourceReply, StreamResponse, type StreamReply } from './sse.js';
 
 /**
@@ -43,8 +43,8 @@ export class RevocationEvents implements AsyncIterableIterator<SessionRevokedEve
     while (!this.ended && this.index >= this.batch.length) {
       const step = await this.stream.next();
       if (step.done) return this.end();
-      // Without `created`, every step is a Delivery.
-      if (step.value instanceof CreatedStep) continue;
+      // Opened without `created` and `updated`, every step is a Delivery.
+      if (step.value instanceof CreatedStep || step.value instanceof UpdatedStep) continue;
       this.batch = deliveryEvents(step.value);
       this.index = 0;
     }
@@ -78,24 +78,27 @@ export async function revocationEvents(services: Services, viewer: Viewer, authe
 }
 
 /**
- * `sessionCreated`'s source: the same stream opened with `created`, of which
- * it yields the new sign-ins only. So it ends where the stream ends (the
- * viewer's own revocation, the session's expiry, the client leaving,
- * shutdown), has the same no-gap replay, and counts against the same caps.
+ * `sessionCreated`'s and `sessionUpdated`'s source: the same stream opened
+ * with `created` (or `updated`), of which it yields those sessions only. So it
+ * ends where the stream ends (the viewer's own revocation, the session's
+ * expiry, the client leaving, shutdown), keeps the stream's order, and counts
+ * against the same caps.
  */
-export async function createdSessionEvents(
+export async function sessionStepEvents(
   services: Services,
   viewer: Viewer,
   authenticatedAt: Date,
   signal: AbortSignal,
+  kind: 'created' | 'updated',
 ): Promise<AsyncIterableIterator<SessionView>> {
-  const stream = await startSessionStream(services, { viewer, authenticatedAt, signal, created: true, transport: 'graphql' });
+  const stream = await startSessionStream(services, { viewer, authenticatedAt, signal, [kind]: true, transport: 'graphql' });
+  const Step = kind === 'created' ? CreatedStep : UpdatedStep;
   const done: IteratorReturnResult<undefined> = { done: true, value: undefined };
   let ended = false;
   const view: AsyncIterableIterator<SessionView> = {
     async next() {
       for (let step = await stream.next(); !ended && !step.done; step = await stream.next()) {
-        if (step.value instanceof CreatedStep) return { done: false, value: viewOf(step.value.session, null) };
+        if (step.value instanceof Step) return { done: false, value: viewOf(step.value.session, null) };
       }
       return done;
     },
@@ -247,7 +250,7 @@ const operationEvent = (id: string, result: ExecutionResult): Uint8Array =>
 function runOn(operation: ConnectionOperation, result: unknown, delivered: (step: StreamStep) => void): void {
   if (result instanceof SharedSubscription) {
     operation.run<StreamStep>(result.stream, async (step) => {
-      if (step instanceof CreatedStep) return [];
+      if (step instanceof CreatedStep || step instanceof UpdatedStep) return [];
       const chunks = await result.operationChunksOf(step, operation.id);
       delivered(step);
       return chunks;
@@ -276,7 +279,7 @@ export function useStreamDelivery(heartbeat: Heartbeat, log: Logger, metrics: Pi
   const reply = <T>(source: AsyncIterator<T>, chunksOf: (step: T) => Uint8Array[] | Promise<Uint8Array[]>, written?: (step: T) => void): StreamReply =>
     sourceReply(source, { headers: { ...HEADERS }, first: COMMENT, ping: COMMENT, heartbeat, chunksOf, written, last: COMPLETE, failed });
   const delivered = (step: StreamStep): void => {
-    if (!(step instanceof CreatedStep)) metrics.delivered(step.notice.publishedAt);
+    if (!(step instanceof CreatedStep || step instanceof UpdatedStep)) metrics.delivered(step.notice.publishedAt);
   };
   return {
     onSubscribe({ setSubscribeFn }) {
@@ -301,7 +304,9 @@ export function useStreamDelivery(heartbeat: Heartbeat, log: Logger, metrics: Pi
       if (!isAsyncIterable(result) || !wantsEventStream(request.headers.get('accept'))) return;
       setResultProcessor(() => {
         if (result instanceof SharedSubscription) {
-          return new StreamResponse(reply<StreamStep>(result.stream, (step) => (step instanceof CreatedStep ? [] : result.chunksOf(step)), delivered));
+          return new StreamResponse(
+            reply<StreamStep>(result.stream, (step) => (step instanceof CreatedStep || step instanceof UpdatedStep ? [] : result.chunksOf(step)), delivered),
+          );
         }
         const results = (result as AsyncIterable<ExecutionResult>)[Symbol.asyncIterator]();
         return new StreamResponse(reply(results, (value) => [encoder.encode(nextEvent(value))]));

@@ -119,4 +119,34 @@ describe('Sequencer', () => {
     expect(reads).toEqual([]);
     expect(vi.getTimerCount()).toBe(0);
   });
+
+  it('puts other events (a sign-in, a rename) behind the revocations that arrived before them, also across a gap', async () => {
+    const { sequencer, emitted } = harness({ records: [notice(2)] });
+    const other = (name: string) => () => emitted.push(name as unknown as number);
+    // Before start: held, and after the replay.
+    sequencer.receive(notice(1));
+    sequencer.after(other('a'));
+    sequencer.start(0, [], other('replayed'));
+    expect(emitted).toEqual(['replayed', 1, 'a']);
+    // 3 overtook 2: what came after 3 waits for it, and what came before 3 does not move.
+    sequencer.receive(notice(3));
+    sequencer.after(other('b'));
+    sequencer.receive(notice(4));
+    sequencer.after(other('c'));
+    expect(emitted).toEqual(['replayed', 1, 'a']);
+    await vi.advanceTimersByTimeAsync(GAP_WAIT_MS);
+    expect(emitted).toEqual(['replayed', 1, 'a', 2, 3, 'b', 4, 'c']);
+    // Nothing held: at once.
+    sequencer.after(other('d'));
+    expect(emitted.at(-1)).toBe('d');
+  });
+
+  it('drops the other events still held when its own revocation ends the stream', () => {
+    const { sequencer, emitted } = harness();
+    sequencer.start(0, []);
+    sequencer.receive(notice(2, [OWN]));
+    sequencer.after(() => emitted.push(-1));
+    sequencer.receive(notice(1));
+    expect(emitted).toEqual([1, 2]);
+  });
 });

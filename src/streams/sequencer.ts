@@ -31,9 +31,15 @@ export interface SequencerOptions {
  * the replay (what was revoked between the stream's authentication and its
  * listening), and late announcements of them count if stamped inside the
  * window. Every number is delivered at most once.
+ *
+ * The stream's other events (a sign-in, a rename) go through `after`: each
+ * takes its place behind the revocations that arrived before it, so that one
+ * held back for a missing number does not let a later event overtake it.
  */
 export class Sequencer {
-  private pending: RevocationNotice[] | null = [];
+  private pending: Array<RevocationNotice | (() => void)> | null = [];
+  /** Other events waiting for the revocations numbered up to `upTo` (those in the buffer when each arrived), in arrival order. */
+  private held: Array<{ upTo: number; run: () => void }> | null = null;
   private base = 0;
   private expected = 1;
   private readonly buffer = new Map<number, RevocationNotice>();
@@ -53,18 +59,41 @@ export class Sequencer {
     else this.handle(notice);
   }
 
-  start(base: number, replayed: readonly RevocationNotice[]): void {
+  /** Runs `run` (another event's delivery) once every revocation that arrived before it was delivered. */
+  after(run: () => void): void {
+    if (this.ended) return;
+    if (this.pending) this.pending.push(run);
+    else if (this.buffer.size === 0 && !this.held) run();
+    else (this.held ??= []).push({ upTo: Math.max(this.expected - 1, ...this.buffer.keys()), run });
+  }
+
+  /** `replayOthers` delivers the other events of the replay: after its revocations, before anything that came live. */
+  start(base: number, replayed: readonly RevocationNotice[], replayOthers?: () => void): void {
     this.base = base;
     this.expected = base + 1;
     for (const notice of [...replayed].sort((a, b) => a.seq - b.seq)) if (notice.seq <= base) this.deliverOnce(notice);
+    if (!this.ended) replayOthers?.();
     const pending = this.pending ?? [];
     this.pending = null;
-    for (const notice of pending) this.handle(notice);
+    for (const step of pending) {
+      if (typeof step === 'function') this.after(step);
+      else this.handle(step);
+    }
   }
 
   stop(): void {
     this.ended = true;
+    this.held = null;
     clearTimeout(this.gapTimer);
+  }
+
+  /** Runs the held events whose revocations are all delivered (or passed). */
+  private release(): void {
+    while (this.held && !this.ended && this.held[0]!.upTo < this.expected) {
+      const { run } = this.held.shift()!;
+      if (this.held.length === 0) this.held = null;
+      run();
+    }
   }
 
   private handle(notice: RevocationNotice): void {
@@ -100,6 +129,7 @@ export class Sequencer {
       this.buffer.delete(this.expected);
       this.expected += 1;
       this.deliver(next);
+      this.release();
     }
     if (this.ended) return;
     if (this.buffer.size === 0) {
@@ -135,6 +165,7 @@ export class Sequencer {
       this.buffer.delete(seq);
       this.expected = seq + 1;
       this.deliver(notice);
+      this.release();
     }
     this.drain();
   }

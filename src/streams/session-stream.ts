@@ -52,6 +52,8 @@ export interface StreamOptions {
   transport: StreamTransport;
   /** Also the user's new sign-ins (the REST stream's `session-created`, the `sessionCreated` subscription), in the same stream. */
   created?: boolean;
+  /** Also the user's renamed sessions (the REST stream's `session-updated`, the `sessionUpdated` subscription), in the same stream. */
+  updated?: boolean;
 }
 
 /** A new session of the viewer's user, for a stream opened with `created`. */
@@ -59,14 +61,20 @@ export class CreatedStep {
   constructor(readonly session: SessionData) {}
 }
 
-/** One step of a stream: a revocation's delivery, or a new sign-in. */
-export type StreamStep = Delivery | CreatedStep;
+/** A renamed session of the viewer's user (its new name), for a stream opened with `updated`. */
+export class UpdatedStep {
+  constructor(readonly session: SessionData) {}
+}
+
+/** One step of a stream: a revocation's delivery, a new sign-in, or a rename. */
+export type StreamStep = Delivery | CreatedStep | UpdatedStep;
 
 /**
  * One session's event stream, behind the `sessionRevoked` and `sessionCreated`
  * subscriptions and the REST events route: every revocation of any of the
  * user's sessions, in order, ending after the one that revokes the viewer's
- * own; with `created`, also the user's new sign-ins. One `Delivery` per
+ * own; with `created`, also the user's new sign-ins, and with `updated`, the
+ * renames, each in the order they came in (src/streams/sequencer.ts `after`). One `Delivery` per
  * revocation (a logoutAll is one), which the transports write at once.
  *
  * A Repeater that gives its stream's place back when it is returned, also
@@ -133,7 +141,7 @@ export class SessionStream extends Repeater<StreamStep> {
  * want to answer a setup failure with an error status.
  */
 export async function openSessionStream(services: Services, options: StreamOptions): Promise<{ stream: SessionStream; ready: Promise<void> }> {
-  const { viewer, authenticatedAt, signal, created = false } = options;
+  const { viewer, authenticatedAt, signal, created = false, updated = false } = options;
   const lease = await services.streams.acquire(viewer, options.transport);
   const setup: Setup = { settle: () => {}, fail: () => {} };
   const ready = new Promise<void>((resolve, reject) => {
@@ -149,6 +157,7 @@ export async function openSessionStream(services: Services, options: StreamOptio
     authenticatedAt: authenticatedAt.getTime(),
     signal,
     created,
+    updated,
   };
   const stream = new SessionStream((push, stop) => run(services, of, lease, setup, push, stop), lease);
   // A stream abandoned before it started still gives its place back.
@@ -182,6 +191,7 @@ interface StreamOf {
   authenticatedAt: number;
   signal: AbortSignal | undefined;
   created: boolean;
+  updated: boolean;
 }
 
 /** The executor tells whoever waits on `ready`: listening, or why not. */
@@ -215,6 +225,9 @@ async function run(
     windowStart,
   });
   const sessions = stream.created ? new CreatedSessions(sessionId, (session) => void push(new CreatedStep(session))) : null;
+  // Sign-ins and renames wait behind the revocations that came before them (src/streams/sequencer.ts `after`).
+  // Renames since the stream authenticated and before it listened are not replayed: a client reads the list once listening.
+  const renamed = stream.updated ? (session: SessionData) => sequencer.after(() => void push(new UpdatedStep(session))) : null;
   // Undone in `finally`, whichever of them were done.
   let timer: NodeJS.Timeout | undefined;
   let leave: (() => void) | undefined;
@@ -229,15 +242,15 @@ async function run(
       revoked: (notice) => sequencer.receive(notice),
       // Ends with the error once what was pushed is read: the client reconnects.
       lost: (error) => stop(error),
-      ...(sessions ? { created: (session: SessionData) => sessions.receive(session) } : {}),
+      ...(sessions ? { created: (session: SessionData) => sequencer.after(() => sessions.receive(session)) } : {}),
+      ...(renamed ? { updated: renamed } : {}),
     });
     const base = await ledger.currentSeq(userId);
     const [replayed, createdSinceStart] = await Promise.all([
       feeds.replay(userId, new Date(windowStart)),
       sessions && createdSince(services, { userId, sessionId }, new Date(stream.authenticatedAt)),
     ]);
-    sequencer.start(base, replayed);
-    if (sessions && createdSinceStart) sessions.start(createdSinceStart);
+    sequencer.start(base, replayed, () => sessions?.start(createdSinceStart ?? []));
     setup.settle();
     await stop;
   } catch (error) {

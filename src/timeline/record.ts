@@ -36,6 +36,8 @@ export interface SecurityEventInput {
   ipAddress: string;
   deviceInfo: string;
   sessionId?: string | null;
+  /** The concerned session's name, when it is not the device that acted. */
+  sessionDeviceInfo?: string | null;
   /** When it happened; defaults to now. */
   at?: Date;
 }
@@ -61,15 +63,28 @@ export async function recordSecurityEvent(deps: Omit<TimelineDeps, 'sessionList'
       ipAddress: event.ipAddress,
       deviceInfo: truncateCodePoints(event.deviceInfo, MAX_LENGTH.deviceInfo) || UNKNOWN_DEVICE,
       sessionId: event.sessionId ?? null,
+      sessionDeviceInfo: event.sessionDeviceInfo ? truncateCodePoints(event.sessionDeviceInfo, MAX_LENGTH.deviceInfo) : null,
     });
   } catch (error) {
     log.error({ err: (error as Error).message, type: event.type }, 'security event not recorded');
   }
 }
 
+/** A session's name: from the Redis list first (on FerretDB a lookup by session id scans the whole collection), else MongoDB. */
+export async function sessionName(deps: Pick<TimelineDeps, 'models' | 'sessionList'>, userId: string, sessionId: string): Promise<string | null> {
+  const session =
+    (await deps.sessionList.find(userId, sessionId).catch(() => null)) ??
+    (await deps.models.Session.findOne({ sessionId, userId }, { deviceInfo: 1 })
+      .lean()
+      .catch(() => null));
+  return session?.deviceInfo ?? null;
+}
+
 /**
  * Records what a signed-in caller did, naming the device by its session (as the
- * session list does), else by the request's User-Agent.
+ * session list does), else by the request's User-Agent. An action on another
+ * session (`sessionId`) names that device too: give its name as `sessionDeviceInfo`
+ * when it was read before the action, else it is read here.
  */
 export async function recordViewerEvent(
   deps: TimelineDeps,
@@ -77,20 +92,20 @@ export async function recordViewerEvent(
   request: RequestInfo,
   type: SecurityEventType,
   sessionId: string = viewer.sessionId,
+  sessionDeviceInfo?: string | null,
 ): Promise<void> {
-  // The Redis list first: on FerretDB a lookup by session id scans the whole collection, and the
-  // revocations that record an event here answer after it.
-  const session =
-    (await deps.sessionList.find(viewer.userId, viewer.sessionId).catch(() => null)) ??
-    (await deps.models.Session.findOne({ sessionId: viewer.sessionId }, { deviceInfo: 1 })
-      .lean()
-      .catch(() => null));
+  const other = sessionId !== viewer.sessionId;
+  const [actor, concerned] = await Promise.all([
+    sessionName(deps, viewer.userId, viewer.sessionId),
+    other && sessionDeviceInfo === undefined ? sessionName(deps, viewer.userId, sessionId) : Promise.resolve(sessionDeviceInfo ?? null),
+  ]);
   await recordSecurityEvent(deps, {
     userId: viewer.userId,
     type,
     ipAddress: request.ipAddress,
-    deviceInfo: session?.deviceInfo ?? describeUserAgent(request.userAgent),
+    deviceInfo: actor ?? describeUserAgent(request.userAgent),
     sessionId,
+    sessionDeviceInfo: other ? concerned : null,
   });
 }
 

@@ -26,6 +26,10 @@ type Documents = {
     "\n  mutation DeleteAccount($password: String!) {\n    deleteAccount(password: $password)\n  }\n": typeof types.DeleteAccountDocument,
     "\n  query SecurityEvents($first: Int, $after: String) {\n    securityEvents(first: $first, after: $after) {\n      events { id type at ipAddress deviceInfo sessionId current }\n      nextCursor\n    }\n  }\n": typeof types.SecurityEventsDocument,
     "\n  subscription SessionCreated {\n    sessionCreated { id deviceInfo ipAddress userAgent lastActivity createdAt expiresAt current }\n  }\n": typeof types.SessionCreatedDocument,
+    "\n  mutation RenameSession($id: ID!, $deviceInfo: String!) {\n    renameSession(id: $id, deviceInfo: $deviceInfo) { id deviceInfo ipAddress userAgent lastActivity createdAt expiresAt current }\n  }\n": typeof types.RenameSessionDocument,
+    "\n  subscription SessionUpdated {\n    sessionUpdated { id deviceInfo current }\n  }\n": typeof types.SessionUpdatedDocument,
+    "\n  mutation ReportSession($id: ID!) {\n    reportSession(id: $id)\n  }\n": typeof types.ReportSessionDocument,
+    "\n  query TimelineDevices {\n    securityEvents(first: 10) {\n      events { type deviceInfo sessionId sessionDeviceInfo current }\n    }\n  }\n": typeof types.TimelineDevicesDocument,
 };
 const documents: Documents = {
     "\n  mutation Register($input: RegisterInput!) {\n    register(input: $input) {\n      token\n      user { id email name createdAt updatedAt }\n      session { id deviceInfo ipAddress userAgent lastActivity createdAt expiresAt current }\n    }\n  }\n": types.RegisterDocument,
@@ -40,6 +44,10 @@ const documents: Documents = {
     "\n  mutation DeleteAccount($password: String!) {\n    deleteAccount(password: $password)\n  }\n": types.DeleteAccountDocument,
     "\n  query SecurityEvents($first: Int, $after: String) {\n    securityEvents(first: $first, after: $after) {\n      events { id type at ipAddress deviceInfo sessionId current }\n      nextCursor\n    }\n  }\n": types.SecurityEventsDocument,
     "\n  subscription SessionCreated {\n    sessionCreated { id deviceInfo ipAddress userAgent lastActivity createdAt expiresAt current }\n  }\n": types.SessionCreatedDocument,
+    "\n  mutation RenameSession($id: ID!, $deviceInfo: String!) {\n    renameSession(id: $id, deviceInfo: $deviceInfo) { id deviceInfo ipAddress userAgent lastActivity createdAt expiresAt current }\n  }\n": types.RenameSessionDocument,
+    "\n  subscription SessionUpdated {\n    sessionUpdated { id deviceInfo current }\n  }\n": types.SessionUpdatedDocument,
+    "\n  mutation ReportSession($id: ID!) {\n    reportSession(id: $id)\n  }\n": types.ReportSessionDocument,
+    "\n  query TimelineDevices {\n    securityEvents(first: 10) {\n      events { type deviceInfo sessionId sessionDeviceInfo current }\n    }\n  }\n": types.TimelineDevicesDocument,
 };
 
 /**
@@ -104,6 +112,22 @@ export function graphql(source: "\n  query SecurityEvents($first: Int, $after: S
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  subscription SessionCreated {\n    sessionCreated { id deviceInfo ipAddress userAgent lastActivity createdAt expiresAt current }\n  }\n"): (typeof documents)["\n  subscription SessionCreated {\n    sessionCreated { id deviceInfo ipAddress userAgent lastActivity createdAt expiresAt current }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RenameSession($id: ID!, $deviceInfo: String!) {\n    renameSession(id: $id, deviceInfo: $deviceInfo) { id deviceInfo ipAddress userAgent lastActivity createdAt expiresAt current }\n  }\n"): (typeof documents)["\n  mutation RenameSession($id: ID!, $deviceInfo: String!) {\n    renameSession(id: $id, deviceInfo: $deviceInfo) { id deviceInfo ipAddress userAgent lastActivity createdAt expiresAt current }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription SessionUpdated {\n    sessionUpdated { id deviceInfo current }\n  }\n"): (typeof documents)["\n  subscription SessionUpdated {\n    sessionUpdated { id deviceInfo current }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ReportSession($id: ID!) {\n    reportSession(id: $id)\n  }\n"): (typeof documents)["\n  mutation ReportSession($id: ID!) {\n    reportSession(id: $id)\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query TimelineDevices {\n    securityEvents(first: 10) {\n      events { type deviceInfo sessionId sessionDeviceInfo current }\n    }\n  }\n"): (typeof documents)["\n  query TimelineDevices {\n    securityEvents(first: 10) {\n      events { type deviceInfo sessionId sessionDeviceInfo current }\n    }\n  }\n"];
 
 export function graphql(source: string) {
   return (documents as any)[source] ?? {};

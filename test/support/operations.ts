@@ -85,3 +85,29 @@ export const SessionCreatedDocument = graphql(`
     sessionCreated { id deviceInfo ipAddress userAgent lastActivity createdAt expiresAt current }
   }
 `);
+
+export const RenameSessionDocument = graphql(`
+  mutation RenameSession($id: ID!, $deviceInfo: String!) {
+    renameSession(id: $id, deviceInfo: $deviceInfo) { id deviceInfo ipAddress userAgent lastActivity createdAt expiresAt current }
+  }
+`);
+
+export const SessionUpdatedDocument = graphql(`
+  subscription SessionUpdated {
+    sessionUpdated { id deviceInfo current }
+  }
+`);
+
+export const ReportSessionDocument = graphql(`
+  mutation ReportSession($id: ID!) {
+    reportSession(id: $id)
+  }
+`);
+
+export const TimelineDevicesDocument = graphql(`
+  query TimelineDevices {
+    securityEvents(first: 10) {
+      events { type deviceInfo sessionId sessionDeviceInfo current }
+    }
+  }
+`);
