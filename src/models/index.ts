@@ -3,6 +3,7 @@ import type { Logger } from '../logger.js';
 import { revocationModel, type RevocationModel } from './revocation.js';
 import { securityEventModel, type SecurityEventModel } from './security-event.js';
 import { sessionModel, type SessionModel } from './session.js';
+import { spentRefreshTokenModel, type SpentRefreshTokenModel } from './spent-refresh-token.js';
 import { userModel, type UserModel } from './user.js';
 
 export interface Models {
@@ -10,6 +11,7 @@ export interface Models {
   Session: SessionModel;
   Revocation: RevocationModel;
   SecurityEvent: SecurityEventModel;
+  SpentRefreshToken: SpentRefreshTokenModel;
 }
 
 export function createModels(connection: Connection): Models {
@@ -18,6 +20,7 @@ export function createModels(connection: Connection): Models {
     Session: sessionModel(connection),
     Revocation: revocationModel(connection),
     SecurityEvent: securityEventModel(connection),
+    SpentRefreshToken: spentRefreshTokenModel(connection),
   };
 }
 
@@ -36,5 +39,6 @@ export async function ensureIndexes(models: Models, log: Logger): Promise<void> 
   await models.Session.createIndexes();
   await models.Revocation.createIndexes();
   await models.SecurityEvent.createIndexes();
+  await models.SpentRefreshToken.createIndexes();
   log.debug('indexes ready');
 }

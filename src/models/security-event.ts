@@ -8,6 +8,8 @@ export const SECURITY_EVENT_TYPES = [
   'PASSWORD_CHANGED',
   'FAILED_SIGN_IN',
   'SIGN_IN_THROTTLED',
+  'EXPIRED',
+  'TOKEN_REUSE',
 ] as const;
 export type SecurityEventType = (typeof SECURITY_EVENT_TYPES)[number];
 

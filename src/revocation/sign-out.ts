@@ -3,6 +3,7 @@ import type { Services } from '../services.js';
 import { validateOptionalBoolean, validateSessionId } from '../auth/validation.js';
 import type { RequestInfo, Viewer } from '../auth/viewer.js';
 import { recordViewerEvent } from '../timeline/record.js';
+import { requireFreshSignIn } from '../auth/step-up.js';
 import { activeSessionRecords, isActiveSession } from './durable.js';
 
 /**
@@ -34,10 +35,11 @@ export async function logout(services: Services, viewer: Viewer, request: Reques
 export async function logoutAll(
   services: Services,
   viewer: Viewer,
-  args: { exceptCurrent?: unknown },
+  args: { exceptCurrent?: unknown; currentPassword?: unknown },
   request: RequestInfo,
 ): Promise<LogoutAllPayload> {
   const exceptCurrent = validateOptionalBoolean(args.exceptCurrent, 'exceptCurrent') ?? false;
+  await requireFreshSignIn(services, viewer, args.currentPassword, request);
   const active = await activeSessionRecords(services.models, viewer.userId, {});
   const targets = active.map((s) => s.sessionId).filter((id) => !(exceptCurrent && id === viewer.sessionId));
   const revokedSessionIds = await services.revocations.revoke(viewer.userId, targets, 'LOGOUT_ALL');
@@ -45,9 +47,19 @@ export async function logoutAll(
   return { revokedCount: revokedSessionIds.length, revokedSessionIds };
 }
 
-/** Revokes one of the viewer's own active sessions; any other id is NOT_FOUND, whoever owns it. */
-export async function revokeSession(services: Services, viewer: Viewer, id: unknown, request: RequestInfo): Promise<boolean> {
+/**
+ * Revokes one of the viewer's own active sessions; any other id is NOT_FOUND,
+ * whoever owns it. Another device than the caller's is a sensitive action (FRESH_AGE).
+ */
+export async function revokeSession(
+  services: Services,
+  viewer: Viewer,
+  id: unknown,
+  request: RequestInfo,
+  currentPassword?: unknown,
+): Promise<boolean> {
   const sessionId = validateSessionId(id);
+  if (sessionId !== viewer.sessionId) await requireFreshSignIn(services, viewer, currentPassword, request);
   // Ownership first: revokeSessions writes cache tombstones before MongoDB, and
   // must never be handed another user's session id. The user's whole Redis list
   // (there after the device list was shown) proves it without MongoDB, where on
