@@ -52,6 +52,7 @@ async function main(): Promise<void> {
       lastActivity: new Date(now - i * 1000),
       createdAt: new Date(now - i * 1000),
       expiresAt: new Date(now + 86_400_000),
+      idleExpiresAt: new Date(now + 86_400_000),
     });
     const others = Array.from({ length: OTHER_USERS }, () => new Types.ObjectId());
     for (let i = 0; i < TOTAL; i += 1000) {

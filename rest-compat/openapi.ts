@@ -2,7 +2,7 @@ import { MAX_LENGTH, MIN_LENGTH } from '../src/auth/validation.js';
 import { ERROR_STATUS, type ErrorCode } from '../src/errors.js';
 import { MAX_BODY_BYTES } from '../src/http/body-limit.js';
 // Deliberate: the documented schemas come from the GraphQL types, like the bodies themselves.
-import { jsonSchemaOf, type Json, type JsonSchema } from './shapes.js';
+import { jsonSchemaOf, ref, type Json, type JsonSchema } from './shapes.js';
 
 /**
  * `GET /api/openapi.json`: the REST routes in OpenAPI 3.1. Object shapes come
@@ -156,3 +156,28 @@ export function propertiesOf(schema: JsonSchema): { [key: string]: Json } {
   if (typeof properties !== 'object' || properties === null || Array.isArray(properties)) return {};
   return properties;
 }
+
+/** The step-up of sensitive actions (FRESH_AGE, src/auth/step-up.ts), as each route documents it. */
+export const CURRENT_PASSWORD = { type: 'string', description: 'The current password: a step-up when FRESH_AGE is set and the sign-in is older.' } as const;
+export const REAUTHENTICATION = errorDoc(403, 'A fresh sign-in is needed: send `currentPassword` (`REAUTHENTICATION_REQUIRED`).');
+export const STEP_UP =
+  'With `FRESH_AGE` set, needs `currentPassword` in the body or a sign-in or refresh within it, else `403 REAUTHENTICATION_REQUIRED`.';
+
+/** POST /api/auth/refresh. */
+export const REFRESH_DOC: Json = {
+  operationId: 'refresh',
+  summary: 'Spend a refresh token for a new token and refresh token',
+  description:
+    'No bearer token. The same session, its idle deadline moved on. A spent, unknown or expired refresh token is `UNAUTHENTICATED`; ' +
+    'one spent more than `REFRESH_REUSE_GRACE` ago ends its session (`session-revoked` with reason `TOKEN_REUSE` on every device). ' +
+    'Within the grace the same new refresh token is answered again. Failures count toward the sign-in limits.',
+  security: [],
+  requestBody: body({ type: 'object', required: ['refreshToken'], properties: { refreshToken: { type: 'string' } } }, true),
+  responses: {
+    '200': ok('A new token and refresh token of the same session.', ref('AuthPayload')),
+    ...BODY_ERRORS,
+    '401': errorDoc(401, 'A spent, unknown or expired refresh token (`UNAUTHENTICATED`).'),
+    '429': errorDoc(429, 'Too many attempts (`RATE_LIMITED`).'),
+    ...COMMON_ERRORS,
+  },
+};

@@ -74,7 +74,8 @@ export function authenticatedStream(
   open: (c: ReadContext, viewer: Viewer, authenticatedAt: Date) => Promise<StreamReply>,
 ): Pick<Route, 'read' | 'handle'> {
   const read = async (c: ReadContext): Promise<StreamReply> => {
-    const auth = await authenticateRequest(c.services, c.request);
+    // Opening a stream is not activity: a device left on an events page still idles out.
+    const auth = await authenticateRequest(c.services, c.request, false);
     return open(c, requireViewer(auth, 'stream'), auth.authenticatedAt);
   };
   return { read, handle: async (c) => new StreamResponse(await read(c)) };

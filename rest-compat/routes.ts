@@ -1,5 +1,6 @@
 import { changePassword, deleteAccount } from '../src/resolvers/account.js';
 import { login, register } from '../src/resolvers/auth.js';
+import { refreshSession } from '../src/sessions/refresh.js';
 import { MAX_LENGTH, MIN_LENGTH, TIMELINE_PAGE } from '../src/auth/validation.js';
 import { me } from '../src/resolvers/me.js';
 import { listSecurityEvents } from '../src/resolvers/security-events.js';
@@ -14,12 +15,16 @@ import {
   body,
   BODY_ERRORS,
   COMMON_ERRORS,
+  CURRENT_PASSWORD,
   errorDoc,
   EVENTS_DESCRIPTION,
   INPUT_RULES,
   ok,
   openApiDocument,
   propertiesOf,
+  REAUTHENTICATION,
+  REFRESH_DOC,
+  STEP_UP,
   SUCCESS,
 } from './openapi.js';
 // Deliberate: REST bodies are shaped from the GraphQL types (one field list for both APIs, docs/contract.md).
@@ -77,6 +82,13 @@ export const routes: readonly Route[] = [
   },
   {
     method: 'POST',
+    path: '/api/auth/refresh',
+    doc: REFRESH_DOC,
+    handle: async (c) =>
+      json(200, toJson('AuthPayload', await refreshSession(c.services, (await readJsonObject(c.request)).refreshToken, requestInfo(c)))),
+  },
+  {
+    method: 'POST',
     path: '/api/auth/logout',
     doc: {
     operationId: 'logout',
@@ -96,10 +108,10 @@ export const routes: readonly Route[] = [
     doc: {
     operationId: 'logoutAll',
     summary: 'Revoke every session of the user',
-    description: 'Each listener gets `session-revoked` with reason `LOGOUT_ALL`; `exceptCurrent: true` keeps the caller signed in.',
+    description: 'Each listener gets `session-revoked` with reason `LOGOUT_ALL`; `exceptCurrent: true` keeps the caller signed in. ' + STEP_UP,
     security: bearer,
     requestBody: body(
-      { type: 'object', properties: { exceptCurrent: { type: 'boolean', default: false } } },
+      { type: 'object', properties: { exceptCurrent: { type: 'boolean', default: false }, currentPassword: CURRENT_PASSWORD } },
       false,
     ),
     responses: {
@@ -110,12 +122,13 @@ export const routes: readonly Route[] = [
         properties: { success: { const: true }, ...propertiesOf(jsonSchemaOf('LogoutAllPayload')) },
       }),
       ...BODY_ERRORS,
+      '403': REAUTHENTICATION,
       ...AUTH_ERRORS,
     },
   },
     handle: authenticated('request', async (c, viewer) => {
       const body = await readJsonObject(c.request);
-      const result = await logoutAll(c.services, viewer, { exceptCurrent: body.exceptCurrent }, requestInfo(c));
+      const result = await logoutAll(c.services, viewer, { exceptCurrent: body.exceptCurrent, currentPassword: body.currentPassword }, requestInfo(c));
       return json(200, { success: true, ...toJson('LogoutAllPayload', result) });
     }),
   },
@@ -147,18 +160,21 @@ export const routes: readonly Route[] = [
     doc: {
     operationId: 'revokeSession',
     summary: 'Revoke one of the caller\'s own sessions',
-    description: 'Listeners get `session-revoked` with reason `REVOKED`.',
+    description: 'Listeners get `session-revoked` with reason `REVOKED`. ' + STEP_UP,
     security: bearer,
     parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }],
+    requestBody: body({ type: 'object', properties: { currentPassword: CURRENT_PASSWORD } }, false),
     responses: {
       '200': ok('Revoked.', SUCCESS),
-      '400': errorDoc(400, 'Not a session id (`BAD_USER_INPUT`).'),
+      '400': errorDoc(400, 'Not a session id, or a bad body (`BAD_USER_INPUT`).'),
+      '403': REAUTHENTICATION,
       '404': errorDoc(404, 'Not an active session of the caller, whoever owns it (`NOT_FOUND`).'),
       ...AUTH_ERRORS,
     },
   },
     handle: authenticated('request', async (c, viewer) => {
-      await revokeSession(c.services, viewer, c.params.id, requestInfo(c));
+      const body = await readJsonObject(c.request);
+      await revokeSession(c.services, viewer, c.params.id, requestInfo(c), { currentPassword: body.currentPassword });
       return json(200, { success: true });
     }),
   },
@@ -248,7 +264,10 @@ export const routes: readonly Route[] = [
         'Checks the password, revokes every session (listeners get `session-revoked` with reason `ACCOUNT_DELETED`), then deletes ' +
         'the user, its sessions and its security events. The email can register again.',
       security: bearer,
-      requestBody: body({ type: 'object', required: ['password'], properties: { password: { type: 'string' } } }, true),
+      requestBody: body(
+        { type: 'object', properties: { password: { type: 'string' }, currentPassword: { ...CURRENT_PASSWORD, description: 'The same as `password`: one of the two is required.' } } },
+        true,
+      ),
       responses: {
         '204': { description: 'Deleted.' },
         ...BODY_ERRORS,

@@ -3,7 +3,7 @@ import { json } from '../src/http/responses.js';
 import { revokeSession } from '../src/revocation/sign-out.js';
 import { renameSession } from '../src/sessions/rename.js';
 import { readJsonObject } from './http.js';
-import { AUTH_ERRORS, bearer, body, BODY_ERRORS, errorDoc, ok, SUCCESS } from './openapi.js';
+import { AUTH_ERRORS, bearer, body, BODY_ERRORS, CURRENT_PASSWORD, errorDoc, ok, REAUTHENTICATION, STEP_UP, SUCCESS } from './openapi.js';
 import { authenticated, requestInfo, type Route } from './route-kit.js';
 import { ref, toJson } from './shapes.js';
 
@@ -54,18 +54,21 @@ export const sessionRoutes: readonly Route[] = [
     summary: '"This wasn\'t me": revoke one of the caller\'s other sessions and record it as reported',
     description:
       'As `DELETE /api/auth/sessions/{id}` (listeners get `session-revoked` with reason `REVOKED`), but the security timeline ' +
-      'records `SESSION_REPORTED`: the user said the session was not theirs. Changing the password should follow.',
+      'records `SESSION_REPORTED`: the user said the session was not theirs. Changing the password should follow. ' + STEP_UP,
     security: bearer,
     parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }],
+    requestBody: body({ type: 'object', properties: { currentPassword: CURRENT_PASSWORD } }, false),
     responses: {
       '200': ok('Revoked and recorded.', SUCCESS),
-      '400': errorDoc(400, 'Not a session id, or the caller\'s own session (`BAD_USER_INPUT`).'),
+      '400': errorDoc(400, 'Not a session id, the caller\'s own session, or a bad body (`BAD_USER_INPUT`).'),
+      '403': REAUTHENTICATION,
       '404': errorDoc(404, 'Not an active session of the caller, whoever owns it (`NOT_FOUND`).'),
       ...AUTH_ERRORS,
     },
   },
     handle: authenticated('request', async (c, viewer) => {
-      await revokeSession(c.services, viewer, c.params.id, requestInfo(c), { reported: true });
+      const body = await readJsonObject(c.request);
+      await revokeSession(c.services, viewer, c.params.id, requestInfo(c), { reported: true, currentPassword: body.currentPassword });
       return json(200, { success: true });
     }),
   },

@@ -22,6 +22,11 @@ describe('loadConfig()', () => {
       port: 3001,
       nodeEnv: 'development',
       jwtExpiresInSeconds: 7 * 86400,
+      accessTokenTtlSeconds: 7 * 86400,
+      sessionIdleTimeoutMs: 30 * 86_400_000,
+      sessionMaxAgeMs: 180 * 86_400_000,
+      refreshReuseGraceMs: 10_000,
+      freshAgeMs: undefined,
       mongodbUri: undefined,
       redisUrl: undefined,
       bcryptRounds: 10,
@@ -36,6 +41,21 @@ describe('loadConfig()', () => {
     });
     expect(config.jwtSecret.length).toBeGreaterThanOrEqual(32);
     expect(loadConfig({}).jwtSecret).not.toBe(config.jwtSecret);
+  });
+
+  it('reads ACCESS_TOKEN_TTL, and JWT_EXPIRES_IN as its old name; the session lifetimes as durations', () => {
+    expect(loadConfig({ JWT_EXPIRES_IN: '12h' }).accessTokenTtlSeconds).toBe(43200);
+    expect(loadConfig({ JWT_EXPIRES_IN: '12h', ACCESS_TOKEN_TTL: '15m' }).accessTokenTtlSeconds).toBe(900);
+    expect(loadConfig({ SESSION_IDLE_TIMEOUT: '3', SESSION_MAX_AGE: '30d', FRESH_AGE: '10m', REFRESH_REUSE_GRACE: '2s' })).toMatchObject({
+      sessionIdleTimeoutMs: 3000,
+      sessionMaxAgeMs: 30 * 86_400_000,
+      freshAgeMs: 600_000,
+      refreshReuseGraceMs: 2000,
+    });
+    expect(problems({ ACCESS_TOKEN_TTL: 'soon', FRESH_AGE: '0' })).toEqual([
+      'ACCESS_TOKEN_TTL: must be a duration such as 7d, 15m or 900 (got "soon")',
+      'FRESH_AGE: must be a duration such as 10m or 600 (got "0")',
+    ]);
   });
 
   it('requires every dependency and a long secret in production, one line per variable', () => {

@@ -237,7 +237,18 @@ const SETTINGS = {
   }),
   // Retired keys whose tokens are still accepted (and published) while they are listed.
   jwtPreviousPublicKeys: setting<KeyObject[]>({ name: 'JWT_PREVIOUS_PUBLIC_KEYS', parse: keyParse(parsePublicKeys), default: () => [] }),
+  // The old name of ACCESS_TOKEN_TTL, still read: ACCESS_TOKEN_TTL wins when both are set (loadConfig).
   jwtExpiresInSeconds: setting({ name: 'JWT_EXPIRES_IN', parse: duration('7d, 12h, 30m or 3600'), default: () => 7 * 86400 }),
+  accessTokenTtl: setting<number | undefined>({ name: 'ACCESS_TOKEN_TTL', parse: duration('7d, 15m or 900'), default: () => undefined }),
+  // A session unused this long ends; none lives longer than the max age, however used (src/sessions/deadlines.ts).
+  sessionIdleTimeoutMs: setting({ name: 'SESSION_IDLE_TIMEOUT', parse: milliseconds('30d, 12h or 3600'), default: () => 30 * 86_400_000 }),
+  sessionMaxAgeMs: setting({ name: 'SESSION_MAX_AGE', parse: milliseconds('180d or 30d'), default: () => 180 * 86_400_000 }),
+  // How often the expiry sweep ends the sessions whose deadline passed (src/sessions/expiry.ts).
+  sessionExpirySweepMs: setting({ name: 'SESSION_EXPIRY_SWEEP_INTERVAL', parse: milliseconds('5s'), default: () => 5_000 }),
+  // A spent refresh token presented again within this gets the same new pair (concurrent tabs); after it, reuse revokes.
+  refreshReuseGraceMs: setting({ name: 'REFRESH_REUSE_GRACE', parse: milliseconds('10s'), default: () => 10_000 }),
+  // Unset: off. Set: sensitive actions need the password or a sign-in/refresh this recent (src/auth/step-up.ts).
+  freshAgeMs: setting<number | undefined>({ name: 'FRESH_AGE', parse: milliseconds('10m or 600'), default: () => undefined }),
   mongodbUri: setting({
     name: 'MONGODB_URI',
     parse: url(['mongodb:', 'mongodb+srv:'], 'must be a mongodb:// or mongodb+srv:// URI'),
@@ -331,7 +342,7 @@ type Values = { [K in keyof typeof SETTINGS]: ValueOf<(typeof SETTINGS)[K]> };
 export const SETTING_NAMES: readonly string[] = [NODE_ENV.name, JWT_ALGORITHM.name, ...Object.values(SETTINGS).map((row) => row.name)];
 
 /** Read into groups that go together (the sign-in limits, the caps). */
-type Grouped = 'jwtSecret' | 'jwtPrivateKey' | 'rateLimitWindowMs' | 'rateLimitPerAccountAddress' | 'rateLimitPerAccount' | 'rateLimitPerIp' | 'streamsPerSession' | 'streamsPerUser' | 'sessionsPerUser';
+type Grouped = 'jwtSecret' | 'jwtPrivateKey' | 'accessTokenTtl' | 'rateLimitWindowMs' | 'rateLimitPerAccountAddress' | 'rateLimitPerAccount' | 'rateLimitPerIp' | 'streamsPerSession' | 'streamsPerUser' | 'sessionsPerUser';
 
 /** Everything the server reads from its environment, validated once at start. */
 export type Config = Omit<Values, Grouped> & {
@@ -343,6 +354,8 @@ export type Config = Omit<Values, Grouped> & {
   jwtPrivateKey: KeyObject | undefined;
   /** True when no JWT_SECRET (or JWT_PRIVATE_KEY) was given and one was generated for this process. */
   jwtSecretGenerated: boolean;
+  /** ACCESS_TOKEN_TTL, else JWT_EXPIRES_IN: an access token's lifetime, never past its session's absolute end. */
+  accessTokenTtlSeconds: number;
   /** Sign-in throttling (src/auth/rate-limit.ts): failures per window by account+address, account, address. */
   rateLimit: { windowMs: number; perAccountAddress: number; perAccount: number; perIp: number };
   /** What one user can hold open (docs/operations.md, "Limits"). */
@@ -382,6 +395,7 @@ export function loadConfig(env: Env = process.env): Config {
   const {
     jwtSecret,
     jwtPrivateKey,
+    accessTokenTtl,
     rateLimitWindowMs,
     rateLimitPerAccountAddress,
     rateLimitPerAccount,
@@ -405,6 +419,7 @@ export function loadConfig(env: Env = process.env): Config {
     jwtSecret: privateKey ? deriveServerSecret(privateKey) : (jwtSecret ?? randomBytes(48).toString('base64url')),
     jwtPrivateKey: privateKey,
     jwtSecretGenerated: privateKey ? jwtPrivateKey === undefined : jwtSecret === undefined,
+    accessTokenTtlSeconds: accessTokenTtl ?? rest.jwtExpiresInSeconds,
     rateLimit: {
       windowMs: rateLimitWindowMs,
       perAccountAddress: rateLimitPerAccountAddress,

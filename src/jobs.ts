@@ -2,6 +2,7 @@ import { finishPendingDeletions } from './account/deletion.js';
 import { removeUnfinishedRegistrations } from './account/registration.js';
 import { purgeOldSecurityEvents, purgeOldSessions } from './models/purge.js';
 import { schedule } from './scheduler.js';
+import { sweepExpiredSessions } from './sessions/expiry.js';
 import type { Services } from './services.js';
 import { createDelivery, POLL_MS } from './webhooks/delivery.js';
 
@@ -11,6 +12,8 @@ import { createDelivery, POLL_MS } from './webhooks/delivery.js';
  * several instances at once.
  * - The revocation sweeps, every REVOCATION_SWEEP_INTERVAL: revocations a
  *   failed or dead caller left halfway (src/revocation/revocations.ts).
+ * - The expiry sweep, every SESSION_EXPIRY_SWEEP_INTERVAL: sessions past
+ *   their idle or absolute deadline end, announced (src/sessions/expiry.ts).
  * - The purge, every SESSION_PURGE_INTERVAL: sessions and revocation records
  *   past SESSION_RETENTION (src/models/purge.ts).
  * - Housekeeping, every HOUSEKEEPING_INTERVAL: account deletions a crash
@@ -27,24 +30,26 @@ import { createDelivery, POLL_MS } from './webhooks/delivery.js';
  */
 export async function startJobs(services: Services): Promise<() => Promise<void>> {
   const { config, models, log } = services;
+  const housekeeping = schedule(
+    'housekeeping',
+    config.housekeepingIntervalMs,
+    async () => {
+      await finishPendingDeletions(services);
+      await removeUnfinishedRegistrations(services);
+      await purgeOldSecurityEvents(models, config.securityEventsRetentionSeconds * 1000);
+    },
+    log,
+  );
   const jobs = [
     schedule('revocation sweep', config.revocationSweepMs, () => services.revocations.sweep(), log),
+    schedule('session expiry', config.sessionExpirySweepMs, () => sweepExpiredSessions(services), log),
     schedule('purge', config.purgeIntervalMs, () => purgeOldSessions(models, config.sessionRetentionMs), log),
-    schedule(
-      'housekeeping',
-      config.housekeepingIntervalMs,
-      async () => {
-        await finishPendingDeletions(services);
-        await removeUnfinishedRegistrations(services);
-        await purgeOldSecurityEvents(models, config.securityEventsRetentionSeconds * 1000);
-      },
-      log,
-    ),
+    housekeeping,
   ];
   const { webhookUrls: urls, webhookSecret: secret } = config;
   const delivery = urls.length > 0 && secret ? createDelivery({ models, redis: services.redis, log, urls, secret, retryBaseMs: config.webhookRetryBaseMs }) : null;
   if (delivery) jobs.push(schedule('webhook delivery', POLL_MS, () => delivery.run(), log));
-  await jobs[2]!.now();
+  await housekeeping.now();
   return async () => {
     await Promise.all([...jobs.map((job) => job.stop()), delivery?.stop()]);
   };

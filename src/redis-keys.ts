@@ -32,6 +32,15 @@ export const redisKeys = {
   revocationDue: 'la:revoutbox-due',
   /** The sweeper marking one recorded revocation's sessions holds this. */
   markingLease: (userId: string, seq: number): string => `${user(userId)}:revmark:${seq}`,
+  /**
+   * When each of the user's sessions ends unless used (a sorted set, session id →
+   * epoch ms: its idle deadline, never past its absolute end), and each one's
+   * absolute end (a hash): src/sessions/deadlines.ts.
+   */
+  sessionDeadlines: (userId: string): string => `${user(userId)}:deadlines`,
+  sessionEnds: (userId: string): string => `${user(userId)}:ends`,
+  /** Every user's sessions, `userId:sessionId`, scored by their deadline: what the expiry sweep wakes for. */
+  expiryDue: 'la:expiry-due',
   /** Leases of the open streams of one session, and of the user (sorted sets). */
   sessionStreams: (userId: string, sessionId: string): string => `${user(userId)}:streams:${sessionId}`,
   userStreams: (userId: string): string => `${user(userId)}:streams`,

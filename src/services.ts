@@ -8,7 +8,8 @@ import { createPasswordHasher, type PasswordHasher } from './auth/password-pool.
 import { createMemoryPubSub, createRedisPubSub, type PubSub } from './pubsub.js';
 import { connectCommands, connectSubscriber, type RedisClient, type RedisTarget } from './redis-client.js';
 import { createRateLimiter, createSignInLimiter, type RateLimiter, type SignInLimiter } from './auth/rate-limit.js';
-import { createMemorySessionCache, createRedisSessionCache, type SessionCache } from './auth/session-cache.js';
+import { activityThrottleFor, createMemorySessionCache, createRedisSessionCache, type SessionCache } from './auth/session-cache.js';
+import { createMemoryDeadlines, createRedisDeadlines, type SessionDeadlines } from './sessions/deadlines.js';
 import { createMemoryLedger, createRedisLedger, type RevocationLedger } from './revocation/ledger.js';
 import { createRevocations, type Revocations } from './revocation/revocations.js';
 import { createMemorySessionList, createRedisSessionList, type SessionList } from './sessions/session-list.js';
@@ -39,6 +40,8 @@ export interface Services {
   ledger: RevocationLedger;
   /** Revoking sessions durably and exactly once, and the sweeps that finish what a caller left (src/revocation/revocations.ts). */
   revocations: Revocations;
+  /** When each session ends unless used, and the index the expiry sweep wakes for (src/sessions/deadlines.ts). */
+  deadlines: SessionDeadlines;
   /** Each user's sessions, so that listing them needs no MongoDB query (src/sessions/session-list.ts). */
   sessionList: SessionList;
   /** bcrypt off the event loop, with a bounded queue (src/auth/password-pool.ts). */
@@ -169,10 +172,10 @@ async function openDatabase(
   return { connection, models };
 }
 
-type SharedState = Pick<Services, 'redis' | 'cache' | 'ledger' | 'sessionList' | 'pubsub' | 'signInLimiter' | 'rateLimiter'>;
+type SharedState = Pick<Services, 'redis' | 'cache' | 'deadlines' | 'ledger' | 'sessionList' | 'pubsub' | 'signInLimiter' | 'rateLimiter'>;
 
-/** Tombstones are kept as long as a token can live. */
-const tombstoneTtlMs = (config: Config): number => config.jwtExpiresInSeconds * 1000;
+/** Tombstones are kept as long as an access token can live (a refresh checks MongoDB, src/sessions/refresh.ts). */
+const tombstoneTtlMs = (config: Config): number => config.accessTokenTtlSeconds * 1000;
 
 /** Session cache, pub/sub and rate limits shared by every instance through Redis. */
 async function openRedisState(target: RedisTarget, config: Config, cleanups: Cleanups): Promise<SharedState> {
@@ -189,7 +192,8 @@ async function openRedisState(target: RedisTarget, config: Config, cleanups: Cle
   });
   return {
     redis: commands,
-    cache: createRedisSessionCache(commands),
+    cache: createRedisSessionCache(commands, activityThrottleFor(config.sessionIdleTimeoutMs)),
+    deadlines: createRedisDeadlines(commands, config.sessionMaxAgeMs),
     ledger: createRedisLedger(commands, { tombstoneTtlMs: tombstoneTtlMs(config) }),
     sessionList: createRedisSessionList(commands),
     pubsub: createRedisPubSub(commands, subscriber),
@@ -206,7 +210,8 @@ function inProcessState(config: Config, log: Logger): SharedState {
   const states = new ExpiringMap<string>();
   return {
     redis: null,
-    cache: createMemorySessionCache(Date.now, states),
+    cache: createMemorySessionCache(Date.now, states, activityThrottleFor(config.sessionIdleTimeoutMs)),
+    deadlines: createMemoryDeadlines(states, config.sessionMaxAgeMs),
     ledger: createMemoryLedger(states, { tombstoneTtlMs: tombstoneTtlMs(config) }),
     sessionList: createMemorySessionList(states),
     pubsub: createMemoryPubSub(),

@@ -5,7 +5,10 @@ import { describe, expect, it } from 'vitest';
 import { onEnd, pipe, subscribe } from 'wonka';
 import { createApolloClient } from '../examples/apollo-client.js';
 import { createUrqlClient } from '../examples/urql.js';
-import { PASSWORD, uniqueEmail } from './support/client.js';
+import { createRefreshingApolloClient } from '../examples/apollo-refresh.js';
+import { createRefreshingUrqlClient } from '../examples/urql-refresh.js';
+import type { Tokens } from '../examples/refresh.js';
+import { errorCodes, PASSWORD, registerUser, uniqueEmail } from './support/client.js';
 import { waitForSubscribers } from './support/events.js';
 import { LoginDocument, MeDocument, RegisterDocument, SessionRevokedDocument, SessionsDocument } from './support/operations.js';
 import { useTestServer } from './support/server.js';
@@ -137,6 +140,42 @@ describe('mainstream GraphQL clients, as their docs set them up', () => {
   });
 
   it('docs/graphql.md shows each client set-up exactly as tested', () => {
-    for (const file of ['apollo-client.ts', 'urql.ts']) expect(GRAPHQL_DOC).toContain(example(file).trim());
+    for (const file of ['apollo-client.ts', 'urql.ts', 'refresh.ts', 'apollo-refresh.ts', 'urql-refresh.ts']) expect(GRAPHQL_DOC).toContain(example(file).trim());
   });
+});
+
+describe('the same clients with short-lived access tokens: refresh once on UNAUTHENTICATED, then retry', () => {
+  const server = useTestServer({ env: { ACCESS_TOKEN_TTL: '1' } });
+
+  const clients: Record<string, (tokens: Tokens) => () => Promise<string>> = {
+    'Apollo Client 4 (ErrorLink)': (tokens) => {
+      const client = createRefreshingApolloClient(server.graphqlUrl, tokens);
+      return async () => {
+        const result = await client.query({ query: MeDocument, fetchPolicy: 'network-only' });
+        if (result.error || !result.data) throw result.error ?? new Error('no data');
+        return result.data.me.id;
+      };
+    },
+    '@urql/core (fetch option)': (tokens) => {
+      const client = createRefreshingUrqlClient(server.graphqlUrl, tokens);
+      return async () => {
+        const result = await client.query(MeDocument, {}, { requestPolicy: 'network-only' }).toPromise();
+        if (result.error || !result.data) throw result.error ?? new Error('no data');
+        return result.data.me.id;
+      };
+    },
+  };
+
+  for (const [name, create] of Object.entries(clients)) {
+    it(`${name}: an expired access token is renewed and the operation answered`, async () => {
+      const user = await registerUser(server.graphqlUrl);
+      const tokens: Tokens = { token: user.token, refreshToken: user.refreshToken };
+      const me = create(tokens);
+      expect(await me()).toBe(user.user.id);
+      await expect.poll(() => errorCodes(server.graphqlUrl, MeDocument, {}, user.token), { timeout: 10_000, interval: 200 }).toEqual(['UNAUTHENTICATED']);
+      expect(await me()).toBe(user.user.id);
+      expect(tokens.refreshToken).not.toBe(user.refreshToken);
+      expect(tokens.token).not.toBe(user.token);
+    });
+  }
 });

@@ -1,6 +1,8 @@
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { loginUser, PASSWORD, registerUser, uniqueEmail } from './support/client.js';
+import { randomUUID } from 'node:crypto';
+import { errorCodes, loginUser, PASSWORD, registerUser, uniqueEmail } from './support/client.js';
+import { RevokeSessionDocument } from './support/operations.js';
 import { artifactPath, useChromium } from './support/browser.js';
 import { useTestServer } from './support/server.js';
 
@@ -115,5 +117,35 @@ describe('the device page (/devices) in Chromium', () => {
     expect(activity).toEqual(['SIGNED_IN', 'SIGNED_IN', 'SIGNED_IN']);
     expect(await phone.locator('#activity li').first().textContent()).toContain('Signed in (Tablet, 127.0.0.1)');
     await phone.screenshot({ path: artifactPath('devices-activity.png') });
+  });
+});
+
+describe('the device page with FRESH_AGE set', () => {
+  const server = useTestServer({ env: { FRESH_AGE: '1' } });
+  const chromium = useChromium();
+
+  it('asks for the password when the server wants a fresh sign-in, then signs the other device out', async () => {
+    const account = await registerUser(server.graphqlUrl, { name: 'Lin', email: uniqueEmail('lin'), deviceInfo: 'API client' });
+    const phone = await (await chromium.browser.newContext()).newPage();
+    await phone.goto(`${server.url}/devices`);
+    await phone.fill('input[name=email]', account.email);
+    await phone.fill('input[name=password]', PASSWORD);
+    await phone.fill('input[name=deviceInfo]', 'Phone');
+    await phone.click('button[value=login]');
+    await phone.locator('#live[data-live=true]').waitFor();
+    const token = (await phone.evaluate(() => localStorage.getItem('logout-all.token')))!;
+    // Once the phone's sign-in is older than FRESH_AGE (an unknown id is refused for that before it is looked up).
+    await expect.poll(() => errorCodes(server.graphqlUrl, RevokeSessionDocument, { id: randomUUID() }, token), { timeout: 15_000, interval: 250 }).toEqual([
+      'REAUTHENTICATION_REQUIRED',
+    ]);
+    const asked: string[] = [];
+    phone.on('dialog', (dialog) => {
+      asked.push(dialog.message());
+      void dialog.accept(PASSWORD);
+    });
+    await phone.click('#sign-out-others');
+    await phone.locator('#sessions tr', { hasText: 'API client' }).waitFor({ state: 'detached' });
+    expect(asked).toEqual([expect.stringContaining('password')]);
+    expect(await phone.locator('#sessions tr').count()).toBe(1);
   });
 });

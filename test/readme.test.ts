@@ -67,13 +67,20 @@ describe('the README', () => {
 
     // The curl example signs Ada in from a terminal: a second device, which the sessions query lists.
     const curls = commands(README).filter((line) => line.startsWith('curl '));
-    expect(curls).toHaveLength(1);
+    expect(curls).toHaveLength(2);
     const line = curls[0]!.replaceAll(PRINTED_HOST, server.url);
     const { stdout } = await run('bash', ['-c', `${line} -sS -w '\\n%{http_code}'`]);
     const cut = stdout.lastIndexOf('\n');
     expect(stdout.slice(cut + 1)).toBe('200');
-    const signedIn = JSON.parse(stdout.slice(0, cut)) as { token: string; session: { id: string; deviceInfo: string } };
-    expect(signedIn).toMatchObject({ token: expect.any(String), session: { deviceInfo: 'terminal' } });
+    const signedIn = JSON.parse(stdout.slice(0, cut)) as { token: string; refreshToken: string; session: { id: string; deviceInfo: string } };
+    expect(signedIn).toMatchObject({ token: expect.any(String), refreshToken: expect.any(String), session: { deviceInfo: 'terminal' } });
+
+    // The refresh example spends the terminal's refresh token: a new pair for the same session.
+    const refreshLine = curls[1]!.replaceAll(PRINTED_HOST, server.url).replaceAll('YOUR_REFRESH_TOKEN', signedIn.refreshToken);
+    const refreshed = await run('bash', ['-c', `${refreshLine} -sS -w '\\n%{http_code}'`]);
+    const end = refreshed.stdout.lastIndexOf('\n');
+    expect(refreshed.stdout.slice(end + 1)).toBe('200');
+    expect(JSON.parse(refreshed.stdout.slice(0, end))).toMatchObject({ refreshToken: expect.any(String), session: { id: signedIn.session.id } });
     expect((await listed()).map((s) => [s.deviceInfo, s.current])).toEqual([
       ['terminal', false],
       ['laptop', true],

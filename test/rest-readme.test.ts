@@ -56,6 +56,7 @@ describe('the REST examples of docs/rest.md', () => {
       new Set([
         'POST /api/auth/register',
         'POST /api/auth/login',
+        'POST /api/auth/refresh',
         'GET /api/auth/sessions',
         'GET /api/auth/me',
         'DELETE /api/auth/sessions/:id',
@@ -73,14 +74,14 @@ describe('the REST examples of docs/rest.md', () => {
     const api = `${server.url}/api/auth`;
     // The password example changes John's password: later examples sign in with the new one.
     let password = 'password123';
-    const login = async (): Promise<{ token: string; session: { id: string }; user: { id: string } }> => {
+    const login = async (): Promise<{ token: string; refreshToken: string; session: { id: string }; user: { id: string } }> => {
       const response = await fetch(`${api}/login`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ email: 'john@example.com', password }),
       });
       expect(response.status).toBe(200);
-      return (await response.json()) as { token: string; session: { id: string }; user: { id: string } };
+      return (await response.json()) as { token: string; refreshToken: string; session: { id: string }; user: { id: string } };
     };
     /** The printed command with this server's address and, where it asks for them, a fresh token and another session's id. */
     const prepare = async (command: string): Promise<{ line: string; token: string; userId: string }> => {
@@ -93,13 +94,15 @@ describe('the REST examples of docs/rest.md', () => {
         userId = me.user.id;
         line = line.replaceAll('YOUR_JWT_TOKEN', token);
       }
+      if (line.includes('YOUR_REFRESH_TOKEN')) line = line.replaceAll('YOUR_REFRESH_TOKEN', (await login()).refreshToken);
       if (line.includes('SESSION_ID')) line = line.replaceAll('SESSION_ID', (await login()).session.id);
       return { line, token, userId };
     };
 
     const expected: Record<string, [number, unknown]> = {
-      'POST /api/auth/register': [201, { token: expect.any(String), user: expect.objectContaining({ email: 'john@example.com' }), session: expect.objectContaining({ current: true }) }],
-      'POST /api/auth/login': [200, { token: expect.any(String), user: expect.objectContaining({ name: 'John Doe' }), session: expect.objectContaining({ deviceInfo: expect.stringMatching(/^curl \d/) }) }],
+      'POST /api/auth/register': [201, { token: expect.any(String), refreshToken: expect.any(String), user: expect.objectContaining({ email: 'john@example.com' }), session: expect.objectContaining({ current: true }) }],
+      'POST /api/auth/login': [200, { token: expect.any(String), refreshToken: expect.any(String), user: expect.objectContaining({ name: 'John Doe' }), session: expect.objectContaining({ deviceInfo: expect.stringMatching(/^curl \d/) }) }],
+      'POST /api/auth/refresh': [200, { token: expect.any(String), refreshToken: expect.any(String), user: expect.objectContaining({ name: 'John Doe' }), session: expect.objectContaining({ current: true }) }],
       'GET /api/auth/sessions': [200, { sessions: expect.arrayContaining([expect.objectContaining({ current: true })]) }],
       'GET /api/auth/me': [200, { user: expect.objectContaining({ email: 'john@example.com' }) }],
       'DELETE /api/auth/sessions/:id': [200, { success: true }],

@@ -16,14 +16,14 @@ describe('REST routes', () => {
   const login = (email: string, extra: { deviceInfo?: string } = {}): Promise<RestAuth> => api.login({ email, ...extra });
 
   describe('POST /api/auth/register', () => {
-    it('is 201 with {token, user, session}, the objects carrying exactly the GraphQL fields', async () => {
+    it('is 201 with {token, refreshToken, user, session}, the objects carrying exactly the GraphQL fields', async () => {
       const address = uniqueEmail('Mixed.Case');
       const reply = await api.call('POST', '/api/auth/register', {
         json: { name: '  Ada Lovelace ', email: `  ${address.toUpperCase()} `, password: PASSWORD, deviceInfo: 'laptop' },
       });
       expect(reply.status).toBe(201);
       const body = reply.body as RestAuth;
-      expect(Object.keys(body).sort()).toEqual(['session', 'token', 'user']);
+      expect(Object.keys(body).sort()).toEqual(['refreshToken', 'session', 'token', 'user']);
       expect(body.user).toEqual({
         id: expect.stringMatching(/^[0-9a-f]{24}$/),
         email: address.toLowerCase(),
@@ -39,6 +39,7 @@ describe('REST routes', () => {
         lastActivity: expect.any(String),
         createdAt: expect.any(String),
         expiresAt: expect.any(String),
+        idleExpiresAt: expect.any(String),
         current: true,
       });
       for (const date of [body.user.createdAt, body.session.expiresAt]) expect(new Date(date).toISOString()).toBe(date);

@@ -26,6 +26,7 @@ export async function finishDeletion(services: Services, userId: string): Promis
   await models.SecurityEvent.deleteMany({ userId });
   await models.Session.deleteMany({ userId });
   await models.Revocation.deleteMany({ userId });
+  await models.SpentRefreshToken.deleteMany({ userId });
   await models.User.deleteOne({ _id: userId, deletingAt: op({ $exists: true }) });
   await clearAccountCache(services, userId);
   // A refused sign-in is recorded in the background (src/timeline/refused-sign-ins.ts): one

@@ -1,6 +1,7 @@
 import { type AppError, toAppError } from '../errors.js';
 import { isActive } from '../models/session.js';
 import { isPendingRevoked } from '../revocation/durable.js';
+import { deadlineOf, expireIfDue } from '../sessions/expiry.js';
 import type { Services } from '../services.js';
 import type { CacheLookup, CachedSession } from './session-cache.js';
 import { verifyToken, type TokenClaims } from './token.js';
@@ -11,7 +12,7 @@ export type Auth = { viewer: Viewer } | { viewer: null; error: AppError | null }
 
 export const ANONYMOUS: Auth = { viewer: null, error: null };
 
-const MISS: CacheLookup = { entry: null, profile: null, touchDue: false, epoch: null };
+const MISS: CacheLookup = { entry: null, profile: null, touchDue: false, epoch: null, deadline: null };
 
 /** The fields of a user any client may see: nothing else is read on the cold path. */
 const PUBLIC_USER_FIELDS = { email: 1, name: 1, createdAt: 1, updatedAt: 1, deletingAt: 1 } as const;
@@ -25,10 +26,11 @@ const PUBLIC_USER_FIELDS = { email: 1, name: 1, createdAt: 1, updatedAt: 1, dele
  * session named by a recorded revocation is revoked, marked or not), and the
  * answer is cached, so a flushed Redis neither signs anyone out nor lets a
  * revoked token back in. A session whose account is gone counts as revoked.
+ * `activity`: the request is a use of the session (not a stream's).
  * A bad, expired or revoked token is `viewer: null`; an unreachable MongoDB is an
  * error value (SERVICE_UNAVAILABLE), raised only by fields that need a viewer.
  */
-export async function authenticate(services: Services, token: string | null): Promise<Auth> {
+export async function authenticate(services: Services, token: string | null, activity = true): Promise<Auth> {
   if (!token) return ANONYMOUS;
   const claims = verifyToken(token, services.tokenKeys);
   if (!claims) return ANONYMOUS;
@@ -41,23 +43,28 @@ export async function authenticate(services: Services, token: string | null): Pr
     // Redis down: MongoDB is the source of truth, so answer from it rather than refuse everyone.
     log.warn({ err: (error as Error).message }, 'session cache unreachable; checking MongoDB');
   }
-  const { entry, profile, touchDue } = lookup;
+  const { entry, profile, touchDue, deadline } = lookup;
   // The session's state decides first: a tombstone beats any cached profile.
   if (entry && (entry.state !== 'active' || entry.userId !== claims.userId)) return ANONYMOUS;
+  // Past its idle or absolute deadline: refused at once, and ended (announced) now if the sweep has not yet.
+  if (deadline !== null && deadline <= Date.now()) return expired(services, claims);
 
   let auth: Auth;
-  if (entry && profile) {
+  if (entry && profile && deadline !== null) {
     auth = { viewer: { ...claims, user: profile } };
   } else {
     try {
-      auth = await checkInMongo(services, claims, entry !== null, lookup.epoch);
+      // Without a known deadline the session itself is read (a Redis that lost it, or a session older than idle expiry).
+      auth = await checkInMongo(services, claims, entry !== null && deadline !== null, lookup.epoch);
     } catch (error) {
       const known = toAppError(error);
       if (known) return { viewer: null, error: known };
       throw error;
     }
   }
-  if (auth.viewer && touchDue) touch(services, claims);
+  // Not for a stream's request (`activity` false): its throttle window passes without a write, which at
+  // worst delays the next request's write by that window.
+  if (auth.viewer && touchDue && activity) touch(services, claims);
   return auth;
 }
 
@@ -77,7 +84,7 @@ async function checkInMongo(services: Services, claims: TokenClaims, sessionCach
   // Taken before MongoDB is read: a fill is written only into the Redis that was there then.
   const epoch = seen ?? (await cache.epoch(userId).catch(() => null));
   const [session, pending, user] = await Promise.all([
-    sessionCached ? null : models.Session.findOne({ sessionId }, { userId: 1, revokedAt: 1, expiresAt: 1 }).lean(),
+    sessionCached ? null : models.Session.findOne({ sessionId }, { userId: 1, revokedAt: 1, expiresAt: 1, idleExpiresAt: 1 }).lean(),
     sessionCached ? false : isPendingRevoked(models, userId, sessionId),
     models.User.findById(userId, PUBLIC_USER_FIELDS).lean(),
   ]);
@@ -88,21 +95,42 @@ async function checkInMongo(services: Services, claims: TokenClaims, sessionCach
     await cache.revoke(userId, [sessionId], ttlMs).catch(cacheFailed);
     return ANONYMOUS;
   }
-  if (!sessionCached && (!session || session.userId.toHexString() !== userId || !isActive(session) || pending)) {
+  if (!sessionCached && (!session || session.userId.toHexString() !== userId || pending || session.revokedAt !== null)) {
     await fill({ state: 'revoked' });
     return ANONYMOUS;
+  }
+  if (session) {
+    if (!isActive(session) || deadlineOf(session) <= Date.now()) return expired(services, claims);
+    // Known again to the check and to the expiry sweep; never over what a use wrote meanwhile.
+    await services.deadlines.set(userId, sessionId, deadlineOf(session), session.expiresAt.getTime(), true).catch(cacheFailed);
   }
   const view = toUserView(user);
   await Promise.all([sessionCached ? undefined : fill({ state: 'active', userId }), cache.fillProfile(view).catch(cacheFailed)]);
   return { viewer: { ...claims, user: view } };
 }
 
-/** Records use of a session, in MongoDB and the cached list. Throttled by the cache to one write a minute; never delays the request. */
+/** A session past its deadline: refused, and ended now (in the background) unless the sweep or another request got there first. */
+function expired(services: Services, { userId, sessionId }: TokenClaims): Auth {
+  expireIfDue(services, userId, sessionId).catch((error: unknown) =>
+    services.log.warn({ err: (error as Error).message }, 'session expiry failed; the sweep retries'),
+  );
+  return ANONYMOUS;
+}
+
+/**
+ * Records use of a session: lastActivity, and the idle deadline moved to
+ * SESSION_IDLE_TIMEOUT from now (Redis, where the check and the sweep read it;
+ * MongoDB; the cached list). Throttled by the cache (at most one write a
+ * minute); never delays the request.
+ */
 function touch(services: Services, { userId, sessionId }: TokenClaims): void {
   const at = new Date();
+  // Capped at the absolute end where it is read (src/sessions/session.ts, src/sessions/deadlines.ts).
+  const idleExpiresAt = new Date(at.getTime() + services.config.sessionIdleTimeoutMs);
   const failed = (error: unknown): void => services.log.warn({ err: (error as Error).message }, 'lastActivity write failed');
-  services.models.Session.updateOne({ sessionId, revokedAt: null }, { $set: { lastActivity: at } })
+  services.deadlines.slide(userId, sessionId, at.getTime(), services.config.sessionIdleTimeoutMs).catch(failed);
+  services.models.Session.updateOne({ sessionId, revokedAt: null }, { $set: { lastActivity: at, idleExpiresAt } })
     .exec()
     .catch(failed);
-  services.sessionList.touch(userId, sessionId, at).catch(failed);
+  services.sessionList.touch(userId, sessionId, at, idleExpiresAt).catch(failed);
 }

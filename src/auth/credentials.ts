@@ -2,6 +2,7 @@ import { type AppError, unauthenticated } from '../errors.js';
 import { ANONYMOUS, authenticate, type Auth } from './authenticate.js';
 import type { Viewer } from './viewer.js';
 import type { RequestHead } from '../http/handler.js';
+import { wantsEventStream } from '../http/request-info.js';
 import type { Services } from '../services.js';
 
 /**
@@ -42,10 +43,19 @@ function readCredentials(request: RequestHead): Credentials | null {
   return token ? { token, from: 'url' } : null;
 }
 
-export async function authenticateRequest(services: Services, request: RequestHead): Promise<RequestAuth> {
+/**
+ * `activity`: whether this request is a use of its session (it moves the idle
+ * deadline). A request for an event stream is not, whoever asks: a device left
+ * open on an events page still idles out (docs/contract.md).
+ */
+export async function authenticateRequest(
+  services: Services,
+  request: RequestHead,
+  activity = !wantsEventStream(request.headers.get('accept')),
+): Promise<RequestAuth> {
   const authenticatedAt = new Date();
   const credentials = readCredentials(request);
-  const auth = await authenticate(services, credentials?.token ?? null);
+  const auth = await authenticate(services, credentials?.token ?? null, activity);
   return { request: credentials?.from === 'header' ? auth : ANONYMOUS, stream: auth, authenticatedAt };
 }
 

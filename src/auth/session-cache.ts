@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ExpiringMap } from '../expiring-map.js';
 import { redisKeys } from '../redis-keys.js';
+import { memoryDeadlineKey } from '../sessions/deadlines.js';
 import type { UserView } from './viewer.js';
 import type { RedisClient } from '../redis-client.js';
 
@@ -16,6 +17,8 @@ export interface CacheLookup {
   touchDue: boolean;
   /** The user's cache epoch as it was before the caller reads MongoDB (null: none yet); hand it to `fill`. */
   epoch: string | null;
+  /** When the session ends unless used (epoch ms, src/sessions/deadlines.ts); null on a miss. */
+  deadline: number | null;
 }
 
 /**
@@ -107,21 +110,30 @@ function replies(results: Reply[] | null): unknown[] {
   });
 }
 
-export function createRedisSessionCache(redis: RedisClient): SessionCache {
+/**
+ * The activity write's period: a minute, or less when sessions idle out sooner
+ * (a tenth of SESSION_IDLE_TIMEOUT), so that use always moves the idle deadline
+ * well before it is reached.
+ */
+export const activityThrottleFor = (idleTimeoutMs: number): number => Math.max(100, Math.min(ACTIVITY_THROTTLE_MS, Math.floor(idleTimeoutMs / 10)));
+
+export function createRedisSessionCache(redis: RedisClient, activityThrottleMs = ACTIVITY_THROTTLE_MS): SessionCache {
   return {
     async lookup(userId, sessionId) {
       // One round trip: both commands go out together (state, profile and epoch in one MGET, then
       // the activity throttle). Not a pipeline: auto-pipelining already sends them in one
       // write, and a pipeline's own bookkeeping would cost client CPU on every request.
-      const [[state, profile, epoch], touched] = await Promise.all([
+      const [[state, profile, epoch], deadline, touched] = await Promise.all([
         redis.mget(redisKeys.session(userId, sessionId), redisKeys.profile(userId), redisKeys.epoch(userId)),
-        redis.set(redisKeys.activity(userId, sessionId), '1', 'PX', ACTIVITY_THROTTLE_MS, 'NX'),
+        redis.zscore(redisKeys.sessionDeadlines(userId), sessionId),
+        redis.set(redisKeys.activity(userId, sessionId), '1', 'PX', activityThrottleMs, 'NX'),
       ]);
       return {
         entry: decodeState(state ?? null),
         profile: decodeProfile(profile ?? null, userId),
         touchDue: touched === 'OK',
         epoch: epoch ?? null,
+        deadline: deadline === null ? null : Number(deadline),
       };
     },
     async create(sessionId, user, ttlMs) {
@@ -130,7 +142,7 @@ export function createRedisSessionCache(redis: RedisClient): SessionCache {
           .pipeline()
           .set(redisKeys.session(user.id, sessionId), encodeState({ state: 'active', userId: user.id }), 'PX', positive(ttlMs))
           .set(redisKeys.profile(user.id), encodeProfile(user), 'PX', PROFILE_TTL_MS)
-          .set(redisKeys.activity(user.id, sessionId), '1', 'PX', ACTIVITY_THROTTLE_MS)
+          .set(redisKeys.activity(user.id, sessionId), '1', 'PX', activityThrottleMs)
           .exec(),
       );
     },
@@ -166,20 +178,25 @@ export function createRedisSessionCache(redis: RedisClient): SessionCache {
  * cache; `keys` holds the session states, which the memory session list and
  * ledger read too.
  */
-export function createMemorySessionCache(now: () => number = Date.now, keys = new ExpiringMap<string>(now)): SessionCache {
+export function createMemorySessionCache(
+  now: () => number = Date.now,
+  keys = new ExpiringMap<string>(now),
+  activityThrottleMs = ACTIVITY_THROTTLE_MS,
+): SessionCache {
   const read = (key: string): string | null => keys.get(key) ?? null;
   return {
     async lookup(userId, sessionId) {
       const entry = decodeState(read(redisKeys.session(userId, sessionId)));
       const profile = decodeProfile(read(redisKeys.profile(userId)), userId);
       const touchDue = read(redisKeys.activity(userId, sessionId)) === null;
-      if (touchDue) keys.set(redisKeys.activity(userId, sessionId), '1', ACTIVITY_THROTTLE_MS);
-      return { entry, profile, touchDue, epoch: read(redisKeys.epoch(userId)) };
+      if (touchDue) keys.set(redisKeys.activity(userId, sessionId), '1', activityThrottleMs);
+      const deadline = read(memoryDeadlineKey(userId, sessionId));
+      return { entry, profile, touchDue, epoch: read(redisKeys.epoch(userId)), deadline: deadline === null ? null : Number(deadline) };
     },
     async create(sessionId, user, ttlMs) {
       keys.set(redisKeys.session(user.id, sessionId), encodeState({ state: 'active', userId: user.id }), ttlMs);
       keys.set(redisKeys.profile(user.id), encodeProfile(user), PROFILE_TTL_MS);
-      keys.set(redisKeys.activity(user.id, sessionId), '1', ACTIVITY_THROTTLE_MS);
+      keys.set(redisKeys.activity(user.id, sessionId), '1', activityThrottleMs);
     },
     async epoch(userId) {
       return read(redisKeys.epoch(userId)) ?? keys.set(redisKeys.epoch(userId), randomUUID(), EPOCH_TTL_MS).value;

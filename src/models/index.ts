@@ -3,6 +3,7 @@ import type { Logger } from '../logger.js';
 import { revocationModel, type RevocationModel } from './revocation.js';
 import { securityEventModel, type SecurityEventModel } from './security-event.js';
 import { sessionModel, type SessionModel } from './session.js';
+import { spentRefreshTokenModel, type SpentRefreshTokenModel } from './spent-refresh-token.js';
 import { userModel, type UserModel } from './user.js';
 import { webhookModel, type WebhookModel } from './webhook.js';
 
@@ -13,6 +14,7 @@ export interface Models {
   SecurityEvent: SecurityEventModel;
   /** The webhook outbox (src/webhooks/). */
   Webhook: WebhookModel;
+  SpentRefreshToken: SpentRefreshTokenModel;
 }
 
 export function createModels(connection: Connection): Models {
@@ -22,6 +24,7 @@ export function createModels(connection: Connection): Models {
     Revocation: revocationModel(connection),
     SecurityEvent: securityEventModel(connection),
     Webhook: webhookModel(connection),
+    SpentRefreshToken: spentRefreshTokenModel(connection),
   };
 }
 
@@ -41,5 +44,6 @@ export async function ensureIndexes(models: Models, log: Logger): Promise<void> 
   await models.Revocation.createIndexes();
   await models.SecurityEvent.createIndexes();
   await models.Webhook.createIndexes();
+  await models.SpentRefreshToken.createIndexes();
   log.debug('indexes ready');
 }

@@ -8,7 +8,7 @@ export const PURGE_BATCH = 500;
 const MAX_BATCHES_PER_RUN = 20;
 
 interface Purgeable {
-  find(filter: object, projection: { _id: 1 }): { sort(order: Record<string, SortOrder>): { limit(n: number): { lean(): PromiseLike<Array<{ _id: Types.ObjectId }>> } } };
+  find(filter: object, projection: { _id: 1 }): { sort(order: Record<string, SortOrder>): { limit(n: number): { lean(): PromiseLike<Array<{ _id: Types.ObjectId | string }>> } } };
   deleteMany(filter: object): PromiseLike<{ deletedCount: number }>;
 }
 
@@ -35,11 +35,17 @@ export async function purgeBatches(
 }
 
 /** Sessions that expired or were revoked more than `retentionMs` ago, and revocation records as old. */
-export async function purgeOldSessions(models: Pick<Models, 'Session' | 'Revocation'>, retentionMs: number, now = Date.now()): Promise<number> {
+export async function purgeOldSessions(
+  models: Pick<Models, 'Session' | 'Revocation' | 'SpentRefreshToken'>,
+  retentionMs: number,
+  now = Date.now(),
+): Promise<number> {
   const before = new Date(now - retentionMs);
   const sessions = await purgeBatches(models.Session, { $or: [{ expiresAt: op({ $lt: before }) }, { revokedAt: op({ $lt: before }) }] }, { _id: 1 });
   const records = await purgeBatches(models.Revocation, { revokedAt: op({ $lt: before }) }, { revokedAt: 1 });
-  return sessions + records;
+  // Spent refresh tokens of sessions over: no one can present them to any effect any more.
+  const spent = await purgeBatches(models.SpentRefreshToken, { expiresAt: op({ $lt: before }) }, { expiresAt: 1 });
+  return sessions + records + spent;
 }
 
 /** Security timeline entries older than SECURITY_EVENTS_RETENTION, oldest first. */

@@ -14,6 +14,8 @@ export const SECURITY_EVENT_TYPES = [
   'REVOKED_BY_ADMIN',
   'BLOCKED_BY_ADMIN',
   'UNBLOCKED_BY_ADMIN',
+  'EXPIRED',
+  'TOKEN_REUSE',
 ] as const;
 export type SecurityEventType = (typeof SECURITY_EVENT_TYPES)[number];
 

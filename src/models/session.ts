@@ -1,7 +1,7 @@
 import mongoose, { Schema, type Connection, type Model, type Types } from 'mongoose';
 import { MAX_LENGTH, maxCodePoints } from '../auth/validation.js';
 
-export const REVOCATION_REASONS = ['LOGOUT', 'LOGOUT_ALL', 'REVOKED', 'PASSWORD_CHANGED', 'ACCOUNT_DELETED', 'SESSION_LIMIT', 'ADMIN_REVOKED'] as const;
+export const REVOCATION_REASONS = ['LOGOUT', 'LOGOUT_ALL', 'REVOKED', 'PASSWORD_CHANGED', 'ACCOUNT_DELETED', 'SESSION_LIMIT', 'EXPIRED', 'TOKEN_REUSE', 'ADMIN_REVOKED'] as const;
 export type RevocationReason = (typeof REVOCATION_REASONS)[number];
 
 export interface SessionRecord {
@@ -14,7 +14,14 @@ export interface SessionRecord {
   userAgent: string;
   lastActivity: Date;
   createdAt: Date;
+  /** The absolute end (SESSION_MAX_AGE after sign-in); sessions of older versions: their token's end. */
   expiresAt: Date;
+  /** When it ends unless used again (SESSION_IDLE_TIMEOUT after its last use, never past `expiresAt`); null on older sessions. */
+  idleExpiresAt: Date | null;
+  /** The last sign-in or refresh (FRESH_AGE, src/auth/step-up.ts); null on older sessions: `createdAt`. */
+  freshAt: Date | null;
+  /** SHA-256 of the session's current refresh token (src/sessions/refresh.ts); never the token itself. */
+  refreshHash: string | null;
   revokedAt: Date | null;
   revokedReason: RevocationReason | null;
   /** The revocation call's number in the user's order (src/revocation/ledger.ts `claim`; its record in src/models/revocation.ts). */
@@ -34,6 +41,9 @@ const sessionSchema = new Schema<SessionRecord>(
     lastActivity: { type: Date, required: true },
     createdAt: { type: Date, required: true },
     expiresAt: { type: Date, required: true },
+    idleExpiresAt: { type: Date, default: null },
+    freshAt: { type: Date, default: null },
+    refreshHash: { type: String, default: null, select: false },
     revokedAt: { type: Date, default: null },
     revokedReason: { type: String, enum: [...REVOCATION_REASONS, null], default: null },
     revokedSeq: { type: Number, default: null },

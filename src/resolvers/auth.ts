@@ -4,13 +4,15 @@ import { describeUserAgent } from '../auth/device.js';
 import { validateLoginInput, validateRegisterInput } from '../auth/validation.js';
 import { finishRegistration, insertUnfinishedUser, settleFailedRegistration } from '../account/registration.js';
 import { isThrottled } from '../timeline/record.js';
-import { confirmSignIn, createSession } from '../sessions/sign-in.js';
+import { confirmSignIn, createSession, type SessionTokens } from '../sessions/sign-in.js';
 import { toUserView, type RequestInfo, type UserView } from '../auth/viewer.js';
 import type { SessionView } from '../sessions/session.js';
 
 /** What `register` and `login` answer (GraphQL `AuthPayload`, REST's body). */
 export interface AuthPayload {
   token: string;
+  /** Spent once by `refresh` for a new pair (src/sessions/refresh.ts). */
+  refreshToken: string;
   user: UserView;
   session: SessionView;
 }
@@ -28,7 +30,7 @@ export async function register(services: Services, rawInput: unknown, request: R
   const user = await insertUnfinishedUser(services, { email: input.email, password, name: input.name }, input.password);
   const deviceInfo = input.deviceInfo ?? describeUserAgent(request.userAgent);
   const view = toUserView(user);
-  let created: { token: string; session: SessionView } | undefined;
+  let created: SessionTokens | undefined;
   let lastWriteSent = false;
   try {
     created = await createSession(services, view, request, deviceInfo);
@@ -45,7 +47,7 @@ export async function register(services: Services, rawInput: unknown, request: R
     await settleFailedRegistration(services, user, error, lastWriteSent);
     if (!created) throw error;
   }
-  return { token: created.token, user: view, session: created.session };
+  return { token: created.token, refreshToken: created.refreshToken, user: view, session: created.session };
 }
 
 /** Checks the password and opens a new session. Unknown email and wrong password look the same. */
@@ -110,7 +112,7 @@ async function checkAndSignIn(services: Services, rawInput: unknown, request: Re
   // Said only to whoever knows the password: it reveals nothing a wrong guess would not.
   if (user.blockedAt) throw new AppError('ACCOUNT_BLOCKED');
   const view = toUserView(user);
-  const { token, session } = await createSession(services, view, request, deviceInfo);
+  const { token, refreshToken, session } = await createSession(services, view, request, deviceInfo);
   await confirmSignIn(services, user, session, deviceInfo, request);
-  return { token, user: view, session };
+  return { token, refreshToken, user: view, session };
 }

@@ -3,6 +3,7 @@ import type { Services } from '../services.js';
 import { validateOptionalBoolean, validateSessionId } from '../auth/validation.js';
 import type { RequestInfo, Viewer } from '../auth/viewer.js';
 import { recordViewerEvent, sessionName } from '../timeline/record.js';
+import { requireFreshSignIn } from '../auth/step-up.js';
 import { activeSessionRecords, isActiveSession } from './durable.js';
 
 /**
@@ -34,10 +35,11 @@ export async function logout(services: Services, viewer: Viewer, request: Reques
 export async function logoutAll(
   services: Services,
   viewer: Viewer,
-  args: { exceptCurrent?: unknown },
+  args: { exceptCurrent?: unknown; currentPassword?: unknown },
   request: RequestInfo,
 ): Promise<LogoutAllPayload> {
   const exceptCurrent = validateOptionalBoolean(args.exceptCurrent, 'exceptCurrent') ?? false;
+  await requireFreshSignIn(services, viewer, args.currentPassword, request);
   const active = await activeSessionRecords(services.models, viewer.userId, {});
   const targets = active.map((s) => s.sessionId).filter((id) => !(exceptCurrent && id === viewer.sessionId));
   const revokedSessionIds = await services.revocations.revoke(viewer.userId, targets, 'LOGOUT_ALL');
@@ -47,19 +49,21 @@ export async function logoutAll(
 
 /**
  * Revokes one of the viewer's own active sessions; any other id is NOT_FOUND,
- * whoever owns it. `reported`: the user said it was not theirs ("This wasn't
- * me"), recorded as SESSION_REPORTED instead of SESSION_REVOKED; the
- * revocation is the same (reason REVOKED). The viewer cannot report its own session.
+ * whoever owns it. Another device than the caller's is a sensitive action
+ * (FRESH_AGE: `currentPassword`, or a recent sign-in). `reported`: the user said
+ * it was not theirs ("This wasn't me"), recorded as SESSION_REPORTED instead of
+ * SESSION_REVOKED; the revocation is the same (reason REVOKED). The viewer cannot report its own session.
  */
 export async function revokeSession(
   services: Services,
   viewer: Viewer,
   id: unknown,
   request: RequestInfo,
-  options: { reported?: boolean } = {},
+  options: { reported?: boolean; currentPassword?: unknown } = {},
 ): Promise<boolean> {
   const sessionId = validateSessionId(id);
   if (options.reported && sessionId === viewer.sessionId) throw badInput('id', "The caller's own session cannot be reported as not the user's");
+  if (sessionId !== viewer.sessionId) await requireFreshSignIn(services, viewer, options.currentPassword, request);
   // Ownership first: revokeSessions writes cache tombstones before MongoDB, and
   // must never be handed another user's session id. The user's whole Redis list
   // (there after the device list was shown) proves it without MongoDB, where on

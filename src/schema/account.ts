@@ -25,7 +25,10 @@ builder.mutationField('deleteAccount', (t) =>
   t.withAuth({ viewer: true }).boolean({
     description:
       'Deletes the account: every session is revoked (ACCOUNT_DELETED), then the user, its sessions and its security events are deleted; the email can register again.',
-    args: { password: t.arg.string({ required: true }) },
+    args: {
+      password: t.arg.string({ description: 'The current password (or as `currentPassword`, as the other sensitive actions name it): one of the two is required.' }),
+      currentPassword: t.arg.string(),
+    },
     resolve: (_root, args, ctx) => deleteAccount(ctx.services, ctx.viewer, args, ctx.client),
   }),
 );

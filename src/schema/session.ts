@@ -13,7 +13,11 @@ export const SessionRef = builder.objectRef<SessionView>('Session').implement({
     userAgent: t.exposeString('userAgent'),
     lastActivity: t.expose('lastActivity', { type: 'DateTime' }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
-    expiresAt: t.expose('expiresAt', { type: 'DateTime' }),
+    expiresAt: t.expose('expiresAt', { type: 'DateTime', description: 'The absolute end (SESSION_MAX_AGE after sign-in), however much it is used.' }),
+    idleExpiresAt: t.expose('idleExpiresAt', {
+      type: 'DateTime',
+      description: 'When it ends unless used before (SESSION_IDLE_TIMEOUT after its last use), never after `expiresAt`.',
+    }),
     current: t.exposeBoolean('current', { description: 'True for the session whose token made the request.' }),
   }),
 });
@@ -43,26 +47,31 @@ builder.mutationField('logout', (t) =>
 builder.mutationField('logoutAll', (t) =>
   t.withAuth({ viewer: true }).field({
     type: LogoutAllPayloadRef,
-    description: "Revokes all the caller's sessions, or all but the current one.",
-    args: { exceptCurrent: t.arg.boolean({ defaultValue: false }) },
+    description:
+      "Revokes all the caller's sessions, or all but the current one. With FRESH_AGE set, needs `currentPassword` or a recent sign-in " +
+      'or refresh, else REAUTHENTICATION_REQUIRED.',
+    args: { exceptCurrent: t.arg.boolean({ defaultValue: false }), currentPassword: t.arg.string() },
     resolve: (_root, args, ctx) => logoutAll(ctx.services, ctx.viewer, args, ctx.client),
   }),
 );
 
 builder.mutationField('revokeSession', (t) =>
   t.withAuth({ viewer: true }).boolean({
-    description: "Revokes one of the caller's own sessions; any other id is NOT_FOUND.",
-    args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, args, ctx) => revokeSession(ctx.services, ctx.viewer, args.id, ctx.client),
+    description:
+      "Revokes one of the caller's own sessions; any other id is NOT_FOUND. Another device than the caller's, with FRESH_AGE set, " +
+      'needs `currentPassword` or a recent sign-in or refresh, else REAUTHENTICATION_REQUIRED.',
+    args: { id: t.arg.id({ required: true }), currentPassword: t.arg.string() },
+    resolve: (_root, args, ctx) => revokeSession(ctx.services, ctx.viewer, args.id, ctx.client, { currentPassword: args.currentPassword }),
   }),
 );
 
 builder.mutationField('reportSession', (t) =>
   t.withAuth({ viewer: true }).boolean({
     description:
-      "\"This wasn't me\": revokes one of the caller's other sessions (reason REVOKED, as revokeSession) and records SESSION_REPORTED in the security timeline; then change the password. Any other id is NOT_FOUND; the caller's own is BAD_USER_INPUT.",
-    args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, args, ctx) => revokeSession(ctx.services, ctx.viewer, args.id, ctx.client, { reported: true }),
+      "\"This wasn't me\": revokes one of the caller's other sessions (reason REVOKED, as revokeSession) and records SESSION_REPORTED in the security timeline; then change the password. Any other id is NOT_FOUND; the caller's own is BAD_USER_INPUT. " +
+      'With FRESH_AGE set it needs `currentPassword` or a recent sign-in or refresh, as revokeSession.',
+    args: { id: t.arg.id({ required: true }), currentPassword: t.arg.string() },
+    resolve: (_root, args, ctx) => revokeSession(ctx.services, ctx.viewer, args.id, ctx.client, { reported: true, currentPassword: args.currentPassword }),
   }),
 );
 

@@ -18,6 +18,7 @@ function session(createdAt: number, expiresIn = HOUR): ListedSession {
     createdAt: new Date(now - createdAt),
     lastActivity: new Date(now - createdAt),
     expiresAt: new Date(now + expiresIn),
+    idleExpiresAt: new Date(now + expiresIn),
   };
 }
 
@@ -84,11 +85,11 @@ describe.each([
     await cache.fill(owner.id, s.id, { state: 'active', userId: owner.id }, HOUR, await cache.epoch(owner.id));
     // The activity lands before a fill whose MongoDB read was older: the later time wins.
     const at = new Date();
-    await list.touch(owner.id, s.id, at);
+    await list.touch(owner.id, s.id, at, s.idleExpiresAt);
     await list.fill(owner.id, [s], await cache.epoch(owner.id));
     expect((await list.read(owner.id))?.[0]?.lastActivity).toEqual(at);
     const later = new Date(at.getTime() + 1000);
-    await list.touch(owner.id, s.id, later);
+    await list.touch(owner.id, s.id, later, s.idleExpiresAt);
     expect((await list.read(owner.id))?.[0]?.lastActivity).toEqual(later);
     await list.clear(owner.id);
     expect(await list.read(owner.id)).toBeNull();

@@ -1,5 +1,5 @@
 import { ExpiringMap } from '../expiring-map.js';
-import { fromJson, toJson, type SessionData, type SessionJson } from './session.js';
+import { capped, fromJson, toJson, type SessionData, type SessionJson } from './session.js';
 import { redisKeys } from '../redis-keys.js';
 import type { RedisClient } from '../redis-client.js';
 
@@ -19,10 +19,10 @@ export type ListedSession = SessionData;
  * a list never filled) is `null`: the caller reads MongoDB and fills.
  *
  * Layout: one hash per user, `s:<sid>` → the session, `a:<sid>` → its
- * lastActivity (moved by the once-a-minute activity write; the later of the
- * two times wins), `n:<sid>` → its name once renamed (src/sessions/rename.ts;
- * it wins over the entry's, which a fill never overwrites), and `*`, the time
- * of the last fill, once the hash holds
+ * lastActivity and `i:<sid>` → its idle deadline (moved by the once-a-minute
+ * activity write; the later of the two times wins), `n:<sid>` → its name once
+ * renamed (src/sessions/rename.ts; it wins over the entry's, which a fill never
+ * overwrites), and `*`, the time of the last fill, once the hash holds
  * every session MongoDB had; `add` never sets `*`, so a hash started by a new
  * sign-in is not mistaken for the whole list.
  */
@@ -47,7 +47,8 @@ export interface SessionList {
    * before MongoDB was (src/auth/session-cache.ts).
    */
   fill(userId: string, sessions: readonly ListedSession[], epoch: string): Promise<void>;
-  touch(userId: string, sessionId: string, at: Date): Promise<void>;
+  /** A use: its lastActivity, and its idle deadline moved on. */
+  touch(userId: string, sessionId: string, at: Date, idleExpiresAt: Date): Promise<void>;
   /** The session's new name (after its MongoDB write): every read from now on shows it. */
   rename(userId: string, sessionId: string, deviceInfo: string): Promise<void>;
   /** The account is gone. */
@@ -69,15 +70,18 @@ const listKey = redisKeys.sessions;
 const encode = (s: ListedSession): string => JSON.stringify(toJson(s));
 
 /**
- * The entry, with the later of its own lastActivity and the one the activity
- * write left, and its new name if it was renamed; null if unreadable (an older format).
+ * The entry, with the later of its own lastActivity (and idle deadline) and the
+ * one the activity write left, and its new name if it was renamed; null if unreadable (an older format).
  */
-function decode(value: string, lastActivity: string | undefined, name: string | undefined): ListedSession | null {
+function decode(value: string, lastActivity: string | undefined, name: string | undefined, idleExpiresAt?: string): ListedSession | null {
   try {
     const session = fromJson(JSON.parse(value) as SessionJson);
     if (Number.isNaN(session.createdAt.getTime()) || Number.isNaN(session.expiresAt.getTime())) return null;
     if (lastActivity !== undefined && Number(lastActivity) > session.lastActivity.getTime()) session.lastActivity = new Date(Number(lastActivity));
     if (name !== undefined) session.deviceInfo = name;
+    if (idleExpiresAt !== undefined && Number(idleExpiresAt) > session.idleExpiresAt.getTime()) {
+      session.idleExpiresAt = capped(new Date(Number(idleExpiresAt)), session.expiresAt);
+    }
     return session;
   } catch {
     return null;
@@ -106,7 +110,7 @@ function resolve(
   for (const [field, value] of Object.entries(hash)) {
     if (!field.startsWith('s:')) continue;
     const sid = field.slice(2);
-    const session = decode(value, hash[`a:${sid}`], hash[`n:${sid}`]);
+    const session = decode(value, hash[`a:${sid}`], hash[`n:${sid}`], hash[`i:${sid}`]);
     if (session === null) {
       stale.push(sid);
       whole = false;
@@ -116,6 +120,8 @@ function resolve(
       stale.push(sid);
       continue;
     }
+    // Idle past its deadline: not listed, but not pruned either (a lost `i:` write must not drop a live session for good).
+    if (session.idleExpiresAt.getTime() <= now) continue;
     const state = stateOf(sid);
     if (state === null) whole = false;
     else if (state === `active:${userId}`) sessions.push(session);
@@ -155,7 +161,7 @@ export function createRedisSessionList(redis: RedisClient): SessionList {
       const result = resolve(userId, hash, (sid) => byId.get(sid) ?? null);
       if (result.stale.length > 0) {
         // Housekeeping only: a stale entry is filtered out whether or not this succeeds.
-        redis.hdel(listKey(userId), ...result.stale.flatMap((sid) => [`s:${sid}`, `a:${sid}`, `n:${sid}`])).catch(() => {});
+        redis.hdel(listKey(userId), ...result.stale.flatMap((sid) => [`s:${sid}`, `a:${sid}`, `n:${sid}`, `i:${sid}`])).catch(() => {});
       }
       return result.sessions;
     },
@@ -181,10 +187,14 @@ export function createRedisSessionList(redis: RedisClient): SessionList {
         ...sessions.flatMap((s) => [`s:${s.id}`, encode(s)]),
       );
     },
-    async touch(userId, sessionId, at) {
+    async touch(userId, sessionId, at, idleExpiresAt) {
       // Written even where the list is not (yet) filled: a fill that read MongoDB
       // before this activity's write landed would otherwise keep the older time.
-      await redis.pipeline().hset(listKey(userId), `a:${sessionId}`, String(at.getTime())).pexpire(listKey(userId), SESSION_LIST_TTL_MS).exec();
+      await redis
+        .pipeline()
+        .hset(listKey(userId), `a:${sessionId}`, String(at.getTime()), `i:${sessionId}`, String(idleExpiresAt.getTime()))
+        .pexpire(listKey(userId), SESSION_LIST_TTL_MS)
+        .exec();
     },
     async rename(userId, sessionId, deviceInfo) {
       // Written even where the list is not (yet) filled, as `touch`: a fill that read MongoDB before the rename keeps the old name in `s:`.
@@ -213,6 +223,7 @@ export function createMemorySessionList(states: ExpiringMap<string>, now: () => 
         delete hash[`s:${sid}`];
         delete hash[`a:${sid}`];
         delete hash[`n:${sid}`];
+        delete hash[`i:${sid}`];
       }
       return result.sessions;
     },
@@ -233,8 +244,9 @@ export function createMemorySessionList(states: ExpiringMap<string>, now: () => 
       for (const s of sessions) hash[`s:${s.id}`] ??= encode(s);
       hash[COMPLETE] = String(now());
     },
-    async touch(userId, sessionId, at) {
+    async touch(userId, sessionId, at, idleExpiresAt) {
       hashOf(userId)[`a:${sessionId}`] = String(at.getTime());
+      hashOf(userId)[`i:${sessionId}`] = String(idleExpiresAt.getTime());
     },
     async rename(userId, sessionId, deviceInfo) {
       hashOf(userId)[`n:${sessionId}`] = deviceInfo;

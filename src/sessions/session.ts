@@ -16,7 +16,10 @@ export interface SessionData {
   userAgent: string;
   lastActivity: Date;
   createdAt: Date;
+  /** The absolute end: SESSION_MAX_AGE after sign-in, however much it is used. */
   expiresAt: Date;
+  /** When it ends unless used before: SESSION_IDLE_TIMEOUT after its last use, never after `expiresAt`. */
+  idleExpiresAt: Date;
 }
 
 /** A session as one caller sees it: `current` marks the caller's own. */
@@ -27,6 +30,9 @@ export interface SessionView extends SessionData {
 /** A session as JSON carries it: dates as ISO strings. */
 export type SessionJson = { [K in keyof SessionData]: SessionData[K] extends Date ? string : SessionData[K] };
 
+/** JSON written by an older version may lack the newer fields. */
+type StoredSessionJson = Omit<SessionJson, 'idleExpiresAt'> & { idleExpiresAt?: string };
+
 /** The record fields a session is made of: what MongoDB reads for it, nothing else. */
 export const SESSION_FIELDS = {
   sessionId: 1,
@@ -36,9 +42,14 @@ export const SESSION_FIELDS = {
   lastActivity: 1,
   createdAt: 1,
   expiresAt: 1,
+  idleExpiresAt: 1,
 } as const satisfies Partial<Record<keyof SessionRecord, 1>>;
 
 export type SessionFields = Pick<SessionRecord, keyof typeof SESSION_FIELDS>;
+
+/** An idle deadline is written as "timeout from the last use"; it never passes the absolute end. */
+export const capped = (idleExpiresAt: Date | null, expiresAt: Date): Date =>
+  idleExpiresAt === null || idleExpiresAt.getTime() > expiresAt.getTime() ? expiresAt : idleExpiresAt;
 
 export function fromRecord(record: SessionFields): SessionData {
   return {
@@ -49,6 +60,8 @@ export function fromRecord(record: SessionFields): SessionData {
     lastActivity: record.lastActivity,
     createdAt: record.createdAt,
     expiresAt: record.expiresAt,
+    // Sessions of versions before idle expiry: their end was their only deadline.
+    idleExpiresAt: capped(record.idleExpiresAt, record.expiresAt),
   };
 }
 
@@ -67,10 +80,11 @@ export function toJson(session: SessionData): SessionJson {
     lastActivity: session.lastActivity.toISOString(),
     createdAt: session.createdAt.toISOString(),
     expiresAt: session.expiresAt.toISOString(),
+    idleExpiresAt: session.idleExpiresAt.toISOString(),
   };
 }
 
-export function fromJson(json: SessionJson): SessionData {
+export function fromJson(json: StoredSessionJson): SessionData {
   return {
     id: json.id,
     deviceInfo: json.deviceInfo,
@@ -79,6 +93,8 @@ export function fromJson(json: SessionJson): SessionData {
     lastActivity: new Date(json.lastActivity),
     createdAt: new Date(json.createdAt),
     expiresAt: new Date(json.expiresAt),
+    // An entry written before idle expiry (the Redis list, a message in flight): its end was its only deadline.
+    idleExpiresAt: new Date(json.idleExpiresAt ?? json.expiresAt),
   };
 }
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Types } from 'mongoose';
+import { hashRefreshToken, newRefreshToken } from '../auth/refresh-token.js';
 import { signToken } from '../auth/token.js';
 import type { RequestInfo, UserView } from '../auth/viewer.js';
 import { AppError } from '../errors.js';
@@ -14,18 +15,29 @@ import { fromRecord, toJson, viewOf, type SessionData, type SessionView } from '
  * session, the per-user cap, and the checks and notices that follow.
  */
 
+/** An access token's end: ACCESS_TOKEN_TTL after `from`, never past its session's absolute end. */
+export function accessTokenEnd(services: Pick<Services, 'config'>, from: Date, sessionEnd: Date): Date {
+  return new Date(Math.min(from.getTime() + services.config.accessTokenTtlSeconds * 1000, sessionEnd.getTime()));
+}
+
+/** A new session's tokens: an access token, and the refresh token that renews it (src/sessions/refresh.ts). */
+export interface SessionTokens {
+  token: string;
+  refreshToken: string;
+  session: SessionView;
+}
+
 /** Opens a session for a user who just proved who they are, and signs its token. */
-export async function createSession(
-  services: Services,
-  user: UserView,
-  request: RequestInfo,
-  deviceInfo: string,
-): Promise<{ token: string; session: SessionView }> {
+export async function createSession(services: Services, user: UserView, request: RequestInfo, deviceInfo: string): Promise<SessionTokens> {
   const { config, models, cache, sessionList, log } = services;
   const userId = user.id;
   const now = new Date();
-  const expiresAt = new Date(now.getTime() + config.jwtExpiresInSeconds * 1000);
+  // The absolute end: however much it is used, the session ends then.
+  const expiresAt = new Date(now.getTime() + config.sessionMaxAgeMs);
+  const idleExpiresAt = new Date(now.getTime() + config.sessionIdleTimeoutMs);
+  const tokenExpiresAt = accessTokenEnd(services, now, expiresAt);
   const sessionId = randomUUID();
+  const refreshToken = newRefreshToken(sessionId);
   const record = await models.Session.create({
     sessionId,
     userId,
@@ -36,18 +48,25 @@ export async function createSession(
     lastActivity: now,
     createdAt: now,
     expiresAt,
+    idleExpiresAt,
+    freshAt: now,
+    refreshHash: hashRefreshToken(refreshToken),
   });
   const session = viewOf(fromRecord(record.toObject()), sessionId);
   // A failed cache write only costs the first request a MongoDB read.
-  await Promise.all([cache.create(sessionId, user, expiresAt.getTime() - now.getTime()), sessionList.add(userId, session)]).catch(
+  await Promise.all([
+    cache.create(sessionId, user, tokenExpiresAt.getTime() - now.getTime()),
+    sessionList.add(userId, session),
+    services.deadlines.set(userId, sessionId, session.idleExpiresAt.getTime(), expiresAt.getTime()),
+  ]).catch(
     (error: unknown) => log.warn({ err: (error as Error).message }, 'session cache write failed'),
   );
   // The new session stands either way: a cap not enforced now is enforced at the next sign-in.
   await enforceSessionCap(services, userId).catch((error: unknown) =>
     log.warn({ err: (error as Error).message }, 'session cap not enforced on this sign-in'),
   );
-  const token = signToken({ userId, sessionId, expiresAt }, services.tokenKeys);
-  return { token, session };
+  const token = signToken({ userId, sessionId, expiresAt: tokenExpiresAt }, services.tokenKeys);
+  return { token, refreshToken, session };
 }
 
 /**

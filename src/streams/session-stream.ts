@@ -235,8 +235,9 @@ async function run(
     lease.started(end);
     signal?.addEventListener('abort', end, { once: true });
     if (signal?.aborted) return;
-    // An expired session's stream ends with it: its token is no longer good for anything.
-    const remaining = stream.expiresAt - Date.now();
+    // A stream ends with its token, a little after: a session ending then is announced first (EXPIRED, by the
+    // expiry sweep), and a client that refreshes its access token reconnects with the new one.
+    const remaining = stream.expiresAt - Date.now() + 2 * services.config.sessionExpirySweepMs + 1000;
     if (remaining < MAX_TIMER_MS) timer = setTimeout(end, Math.max(0, remaining));
     leave = await feeds.join(userId, {
       revoked: (notice) => sequencer.receive(notice),

@@ -14,13 +14,14 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
  * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
  */
 type Documents = {
-    "\n  mutation Register($input: RegisterInput!) {\n    register(input: $input) {\n      token\n      user { id email name createdAt updatedAt }\n      session { id deviceInfo ipAddress userAgent lastActivity createdAt expiresAt current }\n    }\n  }\n": typeof types.RegisterDocument,
-    "\n  mutation Login($input: LoginInput!) {\n    login(input: $input) {\n      token\n      user { id email name createdAt updatedAt }\n      session { id deviceInfo ipAddress userAgent lastActivity createdAt expiresAt current }\n    }\n  }\n": typeof types.LoginDocument,
+    "\n  mutation Register($input: RegisterInput!) {\n    register(input: $input) {\n      token\n      refreshToken\n      user { id email name createdAt updatedAt }\n      session { id deviceInfo ipAddress userAgent lastActivity createdAt expiresAt idleExpiresAt current }\n    }\n  }\n": typeof types.RegisterDocument,
+    "\n  mutation Login($input: LoginInput!) {\n    login(input: $input) {\n      token\n      refreshToken\n      user { id email name createdAt updatedAt }\n      session { id deviceInfo ipAddress userAgent lastActivity createdAt expiresAt idleExpiresAt current }\n    }\n  }\n": typeof types.LoginDocument,
+    "\n  mutation Refresh($refreshToken: String!) {\n    refresh(refreshToken: $refreshToken) {\n      token\n      refreshToken\n      user { id email name createdAt updatedAt }\n      session { id deviceInfo ipAddress userAgent lastActivity createdAt expiresAt idleExpiresAt current }\n    }\n  }\n": typeof types.RefreshDocument,
     "\n  query Me {\n    me { id email name createdAt updatedAt }\n  }\n": typeof types.MeDocument,
-    "\n  query Sessions {\n    sessions { id deviceInfo ipAddress userAgent lastActivity createdAt expiresAt current }\n  }\n": typeof types.SessionsDocument,
+    "\n  query Sessions {\n    sessions { id deviceInfo ipAddress userAgent lastActivity createdAt expiresAt idleExpiresAt current }\n  }\n": typeof types.SessionsDocument,
     "\n  mutation Logout {\n    logout\n  }\n": typeof types.LogoutDocument,
-    "\n  mutation LogoutAll($exceptCurrent: Boolean) {\n    logoutAll(exceptCurrent: $exceptCurrent) { revokedCount revokedSessionIds }\n  }\n": typeof types.LogoutAllDocument,
-    "\n  mutation RevokeSession($id: ID!) {\n    revokeSession(id: $id)\n  }\n": typeof types.RevokeSessionDocument,
+    "\n  mutation LogoutAll($exceptCurrent: Boolean, $currentPassword: String) {\n    logoutAll(exceptCurrent: $exceptCurrent, currentPassword: $currentPassword) { revokedCount revokedSessionIds }\n  }\n": typeof types.LogoutAllDocument,
+    "\n  mutation RevokeSession($id: ID!, $currentPassword: String) {\n    revokeSession(id: $id, currentPassword: $currentPassword)\n  }\n": typeof types.RevokeSessionDocument,
     "\n  subscription SessionRevoked {\n    sessionRevoked { sessionId reason revokedAt current }\n  }\n": typeof types.SessionRevokedDocument,
     "\n  mutation ChangePassword($currentPassword: String!, $newPassword: String!) {\n    changePassword(currentPassword: $currentPassword, newPassword: $newPassword) { revokedCount }\n  }\n": typeof types.ChangePasswordDocument,
     "\n  mutation DeleteAccount($password: String!) {\n    deleteAccount(password: $password)\n  }\n": typeof types.DeleteAccountDocument,
@@ -32,13 +33,14 @@ type Documents = {
     "\n  query TimelineDevices {\n    securityEvents(first: 10) {\n      events { type deviceInfo sessionId sessionDeviceInfo current }\n    }\n  }\n": typeof types.TimelineDevicesDocument,
 };
 const documents: Documents = {
-    "\n  mutation Register($input: RegisterInput!) {\n    register(input: $input) {\n      token\n      user { id email name createdAt updatedAt }\n      session { id deviceInfo ipAddress userAgent lastActivity createdAt expiresAt current }\n    }\n  }\n": types.RegisterDocument,
-    "\n  mutation Login($input: LoginInput!) {\n    login(input: $input) {\n      token\n      user { id email name createdAt updatedAt }\n      session { id deviceInfo ipAddress userAgent lastActivity createdAt expiresAt current }\n    }\n  }\n": types.LoginDocument,
+    "\n  mutation Register($input: RegisterInput!) {\n    register(input: $input) {\n      token\n      refreshToken\n      user { id email name createdAt updatedAt }\n      session { id deviceInfo ipAddress userAgent lastActivity createdAt expiresAt idleExpiresAt current }\n    }\n  }\n": types.RegisterDocument,
+    "\n  mutation Login($input: LoginInput!) {\n    login(input: $input) {\n      token\n      refreshToken\n      user { id email name createdAt updatedAt }\n      session { id deviceInfo ipAddress userAgent lastActivity createdAt expiresAt idleExpiresAt current }\n    }\n  }\n": types.LoginDocument,
+    "\n  mutation Refresh($refreshToken: String!) {\n    refresh(refreshToken: $refreshToken) {\n      token\n      refreshToken\n      user { id email name createdAt updatedAt }\n      session { id deviceInfo ipAddress userAgent lastActivity createdAt expiresAt idleExpiresAt current }\n    }\n  }\n": types.RefreshDocument,
     "\n  query Me {\n    me { id email name createdAt updatedAt }\n  }\n": types.MeDocument,
-    "\n  query Sessions {\n    sessions { id deviceInfo ipAddress userAgent lastActivity createdAt expiresAt current }\n  }\n": types.SessionsDocument,
+    "\n  query Sessions {\n    sessions { id deviceInfo ipAddress userAgent lastActivity createdAt expiresAt idleExpiresAt current }\n  }\n": types.SessionsDocument,
     "\n  mutation Logout {\n    logout\n  }\n": types.LogoutDocument,
-    "\n  mutation LogoutAll($exceptCurrent: Boolean) {\n    logoutAll(exceptCurrent: $exceptCurrent) { revokedCount revokedSessionIds }\n  }\n": types.LogoutAllDocument,
-    "\n  mutation RevokeSession($id: ID!) {\n    revokeSession(id: $id)\n  }\n": types.RevokeSessionDocument,
+    "\n  mutation LogoutAll($exceptCurrent: Boolean, $currentPassword: String) {\n    logoutAll(exceptCurrent: $exceptCurrent, currentPassword: $currentPassword) { revokedCount revokedSessionIds }\n  }\n": types.LogoutAllDocument,
+    "\n  mutation RevokeSession($id: ID!, $currentPassword: String) {\n    revokeSession(id: $id, currentPassword: $currentPassword)\n  }\n": types.RevokeSessionDocument,
     "\n  subscription SessionRevoked {\n    sessionRevoked { sessionId reason revokedAt current }\n  }\n": types.SessionRevokedDocument,
     "\n  mutation ChangePassword($currentPassword: String!, $newPassword: String!) {\n    changePassword(currentPassword: $currentPassword, newPassword: $newPassword) { revokedCount }\n  }\n": types.ChangePasswordDocument,
     "\n  mutation DeleteAccount($password: String!) {\n    deleteAccount(password: $password)\n  }\n": types.DeleteAccountDocument,
@@ -67,11 +69,15 @@ export function graphql(source: string): unknown;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  mutation Register($input: RegisterInput!) {\n    register(input: $input) {\n      token\n      user { id email name createdAt updatedAt }\n      session { id deviceInfo ipAddress userAgent lastActivity createdAt expiresAt current }\n    }\n  }\n"): (typeof documents)["\n  mutation Register($input: RegisterInput!) {\n    register(input: $input) {\n      token\n      user { id email name createdAt updatedAt }\n      session { id deviceInfo ipAddress userAgent lastActivity createdAt expiresAt current }\n    }\n  }\n"];
+export function graphql(source: "\n  mutation Register($input: RegisterInput!) {\n    register(input: $input) {\n      token\n      refreshToken\n      user { id email name createdAt updatedAt }\n      session { id deviceInfo ipAddress userAgent lastActivity createdAt expiresAt idleExpiresAt current }\n    }\n  }\n"): (typeof documents)["\n  mutation Register($input: RegisterInput!) {\n    register(input: $input) {\n      token\n      refreshToken\n      user { id email name createdAt updatedAt }\n      session { id deviceInfo ipAddress userAgent lastActivity createdAt expiresAt idleExpiresAt current }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  mutation Login($input: LoginInput!) {\n    login(input: $input) {\n      token\n      user { id email name createdAt updatedAt }\n      session { id deviceInfo ipAddress userAgent lastActivity createdAt expiresAt current }\n    }\n  }\n"): (typeof documents)["\n  mutation Login($input: LoginInput!) {\n    login(input: $input) {\n      token\n      user { id email name createdAt updatedAt }\n      session { id deviceInfo ipAddress userAgent lastActivity createdAt expiresAt current }\n    }\n  }\n"];
+export function graphql(source: "\n  mutation Login($input: LoginInput!) {\n    login(input: $input) {\n      token\n      refreshToken\n      user { id email name createdAt updatedAt }\n      session { id deviceInfo ipAddress userAgent lastActivity createdAt expiresAt idleExpiresAt current }\n    }\n  }\n"): (typeof documents)["\n  mutation Login($input: LoginInput!) {\n    login(input: $input) {\n      token\n      refreshToken\n      user { id email name createdAt updatedAt }\n      session { id deviceInfo ipAddress userAgent lastActivity createdAt expiresAt idleExpiresAt current }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation Refresh($refreshToken: String!) {\n    refresh(refreshToken: $refreshToken) {\n      token\n      refreshToken\n      user { id email name createdAt updatedAt }\n      session { id deviceInfo ipAddress userAgent lastActivity createdAt expiresAt idleExpiresAt current }\n    }\n  }\n"): (typeof documents)["\n  mutation Refresh($refreshToken: String!) {\n    refresh(refreshToken: $refreshToken) {\n      token\n      refreshToken\n      user { id email name createdAt updatedAt }\n      session { id deviceInfo ipAddress userAgent lastActivity createdAt expiresAt idleExpiresAt current }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -79,7 +85,7 @@ export function graphql(source: "\n  query Me {\n    me { id email name createdA
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  query Sessions {\n    sessions { id deviceInfo ipAddress userAgent lastActivity createdAt expiresAt current }\n  }\n"): (typeof documents)["\n  query Sessions {\n    sessions { id deviceInfo ipAddress userAgent lastActivity createdAt expiresAt current }\n  }\n"];
+export function graphql(source: "\n  query Sessions {\n    sessions { id deviceInfo ipAddress userAgent lastActivity createdAt expiresAt idleExpiresAt current }\n  }\n"): (typeof documents)["\n  query Sessions {\n    sessions { id deviceInfo ipAddress userAgent lastActivity createdAt expiresAt idleExpiresAt current }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -87,11 +93,11 @@ export function graphql(source: "\n  mutation Logout {\n    logout\n  }\n"): (ty
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  mutation LogoutAll($exceptCurrent: Boolean) {\n    logoutAll(exceptCurrent: $exceptCurrent) { revokedCount revokedSessionIds }\n  }\n"): (typeof documents)["\n  mutation LogoutAll($exceptCurrent: Boolean) {\n    logoutAll(exceptCurrent: $exceptCurrent) { revokedCount revokedSessionIds }\n  }\n"];
+export function graphql(source: "\n  mutation LogoutAll($exceptCurrent: Boolean, $currentPassword: String) {\n    logoutAll(exceptCurrent: $exceptCurrent, currentPassword: $currentPassword) { revokedCount revokedSessionIds }\n  }\n"): (typeof documents)["\n  mutation LogoutAll($exceptCurrent: Boolean, $currentPassword: String) {\n    logoutAll(exceptCurrent: $exceptCurrent, currentPassword: $currentPassword) { revokedCount revokedSessionIds }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  mutation RevokeSession($id: ID!) {\n    revokeSession(id: $id)\n  }\n"): (typeof documents)["\n  mutation RevokeSession($id: ID!) {\n    revokeSession(id: $id)\n  }\n"];
+export function graphql(source: "\n  mutation RevokeSession($id: ID!, $currentPassword: String) {\n    revokeSession(id: $id, currentPassword: $currentPassword)\n  }\n"): (typeof documents)["\n  mutation RevokeSession($id: ID!, $currentPassword: String) {\n    revokeSession(id: $id, currentPassword: $currentPassword)\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

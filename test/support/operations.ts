@@ -7,8 +7,9 @@ export const RegisterDocument = graphql(`
   mutation Register($input: RegisterInput!) {
     register(input: $input) {
       token
+      refreshToken
       user { id email name createdAt updatedAt }
-      session { id deviceInfo ipAddress userAgent lastActivity createdAt expiresAt current }
+      session { id deviceInfo ipAddress userAgent lastActivity createdAt expiresAt idleExpiresAt current }
     }
   }
 `);
@@ -17,8 +18,20 @@ export const LoginDocument = graphql(`
   mutation Login($input: LoginInput!) {
     login(input: $input) {
       token
+      refreshToken
       user { id email name createdAt updatedAt }
-      session { id deviceInfo ipAddress userAgent lastActivity createdAt expiresAt current }
+      session { id deviceInfo ipAddress userAgent lastActivity createdAt expiresAt idleExpiresAt current }
+    }
+  }
+`);
+
+export const RefreshDocument = graphql(`
+  mutation Refresh($refreshToken: String!) {
+    refresh(refreshToken: $refreshToken) {
+      token
+      refreshToken
+      user { id email name createdAt updatedAt }
+      session { id deviceInfo ipAddress userAgent lastActivity createdAt expiresAt idleExpiresAt current }
     }
   }
 `);
@@ -31,7 +44,7 @@ export const MeDocument = graphql(`
 
 export const SessionsDocument = graphql(`
   query Sessions {
-    sessions { id deviceInfo ipAddress userAgent lastActivity createdAt expiresAt current }
+    sessions { id deviceInfo ipAddress userAgent lastActivity createdAt expiresAt idleExpiresAt current }
   }
 `);
 
@@ -42,14 +55,14 @@ export const LogoutDocument = graphql(`
 `);
 
 export const LogoutAllDocument = graphql(`
-  mutation LogoutAll($exceptCurrent: Boolean) {
-    logoutAll(exceptCurrent: $exceptCurrent) { revokedCount revokedSessionIds }
+  mutation LogoutAll($exceptCurrent: Boolean, $currentPassword: String) {
+    logoutAll(exceptCurrent: $exceptCurrent, currentPassword: $currentPassword) { revokedCount revokedSessionIds }
   }
 `);
 
 export const RevokeSessionDocument = graphql(`
-  mutation RevokeSession($id: ID!) {
-    revokeSession(id: $id)
+  mutation RevokeSession($id: ID!, $currentPassword: String) {
+    revokeSession(id: $id, currentPassword: $currentPassword)
   }
 `);
 

@@ -19,10 +19,12 @@ export interface RestSession {
   lastActivity: string;
   createdAt: string;
   expiresAt: string;
+  idleExpiresAt: string;
   current: boolean;
 }
 export interface RestAuth {
   token: string;
+  refreshToken: string;
   user: RestUser;
   session: RestSession;
 }
