@@ -12,4 +12,14 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
+  {
+    // The /devices page's modules run in the browser: the browser's globals they use.
+    files: ['public/**/*.js'],
+    languageOptions: {
+      sourceType: 'module',
+      globals: Object.fromEntries(
+        ['AbortController', 'CSS', 'document', 'fetch', 'FormData', 'localStorage', 'setTimeout', 'TextDecoderStream', 'window'].map((name) => [name, 'readonly']),
+      ),
+    },
+  },
 );

@@ -152,7 +152,8 @@ export function createApp(services: Services): App {
       return json(status, body);
     }
     if (pathname === '/.well-known/jwks.json' && (request.method === 'GET' || request.method === 'HEAD')) return toResponse(jwks);
-    if (pathname === '/devices' && (request.method === 'GET' || request.method === 'HEAD')) return devicesPage();
+    const page = request.method === 'GET' || request.method === 'HEAD' ? devicesPage(pathname) : null;
+    if (page) return page;
     if (pathname === '/graphql') return graphql(request, server);
     if (pathname === '/graphql/stream') return graphqlStream(request, server);
     if (isAdminPath(pathname)) return admin(request, server);

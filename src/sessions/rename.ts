@@ -36,12 +36,10 @@ export async function renameSession(services: Services, viewer: Viewer, id: unkn
   const owned = listed?.some((s) => s.id === sessionId) || (await isActiveSession(models, userId, sessionId));
   if (!owned) throw notFound('No active session with this id');
   // The filter has the user: never another user's session, even if the checks above were wrong.
-  const record = await models.Session.findOneAndUpdate(
-    { sessionId, userId, ...activeFilter() },
-    { $set: { deviceInfo } },
-    // No projection: FerretDB's findAndModify has none (fromRecord takes the session's fields).
-    { returnDocument: 'after' },
-  ).lean();
+  // An update, then a read: not findOneAndUpdate, which sends the schema's hidden fields
+  // (refreshHash) as a projection that FerretDB's findAndModify does not take.
+  const updated = await models.Session.updateOne({ sessionId, userId, ...activeFilter() }, { $set: { deviceInfo } });
+  const record = updated.matchedCount === 0 ? null : await models.Session.findOne({ sessionId, userId }).lean();
   if (!record) throw notFound('No active session with this id');
   const session = fromRecord(record);
   await sessionList.rename(userId, sessionId, deviceInfo);
