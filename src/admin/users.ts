@@ -1,7 +1,7 @@
 import { Types } from 'mongoose';
 import { badInput, notFound } from '../errors.js';
 import { validateEmail, validateSessionId } from '../auth/validation.js';
-import type { RequestInfo } from '../auth/viewer.js';
+import { toUserView, type RequestInfo, type UserView } from '../auth/viewer.js';
 import { revokeAllSessions } from '../account/deletion.js';
 import type { UserRecord } from '../models/user.js';
 import { op } from '../models/session.js';
@@ -21,14 +21,8 @@ import { userBlockedEvent } from '../webhooks/events.js';
  */
 
 /** A user as the admin API shows it: the public profile, and whether sign-in is blocked. */
-export interface AdminUserView {
-  id: string;
-  email: string;
-  name: string;
-  createdAt: Date;
-  updatedAt: Date;
-  blocked: boolean;
-}
+/** A user as the admin API shows it: what `me` shows, and whether sign-in is blocked. */
+export type AdminUserView = UserView & { blocked: boolean };
 
 /** Who acted, for the timeline: the admin request's address. */
 export type AdminRequest = RequestInfo;
@@ -40,14 +34,7 @@ type UserFields = Pick<UserRecord, '_id' | 'email' | 'name' | 'createdAt' | 'upd
 const USER_FIELDS = { email: 1, name: 1, createdAt: 1, updatedAt: 1, blockedAt: 1, deletingAt: 1, registeringSince: 1 } as const;
 
 function viewOf(user: UserFields): AdminUserView {
-  return {
-    id: user._id.toHexString(),
-    email: user.email,
-    name: user.name,
-    createdAt: user.createdAt,
-    updatedAt: user.updatedAt,
-    blocked: user.blockedAt !== undefined && user.blockedAt !== null,
-  };
+  return { ...toUserView(user), blocked: user.blockedAt !== undefined && user.blockedAt !== null };
 }
 
 /** A user id as the API takes it: the 24 hex digits `User.id` shows. */

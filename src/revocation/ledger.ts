@@ -3,6 +3,7 @@ import { ExpiringMap } from '../expiring-map.js';
 import type { RevocationReason } from '../models/session.js';
 import { redisKeys } from '../redis-keys.js';
 import type { RedisClient } from '../redis-client.js';
+import { RELEASE_LEASE_SCRIPT, RENEW_LEASE_SCRIPT, TAKE_DUE_SCRIPT } from '../redis-scripts.js';
 
 /**
  * One revocation call, as claimed: the sessions it got, and its place in the
@@ -149,26 +150,6 @@ end
 return 1
 `;
 
-/** KEYS: the due set. ARGV: now, lease ms, limit. Returns the members taken, each leased until now + lease. */
-const TAKE_DUE_SCRIPT = `
-local members = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[3])
-for _, m in ipairs(members) do
-  redis.call('ZADD', KEYS[1], tonumber(ARGV[1]) + tonumber(ARGV[2]), m)
-end
-return members
-`;
-
-/** KEYS: the lease. ARGV: holder, ms. Extends it only for its holder. */
-const RENEW_SCRIPT = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-return 0
-`;
-/** KEYS: the lease. ARGV: holder. */
-const RELEASE_SCRIPT = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-`;
-
 type StoredClaim = Omit<Claim, 'claimId'>;
 
 function parseClaim(claimId: string, value: string): Claim {
@@ -273,8 +254,8 @@ export function createRedisLedger(redis: RedisClient, { tombstoneTtlMs }: Ledger
       const holder = randomUUID();
       if ((await redis.set(key, holder, 'PX', positive(leaseMs), 'NX')) !== 'OK') return null;
       return {
-        renew: async () => Number(await redis.eval(RENEW_SCRIPT, 1, key, holder, positive(leaseMs))) === 1,
-        release: async () => void (await redis.eval(RELEASE_SCRIPT, 1, key, holder)),
+        renew: async () => Number(await redis.eval(RENEW_LEASE_SCRIPT, 1, key, holder, positive(leaseMs))) === 1,
+        release: async () => void (await redis.eval(RELEASE_LEASE_SCRIPT, 1, key, holder)),
       };
     },
   };

@@ -1,6 +1,7 @@
 import type { ExpiringMap } from '../expiring-map.js';
 import { redisKeys } from '../redis-keys.js';
 import type { RedisClient } from '../redis-client.js';
+import { TAKE_DUE_SCRIPT } from '../redis-scripts.js';
 
 /**
  * When each session ends: its idle deadline (SESSION_IDLE_TIMEOUT after its
@@ -49,15 +50,6 @@ if next > tonumber(current) then
   return tostring(next)
 end
 return current
-`;
-
-/** KEYS: the due set. ARGV: now, lease ms, limit. The members taken, each leased until now + lease. */
-const TAKE_DUE_SCRIPT = `
-local members = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[3])
-for _, m in ipairs(members) do
-  redis.call('ZADD', KEYS[1], tonumber(ARGV[1]) + tonumber(ARGV[2]), m)
-end
-return members
 `;
 
 /** The per-user keys live as long as the longest session can: each new session renews them. */

@@ -8,24 +8,15 @@ import type { RevocationReason, SessionRecord } from '../models/session.js';
  * (src/models/session.ts), and JSON (the Redis session list, the
  * `sessionCreated` message), where dates are ISO strings.
  */
-export interface SessionData {
-  /** The session id, also the token's `sid` claim. */
+export type SessionData = Pick<SessionRecord, 'deviceInfo' | 'ipAddress' | 'userAgent' | 'lastActivity' | 'createdAt' | 'expiresAt'> & {
+  /** The session id (the record's `sessionId`), also the token's `sid` claim. */
   id: string;
-  deviceInfo: string;
-  ipAddress: string;
-  userAgent: string;
-  lastActivity: Date;
-  createdAt: Date;
-  /** The absolute end: SESSION_MAX_AGE after sign-in, however much it is used. */
-  expiresAt: Date;
-  /** When it ends unless used before: SESSION_IDLE_TIMEOUT after its last use, never after `expiresAt`. */
+  /** When it ends unless used before: SESSION_IDLE_TIMEOUT after its last use, never after `expiresAt` (never null here: see fromRecord). */
   idleExpiresAt: Date;
-}
+};
 
 /** A session as one caller sees it: `current` marks the caller's own. */
-export interface SessionView extends SessionData {
-  current: boolean;
-}
+export type SessionView = SessionData & { current: boolean };
 
 /** A session as JSON carries it: dates as ISO strings. */
 export type SessionJson = { [K in keyof SessionData]: SessionData[K] extends Date ? string : SessionData[K] };

@@ -6,6 +6,7 @@ import type { WebhookRecord } from '../models/webhook.js';
 import type { RedisClient } from '../redis-client.js';
 import { redisKeys } from '../redis-keys.js';
 import { webhookHeaders } from './signing.js';
+import { RELEASE_LEASE_SCRIPT, RENEW_LEASE_SCRIPT } from '../redis-scripts.js';
 
 /**
  * Sending the webhook outbox (src/webhooks/outbox.ts), from the delivery job
@@ -40,15 +41,6 @@ export const POLL_MS = 1_000;
 const PER_TURN = 20;
 const DUE_BATCH = 200;
 const LEASE_MS = 3 * REQUEST_TIMEOUT_MS;
-
-const RENEW_SCRIPT = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-return 0
-`;
-const RELEASE_SCRIPT = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-`;
 
 /** The wait before attempt `attempts + 1`: base × 2^(attempts − 1), capped, the second half of it random ("equal jitter"). */
 export function retryDelayMs(baseMs: number, attempts: number): number {
@@ -101,8 +93,8 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
     const holder = randomUUID();
     if ((await redis.set(key, holder, 'PX', LEASE_MS, 'NX')) !== 'OK') return null;
     return {
-      renew: async () => Number(await redis.eval(RENEW_SCRIPT, 1, key, holder, LEASE_MS)) === 1,
-      release: async () => void (await redis.eval(RELEASE_SCRIPT, 1, key, holder)),
+      renew: async () => Number(await redis.eval(RENEW_LEASE_SCRIPT, 1, key, holder, LEASE_MS)) === 1,
+      release: async () => void (await redis.eval(RELEASE_LEASE_SCRIPT, 1, key, holder)),
     };
   }
 
