@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { errorCodes, loginUser, NEW_PASSWORD, PASSWORD, registerUser, uniqueEmail } from './support/client.js';
 import { artifactPath, useChromium } from './support/browser.js';
 import { LogoutDocument, MeDocument } from './support/operations.js';
+import { devicesPages } from './support/devices-page.js';
 import { useTestServer } from './support/server.js';
 
 /**
@@ -14,24 +15,12 @@ describe('device names and "This wasn\'t me" on /devices, in Chromium', () => {
   const server = useTestServer();
   const chromium = useChromium();
 
-  async function device(viewport = { width: 760, height: 540 }): Promise<Page> {
-    const context = await chromium.browser.newContext({ viewport });
-    const page = await context.newPage();
-    page.setDefaultTimeout(10_000);
-    page.on('pageerror', (error) => {
-      throw error;
-    });
-    await page.goto(`${server.url}/devices`);
-    return page;
-  }
+  const pages = devicesPages(() => server.url, chromium);
+  const device = pages.open;
 
   /** Signs in, and waits until every subscription of the page is answered: later events all reach it. */
   async function signIn(page: Page, email: string, deviceName: string): Promise<void> {
-    await page.fill('input[name=email]', email);
-    await page.fill('input[name=password]', PASSWORD);
-    await page.fill('input[name=deviceInfo]', deviceName);
-    await page.click('button[value=login]');
-    await page.locator('#sessions tr', { hasText: 'this device' }).waitFor();
+    await pages.signIn(page, email, deviceName);
     await page.locator('#live[data-live=true]').waitFor();
     await page.locator('#sign-in-alert[data-live=true]').waitFor({ state: 'attached' });
     await page.locator('#sessions[data-live=true]').waitFor({ state: 'attached' });

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { errorCodes, loginUser, PASSWORD, registerUser, uniqueEmail } from './support/client.js';
 import { RevokeSessionDocument } from './support/operations.js';
 import { artifactPath, useChromium } from './support/browser.js';
+import { devicesPages } from './support/devices-page.js';
 import { useTestServer } from './support/server.js';
 
 /**
@@ -14,23 +15,9 @@ describe('the device page (/devices) in Chromium', () => {
   const server = useTestServer();
   const chromium = useChromium();
 
-  async function device(): Promise<Page> {
-    const context = await chromium.browser.newContext({ viewport: { width: 760, height: 540 } });
-    const page = await context.newPage();
-    page.on('pageerror', (error) => {
-      throw error;
-    });
-    await page.goto(`${server.url}/devices`);
-    return page;
-  }
-
-  async function signIn(page: Page, email: string, deviceName: string): Promise<void> {
-    await page.fill('input[name=email]', email);
-    await page.fill('input[name=password]', PASSWORD);
-    await page.fill('input[name=deviceInfo]', deviceName);
-    await page.click('button[value=login]');
-    await page.locator('#sessions tr', { hasText: 'this device' }).waitFor();
-  }
+  const pages = devicesPages(() => server.url, chromium);
+  const device = (): Promise<Page> => pages.open();
+  const signIn = pages.signIn;
 
   const rows = (page: Page): Promise<string[]> =>
     page.locator('#sessions tr').evaluateAll((trs) => trs.map((tr) => (tr.firstElementChild?.textContent ?? '').trim()));
