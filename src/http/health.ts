@@ -1,6 +1,5 @@
 import type { Connection } from 'mongoose';
 import type { RedisClient } from '../redis-client.js';
-import type { Services } from '../services.js';
 
 export type CheckState = 'up' | 'down' | 'embedded';
 
@@ -29,7 +28,13 @@ async function probe(check: () => Promise<unknown>): Promise<CheckState> {
 }
 
 /** Pings each dependency: MongoDB, and Redis unless it is the in-process stand-in ('embedded'). */
-export async function checkDependencies(deps: { connection: Connection; redis: RedisClient | null }): Promise<HealthReport['checks']> {
+/** What the checks read of the services (src/services.ts), named here so that this file needs nothing else of them. */
+interface Dependencies {
+  connection: Connection;
+  redis: RedisClient | null;
+}
+
+export async function checkDependencies(deps: Dependencies): Promise<HealthReport['checks']> {
   const { connection, redis } = deps;
   const [mongo, redisState] = await Promise.all([
     probe(async () => {
@@ -42,7 +47,7 @@ export async function checkDependencies(deps: { connection: Connection; redis: R
 }
 
 /** Pings each dependency; `down` if any is unreachable (docs/operations.md, "Health checks": 503 naming the failing check). */
-export async function checkHealth(services: Services): Promise<HealthReport> {
+export async function checkHealth(services: Dependencies & { startedAt: number; config: { serverId: string } }): Promise<HealthReport> {
   const checks = await checkDependencies(services);
   return {
     status: checks.mongo === 'down' || checks.redis === 'down' ? 'down' : 'ok',
@@ -58,7 +63,7 @@ export async function checkHealth(services: Services): Promise<HealthReport> {
  * instance should get traffic: every dependency up and not shutting down
  * (SIGTERM), else 503 with the reason, so that the load balancer takes it out.
  */
-export async function checkReadiness(services: Services): Promise<{ status: 200 | 503; body: { status: 'ready' | 'not ready'; draining: boolean; checks: HealthReport['checks'] } }> {
+export async function checkReadiness(services: Dependencies & { streams: { readonly stopping: boolean } }): Promise<{ status: 200 | 503; body: { status: 'ready' | 'not ready'; draining: boolean; checks: HealthReport['checks'] } }> {
   const checks = await checkDependencies(services);
   const draining = services.streams.stopping;
   const ready = !draining && checks.mongo !== 'down' && checks.redis !== 'down';
