@@ -71,25 +71,13 @@ export interface PubSub {
  * Publishing goes through the commands connection, to any node of a cluster.
  */
 export function createRedisPubSub(publisher: RedisClient, subscriber: Redis): PubSub {
-  const redis = new RedisPubSub({ publisher, subscriber });
+  const redis = new RedisPubSub({ publisher, subscriber: settlingUnsubscribes(subscriber) });
   const live = new Set<number>();
   const lossListeners = new Set<() => void>();
   let closed = false;
   subscriber.on('close', () => {
     if (closed) return;
     for (const listener of [...lossListeners]) listener();
-  });
-  // RedisPubSub drops the promises of its UNSUBSCRIBE and PUNSUBSCRIBE. Sent while the
-  // connection is away, they wait in ioredis' queue, and a shutdown before it is back
-  // rejects them unhandled: they are sent once it is back instead (it resubscribes first).
-  const unsubscribeWhenBack = new Set<number>();
-  const unsubscribe = (id: number): void => {
-    if (subscriber.status === 'ready') redis.unsubscribe(id);
-    else unsubscribeWhenBack.add(id);
-  };
-  subscriber.on('ready', () => {
-    for (const id of unsubscribeWhenBack) redis.unsubscribe(id);
-    unsubscribeWhenBack.clear();
   });
   return {
     async publish(topic, key, payload) {
@@ -110,14 +98,15 @@ export function createRedisPubSub(publisher: RedisClient, subscriber: Redis): Pu
       try {
         id = await Promise.race([subscribing, interrupted]);
       } catch (error) {
-        void subscribing.then(unsubscribe).catch(() => {});
+        void subscribing.then((late) => redis.unsubscribe(late)).catch(() => {});
         throw error;
       } finally {
         lossListeners.delete(interrupt);
       }
       live.add(id);
       return () => {
-        if (live.delete(id)) unsubscribe(id);
+        // The UNSUBSCRIBE waits in the subscriber connection's queue while Redis is away.
+        if (live.delete(id)) redis.unsubscribe(id);
       };
     },
     onLost(listener) {
@@ -130,6 +119,32 @@ export function createRedisPubSub(publisher: RedisClient, subscriber: Redis): Pu
       closed = true;
     },
   };
+}
+
+/**
+ * The subscriber connection as RedisPubSub uses it: `on`, and SUBSCRIBE and
+ * PSUBSCRIBE (with callbacks), UNSUBSCRIBE and PUNSUBSCRIBE, whose promises
+ * it drops. One still unanswered when the connection is closed (a shutdown
+ * while Redis is away, or with the command in flight) rejects, and would be an
+ * unhandled rejection: they are settled here, the rest passed through.
+ */
+function settlingUnsubscribes(subscriber: Redis): Redis {
+  const settled = (reply: Promise<unknown>): Promise<unknown> => {
+    reply.catch(() => {});
+    return reply;
+  };
+  const forLibrary = {
+    on: (event: string, listener: (...args: unknown[]) => void) => {
+      subscriber.on(event, listener);
+      return forLibrary;
+    },
+    subscribe: (channel: string, callback: (error?: Error | null) => void) => subscriber.subscribe(channel, callback),
+    psubscribe: (pattern: string, callback: (error?: Error | null) => void) => subscriber.psubscribe(pattern, callback),
+    unsubscribe: (channel: string) => settled(subscriber.unsubscribe(channel)),
+    punsubscribe: (pattern: string) => settled(subscriber.punsubscribe(pattern)),
+  };
+  // RedisPubSub's option is typed as a whole ioredis client; it uses only the methods above.
+  return forLibrary as unknown as Redis;
 }
 
 type Listener = (payload: never) => void;

@@ -184,8 +184,8 @@ async function openRedisState(target: RedisTarget, config: Config, cleanups: Cle
   cleanups.push(async () => void commands.disconnect());
   const subscriber = await startupConnection(target, () => connectSubscriber(target, `${name}:sub`, commands));
   cleanups.push(async () => {
-    // QUIT lets UNSUBSCRIBEs already sent get their replies (a dropped one would
-    // be an unhandled rejection in graphql-redis-subscriptions); bounded, as Redis may be down.
+    // QUIT lets UNSUBSCRIBEs already sent get their replies (those it cuts short are
+    // settled in src/pubsub.ts); bounded, as Redis may be down.
     const quit = subscriber.quit().catch(() => undefined);
     await Promise.race([quit, new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
     subscriber.disconnect();
