@@ -245,7 +245,7 @@ export async function createServices(given: Config, options: ServiceOptions = {}
     const tokenKeys = createTokenKeys(createSigningKeys(config));
     const streams = createStreams(shared.redis, config.caps, config.streamLeaseMs, log, metrics);
     cleanups.push(async () => streams.close());
-    const webhooks = createWebhooks({ models, redis: shared.redis, log, urls: config.webhookUrls });
+    const webhooks = createWebhooks({ models, redis: shared.redis, log, urls: config.webhookUrls, pendingMs: config.webhookRetryBaseMs });
     const revocations = createRevocations({
       models,
       ledger: shared.ledger,

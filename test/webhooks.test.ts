@@ -1,8 +1,9 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import mongoose from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sessionCreatedEvent, userBlockedEvent } from '../src/webhooks/events.js';
 import { restClient } from './support/rest.js';
 import { dropDatabase, startServer, testDatabaseUri, type TestServer } from './support/server.js';
 
@@ -172,10 +173,11 @@ describe('webhooks', () => {
       { type: 'session.revoked', data: expect.objectContaining({ userId: alice.user.id, sessionId: alice.session.id, reason: 'ACCOUNT_DELETED', lastSession: true }) },
       { type: 'account.deleted', data: { userId: alice.user.id } },
     ];
+    // A block is written before it happens (then confirmed with what it revoked): it comes before its revocations.
     const expectedBob = [
       { type: 'session.created', data: { userId: bob.user.id, session: expect.objectContaining({ id: bob.session.id }) } },
-      { type: 'session.revoked', data: expect.objectContaining({ userId: bob.user.id, sessionId: bob.session.id, reason: 'ADMIN_REVOKED', lastSession: true }) },
       { type: 'user.blocked', data: { userId: bob.user.id, revokedSessionIds: [bob.session.id] } },
+      { type: 'session.revoked', data: expect.objectContaining({ userId: bob.user.id, sessionId: bob.session.id, reason: 'ADMIN_REVOKED', lastSession: true }) },
     ];
     for (const path of ['/a', '/b']) {
       await expect.poll(() => eventsOf(receiver.accepted.get(path), alice.user.id).length, { timeout: 60_000 }).toBe(expectedAlice.length);
@@ -186,6 +188,30 @@ describe('webhooks', () => {
     expect(receiver.badSignatures).toEqual([]);
     // Everything delivered is gone from the outbox.
     await expect.poll(() => second.services.models.Webhook.countDocuments({}), { timeout: 10_000 }).toBe(0);
+  });
+
+  it('writes a sign-in, a password change or a block before it happens: never confirmed (the instance died), it is sent if the change happened and dropped if not', async () => {
+    const server = servers.at(-1)!;
+    const dave = await restClient(server).register({ deviceInfo: 'laptop' });
+    const { webhooks, models } = server.services;
+    // What an instance that died between the two writes leaves: the events written, never confirmed.
+    const ghost = randomUUID();
+    const blockedAt = new Date();
+    await webhooks.intend(dave.user.id, [
+      sessionCreatedEvent(dave.user.id, { id: ghost, createdAt: new Date().toISOString() }), // that session never came to be
+      userBlockedEvent(dave.user.id, blockedAt, null), // that block did
+    ]);
+    await models.User.updateOne({ _id: dave.user.id }, { $set: { blockedAt } });
+
+    for (const path of ['/a', '/b']) {
+      await expect.poll(() => eventsOf(receiver.accepted.get(path), dave.user.id).map((e) => e.type), { timeout: 30_000 }).toEqual(['session.created', 'user.blocked']);
+      const [created, blocked] = eventsOf(receiver.accepted.get(path), dave.user.id);
+      expect(created?.data).toEqual({ userId: dave.user.id, session: expect.objectContaining({ id: dave.session.id }) });
+      // As written before the change: what it revoked was not known yet.
+      expect(blocked?.data).toEqual({ userId: dave.user.id, revokedSessionIds: null });
+    }
+    // The sign-in that never happened was dropped, not sent, and nothing of dave's is left.
+    await expect.poll(() => models.Webhook.countDocuments({ userId: dave.user.id }), { timeout: 30_000 }).toBe(0);
   });
 
   it('sends a revocation of many sessions as one event per session, in order, the last one saying so', async () => {

@@ -109,11 +109,15 @@ export async function revokeUserSession(services: Services, id: unknown, session
  */
 export async function blockUser(services: Services, id: unknown, request: AdminRequest): Promise<AdminUserView> {
   const found = await findUserById(services, id);
-  const newly = await services.models.User.updateOne({ _id: found.id, blockedAt: op({ $exists: false }) }, { $set: { blockedAt: new Date() } });
+  const blockedAt = new Date();
+  // Its webhook is written first, confirmed after: a crash in between loses nothing (src/webhooks/outbox.ts).
+  await services.webhooks.intend(found.id, [userBlockedEvent(found.id, blockedAt, null)]);
+  const newly = await services.models.User.updateOne({ _id: found.id, blockedAt: op({ $exists: false }) }, { $set: { blockedAt } });
+  if (newly.modifiedCount === 0) await services.webhooks.cancel(found.id, [userBlockedEvent(found.id, blockedAt, null)]);
   const revokedSessionIds = await revokeAllSessions(services, found.id, 'ADMIN_REVOKED');
   if (newly.modifiedCount > 0) {
     await recordAdminEvent(services, found.id, 'BLOCKED_BY_ADMIN', request);
-    await services.webhooks.notify(found.id, [userBlockedEvent(found.id, revokedSessionIds)]);
+    await services.webhooks.confirm(found.id, [userBlockedEvent(found.id, blockedAt, revokedSessionIds)]);
   }
   return findUserById(services, found.id);
 }

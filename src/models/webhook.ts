@@ -21,6 +21,12 @@ export interface WebhookRecord {
   /** The exact body sent (and signed), `{"type", "timestamp", "data"}`. */
   body: string;
   attempts: number;
+  /**
+   * Written before the change it announces (src/webhooks/outbox.ts `intend`):
+   * what must be true for it to be sent (`session:<id>`, `password:<sha-256 of
+   * the new hash>`, `blocked:<ms>`), until the change's caller confirms it (null).
+   */
+  pending: string | null;
   /** When it may be attempted next. */
   dueAt: Date;
   createdAt: Date;
@@ -37,6 +43,7 @@ const webhookSchema = new Schema<WebhookRecord>(
     type: { type: String, required: true },
     body: { type: String, required: true },
     attempts: { type: Number, required: true, default: 0 },
+    pending: { type: String, default: null },
     dueAt: { type: Date, required: true },
     createdAt: { type: Date, required: true },
   },

@@ -28,6 +28,9 @@ export async function changePassword(
   if (newPassword === currentPassword) throw badInput('newPassword', 'newPassword must differ from the current password');
   await verifyViewerPassword(services, viewer, currentPassword, request);
   const hash = await services.passwords.hash(newPassword);
+  const changedAt = new Date();
+  // Its webhook is written first, confirmed after: a crash in between loses nothing (src/webhooks/outbox.ts).
+  await services.webhooks.intend(viewer.userId, [passwordChangedEvent(viewer.userId, hash, changedAt, null)]);
   // The hash is stored before the sessions are read: a sign-in that verified
   // the old password either shows up in that read or sees the new hash itself
   // (confirmSignIn) and is revoked.
@@ -35,13 +38,16 @@ export async function changePassword(
     { _id: viewer.userId, deletingAt: op({ $exists: false }) },
     { $set: { password: hash } },
   );
-  if (stored.matchedCount === 0) throw unauthenticated();
+  if (stored.matchedCount === 0) {
+    await services.webhooks.cancel(viewer.userId, [passwordChangedEvent(viewer.userId, hash, changedAt, null)]);
+    throw unauthenticated();
+  }
   // `me` answers from the cached profile: it follows the new `updatedAt`.
   const updated = await services.models.User.findById(viewer.userId).lean();
   if (updated) await refreshCachedProfile(services, updated);
   const revoked = await revokeAllSessions(services, viewer.userId, 'PASSWORD_CHANGED', viewer.sessionId);
   await recordViewerEvent(services, viewer, request, 'PASSWORD_CHANGED');
-  await services.webhooks.notify(viewer.userId, [passwordChangedEvent(viewer.userId, revoked.length)]);
+  await services.webhooks.confirm(viewer.userId, [passwordChangedEvent(viewer.userId, hash, changedAt, revoked.length)]);
   return { revokedCount: revoked.length };
 }
 

@@ -38,6 +38,9 @@ export async function createSession(services: Services, user: UserView, request:
   const tokenExpiresAt = accessTokenEnd(services, now, expiresAt);
   const sessionId = randomUUID();
   const refreshToken = newRefreshToken(sessionId);
+  // Its webhook is written first and confirmed by confirmSignIn: a crash in between loses nothing (src/webhooks/outbox.ts).
+  const intended: SessionData = { id: sessionId, deviceInfo, ipAddress: request.ipAddress, userAgent: request.userAgent, lastActivity: now, createdAt: now, expiresAt, idleExpiresAt };
+  await services.webhooks.intend(userId, [sessionCreatedEvent(userId, toJson(intended))]);
   const record = await models.Session.create({
     sessionId,
     userId,
@@ -108,13 +111,16 @@ export async function confirmSignIn(
 ): Promise<void> {
   const userId = user._id.toHexString();
   const fresh = await services.models.User.findById(user._id).select('+password').lean();
+  const created = sessionCreatedEvent(userId, toJson(session));
   if (!fresh || fresh.deletingAt || fresh.password !== user.password) {
     const reason = fresh && !fresh.deletingAt ? 'PASSWORD_CHANGED' : 'ACCOUNT_DELETED';
+    await services.webhooks.cancel(userId, [created]);
     await services.revocations.revoke(userId, [session.id], reason);
     throw new AppError('INVALID_CREDENTIALS');
   }
   // Blocked by an administrator since the password was checked (src/admin/users.ts blockUser).
   if (fresh.blockedAt) {
+    await services.webhooks.cancel(userId, [created]);
     await services.revocations.revoke(userId, [session.id], 'ADMIN_REVOKED');
     throw new AppError('ACCOUNT_BLOCKED');
   }
@@ -126,7 +132,7 @@ export async function confirmSignIn(
     deviceInfo,
     sessionId: session.id,
   });
-  await services.webhooks.notify(userId, [sessionCreatedEvent(userId, toJson(session))]);
+  await services.webhooks.confirm(userId, [created]);
   await services.pubsub
     .publish('sessionCreated', userId, { userId, session: toJson(session) })
     // The sign-in holds; only the live notice is lost (the timeline has it).

@@ -5,6 +5,7 @@ import { op } from '../models/session.js';
 import type { WebhookRecord } from '../models/webhook.js';
 import type { RedisClient } from '../redis-client.js';
 import { redisKeys } from '../redis-keys.js';
+import { passwordFingerprint } from './events.js';
 import { webhookHeaders } from './signing.js';
 import { RELEASE_LEASE_SCRIPT, RENEW_LEASE_SCRIPT } from '../redis-scripts.js';
 
@@ -41,6 +42,8 @@ export const POLL_MS = 1_000;
 const PER_TURN = 20;
 const DUE_BATCH = 200;
 const LEASE_MS = 3 * REQUEST_TIMEOUT_MS;
+/** An unconfirmed event whose change has not happened is checked again until it is this many bases old, then dropped. */
+const PENDING_CHECKS = 20;
 
 /** The wait before attempt `attempts + 1`: base × 2^(attempts − 1), capped, the second half of it random ("equal jitter"). */
 export function retryDelayMs(baseMs: number, attempts: number): number {
@@ -49,7 +52,7 @@ export function retryDelayMs(baseMs: number, attempts: number): number {
 }
 
 export interface DeliveryDeps {
-  models: Pick<Models, 'Webhook'>;
+  models: Pick<Models, 'Webhook' | 'Session' | 'User'>;
   redis: RedisClient | null;
   log: Logger;
   urls: readonly string[];
@@ -116,6 +119,19 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
     }
   }
 
+  /**
+   * Whether the change an unconfirmed event announces happened (its caller died
+   * between the two, or its confirmation failed; src/webhooks/outbox.ts `intend`).
+   */
+  async function happened(event: WebhookRecord): Promise<boolean> {
+    const [kind = '', value = ''] = (event.pending ?? '').split(/:(.*)/s);
+    if (kind === 'session') return (await models.Session.exists({ sessionId: value })) !== null;
+    const user = await models.User.findById(event.userId).select('+password').lean();
+    if (kind === 'password') return user !== null && passwordFingerprint(user.password) === value;
+    if (kind === 'blocked') return user?.blockedAt?.getTime() === Number(value);
+    return false;
+  }
+
   /** Sends the head of one queue, then the next, while they succeed (PER_TURN at most). */
   async function work(userId: string, endpoint: string): Promise<void> {
     const held = await lock(userId, endpoint);
@@ -129,6 +145,22 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
           // The head waits for its retry: so do the events behind it, off the due list until then.
           await models.Webhook.updateMany({ userId, endpoint, dueAt: op({ $lt: head.dueAt }) }, { $set: { dueAt: head.dueAt } });
           return;
+        }
+        if (head.pending !== null) {
+          if (!(await happened(head))) {
+            const context = { msgId: head.msgId, type: head.type, userId, endpoint: endpointIdOf(endpoint) };
+            if (Date.now() - head.createdAt.getTime() < PENDING_CHECKS * retryBaseMs) {
+              // Maybe still under way: asked again later, the events behind it waiting too.
+              const dueAt = new Date(Date.now() + retryBaseMs);
+              await models.Webhook.updateOne({ _id: head._id }, { $set: { dueAt } });
+              await models.Webhook.updateMany({ userId, endpoint, dueAt: op({ $lt: dueAt }) }, { $set: { dueAt } });
+              return;
+            }
+            log.warn(context, 'webhook dropped: the change it announced did not happen');
+            await models.Webhook.deleteOne({ _id: head._id });
+            continue;
+          }
+          await models.Webhook.updateOne({ _id: head._id }, { $set: { pending: null } });
         }
         const failure = await send(head);
         if (failure === 'stopped') return;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Models } from '../models/index.js';
 import { activeSessionRecords } from '../revocation/durable.js';
 import type { Revocation } from '../revocation/ledger.js';
@@ -32,12 +33,19 @@ export const sessionCreatedEvent = (userId: string, session: Record<string, unkn
   key: `session.created:${session.id}`,
   at: new Date(session.createdAt),
   data: { userId, session },
+  pending: `session:${session.id}`,
 });
 
-export const passwordChangedEvent = (userId: string, revokedCount: number): WebhookEvent => ({
+/** The fingerprint of a password hash that `password.changed` is keyed and checked by (never the hash itself). */
+export const passwordFingerprint = (hash: string): string => createHash('sha256').update(hash).digest('hex');
+
+/** `password.changed` for the new hash set at `at`; `revokedCount` null until known (the intent, src/webhooks/outbox.ts). */
+export const passwordChangedEvent = (userId: string, hash: string, at: Date, revokedCount: number | null): WebhookEvent => ({
   type: 'password.changed',
-  key: null,
+  key: `password.changed:${userId}:${passwordFingerprint(hash)}`,
+  at,
   data: { userId, revokedCount },
+  pending: `password:${passwordFingerprint(hash)}`,
 });
 
 export const accountDeletedEvent = (userId: string): WebhookEvent => ({
@@ -46,8 +54,11 @@ export const accountDeletedEvent = (userId: string): WebhookEvent => ({
   data: { userId },
 });
 
-export const userBlockedEvent = (userId: string, revokedSessionIds: readonly string[]): WebhookEvent => ({
+/** `user.blocked` for the block set at `blockedAt`; `revokedSessionIds` null until known (the intent). */
+export const userBlockedEvent = (userId: string, blockedAt: Date, revokedSessionIds: readonly string[] | null): WebhookEvent => ({
   type: 'user.blocked',
-  key: null,
+  key: `user.blocked:${userId}:${blockedAt.getTime()}`,
+  at: blockedAt,
   data: { userId, revokedSessionIds },
+  pending: `blocked:${blockedAt.getTime()}`,
 });

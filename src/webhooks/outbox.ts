@@ -22,6 +22,13 @@ export interface WebhookEvent {
   data: Record<string, unknown>;
   /** When it happened (the body's `timestamp`); now by default. */
   at?: Date;
+  /**
+   * For `intend`: what shows that the change it announces happened, checked
+   * before it is sent if its caller never confirmed it (it died, or its
+   * confirmation failed): `session:<sessionId>` (the session exists),
+   * `password:<sha-256 of the new hash>`, `blocked:<blockedAt in ms>`.
+   */
+  pending?: string;
 }
 
 /** The webhook outbox's writing side: one insert where an event happens (src/webhooks/delivery.ts sends them). */
@@ -37,6 +44,20 @@ export interface Webhooks {
   enqueue(userId: string, events: readonly WebhookEvent[]): Promise<void>;
   /** `enqueue` for an action that has already happened: a failure is logged, not thrown. */
   notify(userId: string, events: readonly WebhookEvent[]): Promise<void>;
+  /**
+   * Written *before* a change, so that an instance dying between the change and
+   * its event loses nothing: the events (each keyed, with `pending`) wait until
+   * `confirm` (their final data; sent at once) or `cancel` (the change did not
+   * happen); unconfirmed after WEBHOOK_RETRY_BASE_MS, the delivery job checks
+   * `pending` itself and sends or drops them (src/webhooks/delivery.ts).
+   * Takes their place in the user's order now. A failure is logged, not thrown:
+   * the change goes on, and its event is lost (as with `notify`).
+   */
+  intend(userId: string, events: readonly WebhookEvent[]): Promise<void>;
+  /** The change happened: the intended events (same keys) with their final data, due now. Logged on failure. */
+  confirm(userId: string, events: readonly WebhookEvent[]): Promise<void>;
+  /** The change did not happen: the intended events (same keys) are removed. Logged on failure. */
+  cancel(userId: string, events: readonly WebhookEvent[]): Promise<void>;
 }
 
 /** An idle user's counter is kept this long; it restarts from the clock anyway. */
@@ -65,8 +86,15 @@ export function messageIdOf(key: string | null): string {
 
 type Draft = Omit<WebhookRecord, '_id' | 'seq'>;
 
-export function createWebhooks(deps: { models: Pick<Models, 'Webhook'>; redis: RedisClient | null; log: Logger; urls: readonly string[] }): Webhooks {
-  const { models, redis, log, urls } = deps;
+export function createWebhooks(deps: {
+  models: Pick<Models, 'Webhook'>;
+  redis: RedisClient | null;
+  log: Logger;
+  urls: readonly string[];
+  /** How long an intended event waits for its confirmation before the delivery job checks it (WEBHOOK_RETRY_BASE_MS). */
+  pendingMs: number;
+}): Webhooks {
+  const { models, redis, log, urls, pendingMs } = deps;
   let lastLocal = 0;
 
   /** The first of `count` consecutive numbers in the user's order. */
@@ -101,23 +129,55 @@ export function createWebhooks(deps: { models: Pick<Models, 'Webhook'>; redis: R
     }
   }
 
-  async function enqueue(userId: string, events: readonly WebhookEvent[]): Promise<void> {
+  const bodyOf = (event: WebhookEvent, now: Date): string =>
+    JSON.stringify({ type: event.type, timestamp: (event.at ?? now).toISOString(), data: event.data });
+
+  async function enqueue(userId: string, events: readonly WebhookEvent[], pending = false): Promise<void> {
     if (urls.length === 0 || events.length === 0) return;
     const now = new Date();
+    const dueAt = pending ? new Date(now.getTime() + pendingMs) : now;
     const drafts = events.flatMap((event) => {
       const msgId = messageIdOf(event.key);
-      const body = JSON.stringify({ type: event.type, timestamp: (event.at ?? now).toISOString(), data: event.data });
-      return urls.map((endpoint) => ({ msgId, endpoint, userId, type: event.type, body, attempts: 0, dueAt: now, createdAt: now }));
+      const body = bodyOf(event, now);
+      const check = pending ? (event.pending ?? null) : null;
+      return urls.map((endpoint) => ({ msgId, endpoint, userId, type: event.type, body, attempts: 0, pending: check, dueAt, createdAt: now }));
     });
     await insert(userId, drafts);
   }
+
+  /** Runs a write of the outbox for events already happened or decided; a failure is logged, not thrown. */
+  const logged = async (what: string, events: readonly WebhookEvent[], write: () => Promise<unknown>): Promise<void> => {
+    await write().catch((error: unknown) => log.error({ err: (error as Error).message, types: events.map((e) => e.type) }, what));
+  };
 
   return {
     enabled: urls.length > 0,
     enqueue,
     async notify(userId, events) {
-      await enqueue(userId, events).catch((error: unknown) =>
-        log.error({ err: (error as Error).message, types: events.map((e) => e.type) }, 'webhook not enqueued'),
+      await logged('webhook not enqueued', events, () => enqueue(userId, events));
+    },
+    async intend(userId, events) {
+      await logged('webhook not enqueued', events, () => enqueue(userId, events, true));
+    },
+    async confirm(userId, events) {
+      if (urls.length === 0) return;
+      const now = new Date();
+      await logged('webhook not confirmed; the delivery job checks it', events, () =>
+        Promise.all(
+          events.map((event) =>
+            // Only while still pending: once the delivery job checked it itself, it may be on its way.
+            models.Webhook.updateMany(
+              { msgId: messageIdOf(event.key), userId, pending: op({ $ne: null }) },
+              { $set: { pending: null, dueAt: now, body: bodyOf(event, now) } },
+            ),
+          ),
+        ),
+      );
+    },
+    async cancel(userId, events) {
+      if (urls.length === 0) return;
+      await logged('webhook not cancelled; the delivery job checks it', events, () =>
+        models.Webhook.deleteMany({ msgId: op({ $in: events.map((event) => messageIdOf(event.key)) }), userId }),
       );
     },
   };
