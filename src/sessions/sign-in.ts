@@ -8,7 +8,7 @@ import { recordSecurityEvent } from '../timeline/record.js';
 import type { Services } from '../services.js';
 import { activeSessions } from './active.js';
 import { sessionCreatedEvent } from '../webhooks/events.js';
-import { fromRecord, toJson, viewOf, type SessionData, type SessionView } from './session.js';
+import { capped, toJson, viewOf, type SessionData, type SessionView } from './session.js';
 
 /**
  * Signing in, once the password is verified (src/resolvers/auth.ts): the new
@@ -34,16 +34,11 @@ export async function createSession(services: Services, user: UserView, request:
   const now = new Date();
   // The absolute end: however much it is used, the session ends then.
   const expiresAt = new Date(now.getTime() + config.sessionMaxAgeMs);
-  const idleExpiresAt = new Date(now.getTime() + config.sessionIdleTimeoutMs);
   const tokenExpiresAt = accessTokenEnd(services, now, expiresAt);
   const sessionId = randomUUID();
   const refreshToken = newRefreshToken(sessionId);
-  // Its webhook is written first and confirmed by confirmSignIn: a crash in between loses nothing (src/webhooks/outbox.ts).
-  const intended: SessionData = { id: sessionId, deviceInfo, ipAddress: request.ipAddress, userAgent: request.userAgent, lastActivity: now, createdAt: now, expiresAt, idleExpiresAt };
-  await services.webhooks.intend(userId, [sessionCreatedEvent(userId, toJson(intended))]);
-  const record = await models.Session.create({
-    sessionId,
-    userId,
+  const data: SessionData = {
+    id: sessionId,
     deviceInfo,
     ipAddress: request.ipAddress,
     // Already cut to its limit, in code points, where the request was read (src/http/request-info.ts).
@@ -51,11 +46,13 @@ export async function createSession(services: Services, user: UserView, request:
     lastActivity: now,
     createdAt: now,
     expiresAt,
-    idleExpiresAt,
-    freshAt: now,
-    refreshHash: hashRefreshToken(refreshToken),
-  });
-  const session = viewOf(fromRecord(record.toObject()), sessionId);
+    idleExpiresAt: capped(new Date(now.getTime() + config.sessionIdleTimeoutMs), expiresAt),
+  };
+  // Its webhook is written first and confirmed by confirmSignIn: a crash in between loses nothing (src/webhooks/outbox.ts).
+  await services.webhooks.intend(userId, [sessionCreatedEvent(userId, toJson(data))]);
+  const { id: _id, ...fields } = data;
+  await models.Session.create({ sessionId, userId, ...fields, freshAt: now, refreshHash: hashRefreshToken(refreshToken) });
+  const session = viewOf(data, sessionId);
   // A failed cache write only costs the first request a MongoDB read.
   await Promise.all([
     cache.create(sessionId, user, tokenExpiresAt.getTime() - now.getTime()),

@@ -126,10 +126,17 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
   async function happened(event: WebhookRecord): Promise<boolean> {
     const [kind = '', value = ''] = (event.pending ?? '').split(/:(.*)/s);
     if (kind === 'session') return (await models.Session.exists({ sessionId: value })) !== null;
-    const user = await models.User.findById(event.userId).select('+password').lean();
-    if (kind === 'password') return user !== null && passwordFingerprint(user.password) === value;
-    if (kind === 'blocked') return user?.blockedAt?.getTime() === Number(value);
+    if (kind === 'password') {
+      const user = await models.User.findById(event.userId).select('+password').lean();
+      return user !== null && passwordFingerprint(user.password) === value;
+    }
+    if (kind === 'blocked') return (await models.User.findById(event.userId).lean())?.blockedAt?.getTime() === Number(value);
     return false;
+  }
+
+  /** The events of a queue behind its head wait for it: none is due before `dueAt`. */
+  async function holdBehind(userId: string, endpoint: string, dueAt: Date): Promise<void> {
+    await models.Webhook.updateMany({ userId, endpoint, dueAt: op({ $lt: dueAt }) }, { $set: { dueAt } });
   }
 
   /** Sends the head of one queue, then the next, while they succeed (PER_TURN at most). */
@@ -143,20 +150,20 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
         if (!head) return;
         if (head.dueAt.getTime() > Date.now()) {
           // The head waits for its retry: so do the events behind it, off the due list until then.
-          await models.Webhook.updateMany({ userId, endpoint, dueAt: op({ $lt: head.dueAt }) }, { $set: { dueAt: head.dueAt } });
+          await holdBehind(userId, endpoint, head.dueAt);
           return;
         }
+        const about = { msgId: head.msgId, type: head.type, userId, endpoint: endpointIdOf(endpoint) };
         if (head.pending !== null) {
           if (!(await happened(head))) {
-            const context = { msgId: head.msgId, type: head.type, userId, endpoint: endpointIdOf(endpoint) };
             if (Date.now() - head.createdAt.getTime() < PENDING_CHECKS * retryBaseMs) {
               // Maybe still under way: asked again later, the events behind it waiting too.
               const dueAt = new Date(Date.now() + retryBaseMs);
               await models.Webhook.updateOne({ _id: head._id }, { $set: { dueAt } });
-              await models.Webhook.updateMany({ userId, endpoint, dueAt: op({ $lt: dueAt }) }, { $set: { dueAt } });
+              await holdBehind(userId, endpoint, dueAt);
               return;
             }
-            log.warn(context, 'webhook dropped: the change it announced did not happen');
+            log.warn(about, 'webhook dropped: the change it announced did not happen');
             await models.Webhook.deleteOne({ _id: head._id });
             continue;
           }
@@ -169,7 +176,7 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
           await models.Webhook.deleteOne({ _id: head._id });
           continue;
         }
-        const context = { msgId: head.msgId, type: head.type, userId, endpoint: endpointIdOf(endpoint), attempts, err: failure };
+        const context = { ...about, attempts, err: failure };
         if (attempts >= MAX_ATTEMPTS) {
           log.error(context, 'webhook given up after its last attempt');
           await models.Webhook.deleteOne({ _id: head._id });
@@ -178,7 +185,7 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
         const dueAt = new Date(Date.now() + retryDelayMs(retryBaseMs, attempts));
         log.warn({ ...context, retryAt: dueAt.toISOString() }, 'webhook attempt failed; retried later');
         await models.Webhook.updateOne({ _id: head._id }, { $set: { attempts, dueAt } });
-        await models.Webhook.updateMany({ userId, endpoint, dueAt: op({ $lt: dueAt }) }, { $set: { dueAt } });
+        await holdBehind(userId, endpoint, dueAt);
         return;
       }
       // A turn's worth sent and more waiting: the rest go to the back of the due list, so that
