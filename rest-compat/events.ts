@@ -2,7 +2,7 @@ import type { Viewer } from '../src/auth/viewer.js';
 import type { Services } from '../src/services.js';
 import { viewOf, type SessionRevokedEvent } from '../src/sessions/session.js';
 import type { Delivery } from '../src/streams/notice.js';
-import { CreatedStep, startSessionStream, UpdatedStep } from '../src/streams/session-stream.js';
+import { CreatedStep, isDelivery, startSessionStream, UpdatedStep } from '../src/streams/session-stream.js';
 import { sourceReply, type StreamReply } from '../src/streams/sse.js';
 import { toJson } from './shapes.js';
 
@@ -79,7 +79,7 @@ export async function streamSessionEvents(services: Services, viewer: Viewer, au
       return numbered.chunks;
     },
     written(step) {
-      if (!(step instanceof CreatedStep || step instanceof UpdatedStep)) services.metrics.delivered(step.notice.publishedAt);
+      if (isDelivery(step)) services.metrics.delivered(step.notice.publishedAt);
     },
     failed: (error) => services.log.warn({ err: (error as Error).message }, 'event stream failed'),
   });

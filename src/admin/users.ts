@@ -5,8 +5,7 @@ import { toUserView, type RequestInfo, type UserView } from '../auth/viewer.js';
 import { revokeAllSessions } from '../account/deletion.js';
 import type { UserRecord } from '../models/user.js';
 import { op } from '../models/session.js';
-import { isActiveSession } from '../revocation/durable.js';
-import { activeSessions } from '../sessions/active.js';
+import { activeSessions, requireOwnSession } from '../sessions/active.js';
 import type { SessionView } from '../sessions/session.js';
 import type { SecurityEventType } from '../models/security-event.js';
 import { recordSecurityEvent, sessionName } from '../timeline/record.js';
@@ -20,7 +19,6 @@ import { userBlockedEvent } from '../webhooks/events.js';
  * with reason ADMIN_REVOKED, and the user's timeline says an administrator did it.
  */
 
-/** A user as the admin API shows it: the public profile, and whether sign-in is blocked. */
 /** A user as the admin API shows it: what `me` shows, and whether sign-in is blocked. */
 export type AdminUserView = UserView & { blocked: boolean };
 
@@ -91,10 +89,9 @@ export async function revokeUserSessions(
 export async function revokeUserSession(services: Services, id: unknown, sessionIdInput: unknown, request: AdminRequest): Promise<true> {
   const userId = validateUserId(id);
   const sessionId = validateSessionId(sessionIdInput);
-  // Ownership first, as for a user's own revokeSession (src/revocation/sign-out.ts): never another user's id.
-  if (!(await isActiveSession(services.models, userId, sessionId))) throw notFound('No active session with this id for this user');
+  const { listedName } = await requireOwnSession(services, userId, sessionId, 'No active session with this id for this user');
   // Its name before it is revoked, for the timeline (which device the administrator signed out).
-  const name = await sessionName(services, userId, sessionId);
+  const name = listedName ?? (await sessionName(services, userId, sessionId));
   const revoked = await services.revocations.revoke(userId, [sessionId], 'ADMIN_REVOKED');
   if (revoked.length === 0) throw notFound('No active session with this id for this user');
   await recordAdminEvent(services, userId, 'REVOKED_BY_ADMIN', request, sessionId, name);

@@ -1,3 +1,4 @@
+import type { ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { authenticateRequest, authFailure, requireViewer, type RequestAuth } from '../auth/credentials.js';
 import { type AppError, badInput, notFound, unauthenticated } from '../errors.js';
@@ -122,14 +123,10 @@ export function useConnectionOwner(): Plugin<{ auth: RequestAuth } & ServerConte
     if (viewer.userId !== operation.owner.userId || viewer.sessionId !== operation.owner.sessionId) return unauthenticated();
     return null;
   };
-  return {
-    onSubscribe({ args, setResultAndStopExecution }) {
-      const refusal = check(args.contextValue);
-      if (refusal) setResultAndStopExecution({ errors: [toGraphQLError(refusal)] });
-    },
-    onExecute({ args, setResultAndStopExecution }) {
-      const refusal = check(args.contextValue);
-      if (refusal) setResultAndStopExecution({ errors: [toGraphQLError(refusal)] });
-    },
+  // The same check before a subscription and before a query or mutation.
+  const refuse = ({ args, setResultAndStopExecution }: { args: { contextValue: Parameters<typeof check>[0] }; setResultAndStopExecution: (result: ExecutionResult) => void }): void => {
+    const refusal = check(args.contextValue);
+    if (refusal) setResultAndStopExecution({ errors: [toGraphQLError(refusal)] });
   };
+  return { onSubscribe: refuse, onExecute: refuse };
 }

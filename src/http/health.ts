@@ -27,13 +27,16 @@ async function probe(check: () => Promise<unknown>): Promise<CheckState> {
   }
 }
 
-/** Pings each dependency: MongoDB, and Redis unless it is the in-process stand-in ('embedded'). */
+/** Every dependency answers (or is the in-process stand-in). */
+const allUp = (checks: HealthReport['checks']): boolean => checks.mongo !== 'down' && checks.redis !== 'down';
+
 /** What the checks read of the services (src/services.ts), named here so that this file needs nothing else of them. */
 interface Dependencies {
   connection: Connection;
   redis: RedisClient | null;
 }
 
+/** Pings each dependency: MongoDB, and Redis unless it is the in-process stand-in ('embedded'). */
 export async function checkDependencies(deps: Dependencies): Promise<HealthReport['checks']> {
   const { connection, redis } = deps;
   const [mongo, redisState] = await Promise.all([
@@ -50,7 +53,7 @@ export async function checkDependencies(deps: Dependencies): Promise<HealthRepor
 export async function checkHealth(services: Dependencies & { startedAt: number; config: { serverId: string } }): Promise<HealthReport> {
   const checks = await checkDependencies(services);
   return {
-    status: checks.mongo === 'down' || checks.redis === 'down' ? 'down' : 'ok',
+    status: allUp(checks) ? 'ok' : 'down',
     uptime: Math.round((Date.now() - services.startedAt) / 1000),
     serverId: services.config.serverId,
     checks,
@@ -66,6 +69,6 @@ export async function checkHealth(services: Dependencies & { startedAt: number; 
 export async function checkReadiness(services: Dependencies & { streams: { readonly stopping: boolean } }): Promise<{ status: 200 | 503; body: { status: 'ready' | 'not ready'; draining: boolean; checks: HealthReport['checks'] } }> {
   const checks = await checkDependencies(services);
   const draining = services.streams.stopping;
-  const ready = !draining && checks.mongo !== 'down' && checks.redis !== 'down';
+  const ready = !draining && allUp(checks);
   return { status: ready ? 200 : 503, body: { status: ready ? 'ready' : 'not ready', draining, checks } };
 }

@@ -4,7 +4,8 @@ import { validateOptionalBoolean, validateSessionId } from '../auth/validation.j
 import type { RequestInfo, Viewer } from '../auth/viewer.js';
 import { recordViewerEvent, sessionName } from '../timeline/record.js';
 import { requireFreshSignIn } from '../auth/step-up.js';
-import { activeSessionRecords, isActiveSession } from './durable.js';
+import { activeSessionRecords } from './durable.js';
+import { requireOwnSession } from '../sessions/active.js';
 
 /**
  * Signing out: the operations behind `logout`, `logoutAll` and
@@ -64,16 +65,9 @@ export async function revokeSession(
   const sessionId = validateSessionId(id);
   if (options.reported && sessionId === viewer.sessionId) throw badInput('id', "The caller's own session cannot be reported as not the user's");
   if (sessionId !== viewer.sessionId) await requireFreshSignIn(services, viewer, options.currentPassword, request);
-  // Ownership first: revokeSessions writes cache tombstones before MongoDB, and
-  // must never be handed another user's session id. The user's whole Redis list
-  // (there after the device list was shown) proves it without MongoDB, where on
-  // FerretDB a lookup by session id scans the whole collection; anything it
-  // does not hold is asked of MongoDB, the authority.
-  const listed = await services.sessionList.read(viewer.userId).catch(() => null);
-  const owned = listed?.some((s) => s.id === sessionId) || (await isActiveSession(services.models, viewer.userId, sessionId));
-  if (!owned) throw notFound('No active session with this id');
+  const { listedName } = await requireOwnSession(services, viewer.userId, sessionId, 'No active session with this id');
   // Its name before it is revoked: the list stops holding a revoked session.
-  const name = listed?.find((s) => s.id === sessionId)?.deviceInfo ?? (await sessionName(services, viewer.userId, sessionId));
+  const name = listedName ?? (await sessionName(services, viewer.userId, sessionId));
   const revoked = await services.revocations.revoke(viewer.userId, [sessionId], 'REVOKED');
   if (revoked.length === 0) throw notFound('No active session with this id');
   await recordViewerEvent(services, viewer, request, options.reported ? 'SESSION_REPORTED' : 'SESSION_REVOKED', sessionId, name);

@@ -1,5 +1,6 @@
 import type { Services } from '../services.js';
-import { activeSessionRecords } from '../revocation/durable.js';
+import { notFound } from '../errors.js';
+import { activeSessionRecords, isActiveSession } from '../revocation/durable.js';
 import { fromRecord, SESSION_FIELDS, viewOf, type SessionView } from './session.js';
 
 /**
@@ -30,4 +31,20 @@ export async function activeSessions(services: Services, userId: string, current
     ]).catch(warn);
   }
   return sessions;
+}
+
+/**
+ * Proves that `sessionId` is an active session of `userId`, else NOT_FOUND
+ * (`notFoundMessage`), before anything acts on it (revokeSessions writes cache
+ * tombstones before MongoDB, and must never be handed another user's session
+ * id). The user's whole Redis list (there after the device list was shown)
+ * proves it without MongoDB, where on FerretDB a lookup by session id scans
+ * the whole collection; anything it does not hold is asked of MongoDB, the
+ * authority. Returns the session's name when the list held it (a revoked
+ * session leaves the list: read it before revoking).
+ */
+export async function requireOwnSession(services: Services, userId: string, sessionId: string, notFoundMessage: string): Promise<{ listedName: string | null }> {
+  const listed = (await services.sessionList.read(userId).catch(() => null))?.find((s) => s.id === sessionId);
+  if (!listed && !(await isActiveSession(services.models, userId, sessionId))) throw notFound(notFoundMessage);
+  return { listedName: listed?.deviceInfo ?? null };
 }

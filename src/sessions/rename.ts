@@ -2,7 +2,7 @@ import { MAX_LENGTH, validateDeviceInfo, validateSessionId } from '../auth/valid
 import type { Viewer } from '../auth/viewer.js';
 import { badInput, notFound } from '../errors.js';
 import { activeFilter } from '../models/session.js';
-import { isActiveSession } from '../revocation/durable.js';
+import { requireOwnSession } from './active.js';
 import type { Services } from '../services.js';
 import { fromRecord, toJson, viewOf, type SessionView } from './session.js';
 
@@ -31,10 +31,7 @@ export async function renameSession(services: Services, viewer: Viewer, id: unkn
   }
   const { models, sessionList, pubsub, log } = services;
   const { userId } = viewer;
-  // Ownership as revokeSession proves it: the user's whole Redis list, else MongoDB, the authority.
-  const listed = await sessionList.read(userId).catch(() => null);
-  const owned = listed?.some((s) => s.id === sessionId) || (await isActiveSession(models, userId, sessionId));
-  if (!owned) throw notFound('No active session with this id');
+  await requireOwnSession(services, userId, sessionId, 'No active session with this id');
   // The filter has the user: never another user's session, even if the checks above were wrong.
   // An update, then a read: not findOneAndUpdate, which sends the schema's hidden fields
   // (refreshHash) as a projection that FerretDB's findAndModify does not take.

@@ -3,7 +3,7 @@ import type { Viewer } from '../auth/viewer.js';
 import { AppError, notFound } from '../errors.js';
 import type { Services } from '../services.js';
 import { startSessionStream, type SessionStream } from './session-stream.js';
-import { MAX_UNREAD_BYTES, type StreamReply, type StreamSink } from './sse.js';
+import { GRAPHQL_SSE_HEADERS, MAX_UNREAD_BYTES, SSE_COMMENT, type StreamReply, type StreamSink } from './sse.js';
 
 /**
  * graphql-sse's "single connection mode" (its PROTOCOL.md), served on
@@ -34,8 +34,6 @@ export const RESERVATION_MS = 10_000;
 const MAX_OPERATION_ID = 128;
 
 const encoder = new TextEncoder();
-const COMMENT = encoder.encode(':\n\n');
-const HEADERS = { 'content-type': 'text/event-stream', connection: 'keep-alive', 'cache-control': 'no-cache', 'content-encoding': 'none' } as const;
 
 /** Makes the chunks of one step of an operation's results. */
 export type ChunksOf<T> = (step: T) => Uint8Array[] | Promise<Uint8Array[]>;
@@ -88,17 +86,17 @@ class EventStreamConnection {
     clearTimeout(this.lapse);
     return {
       status: 200,
-      headers: { ...HEADERS },
+      headers: { ...GRAPHQL_SSE_HEADERS },
       start: (sink) => {
         if (this.closed) {
           sink.end();
           return () => {};
         }
         this.sink = sink;
-        sink.write(COMMENT);
+        sink.write(SSE_COMMENT);
         for (const chunk of this.pending) sink.write(chunk);
         this.pending = [];
-        this.stopBeating = this.services.heartbeat.add(() => sink.write(COMMENT));
+        this.stopBeating = this.services.heartbeat.add(() => sink.write(SSE_COMMENT));
         if (this.ending && this.operations.size === 0) this.close();
         return () => this.close();
       },

@@ -9,8 +9,8 @@ import type { Services } from '../services.js';
 import { viewOf, type SessionRevokedEvent, type SessionView } from '../sessions/session.js';
 import { deliveryEvents, sliceAround, type Delivery } from './notice.js';
 import type { ConnectionOperation } from './connection.js';
-import { CreatedStep, startSessionStream, UpdatedStep, type SessionStream, type StreamStep } from './session-stream.js';
-import { type Heartbeat, sourceReply, StreamResponse, type StreamReply } from './sse.js';
+import { CreatedStep, isDelivery, startSessionStream, UpdatedStep, type SessionStream, type StreamStep } from './session-stream.js';
+import { GRAPHQL_SSE_HEADERS, type Heartbeat, sourceReply, SSE_COMMENT, StreamResponse, type StreamReply } from './sse.js';
 
 /**
  * GraphQL subscriptions over SSE (Yoga's "distinct connections" format), on
@@ -44,7 +44,7 @@ export class RevocationEvents implements AsyncIterableIterator<SessionRevokedEve
       const step = await this.stream.next();
       if (step.done) return this.end();
       // Opened without `created` and `updated`, every step is a Delivery.
-      if (step.value instanceof CreatedStep || step.value instanceof UpdatedStep) continue;
+      if (!isDelivery(step.value)) continue;
       this.batch = deliveryEvents(step.value);
       this.index = 0;
     }
@@ -250,7 +250,7 @@ const operationEvent = (id: string, result: ExecutionResult): Uint8Array =>
 function runOn(operation: ConnectionOperation, result: unknown, delivered: (step: StreamStep) => void): void {
   if (result instanceof SharedSubscription) {
     operation.run<StreamStep>(result.stream, async (step) => {
-      if (step instanceof CreatedStep || step instanceof UpdatedStep) return [];
+      if (!isDelivery(step)) return [];
       const chunks = await result.operationChunksOf(step, operation.id);
       delivered(step);
       return chunks;
@@ -265,9 +265,7 @@ function runOn(operation: ConnectionOperation, result: unknown, delivered: (step
   }
 }
 
-const COMMENT = encoder.encode(':\n\n');
 const COMPLETE = encoder.encode('event: complete\ndata:\n\n');
-const HEADERS = { 'content-type': 'text/event-stream', connection: 'keep-alive', 'cache-control': 'no-cache', 'content-encoding': 'none' } as const;
 
 /**
  * Writes every GraphQL subscription over SSE itself: `sessionRevoked` through
@@ -277,9 +275,9 @@ const HEADERS = { 'content-type': 'text/event-stream', connection: 'keep-alive',
 export function useStreamDelivery(heartbeat: Heartbeat, log: Logger, metrics: Pick<Metrics, 'delivered'>): Plugin<SubscriptionSlot> {
   const failed = (error: unknown): void => log.warn({ err: (error as Error).message }, 'subscription stream failed');
   const reply = <T>(source: AsyncIterator<T>, chunksOf: (step: T) => Uint8Array[] | Promise<Uint8Array[]>, written?: (step: T) => void): StreamReply =>
-    sourceReply(source, { headers: { ...HEADERS }, first: COMMENT, ping: COMMENT, heartbeat, chunksOf, written, last: COMPLETE, failed });
+    sourceReply(source, { headers: { ...GRAPHQL_SSE_HEADERS }, first: SSE_COMMENT, ping: SSE_COMMENT, heartbeat, chunksOf, written, last: COMPLETE, failed });
   const delivered = (step: StreamStep): void => {
-    if (!(step instanceof CreatedStep || step instanceof UpdatedStep)) metrics.delivered(step.notice.publishedAt);
+    if (isDelivery(step)) metrics.delivered(step.notice.publishedAt);
   };
   return {
     onSubscribe({ setSubscribeFn }) {
@@ -305,7 +303,7 @@ export function useStreamDelivery(heartbeat: Heartbeat, log: Logger, metrics: Pi
       setResultProcessor(() => {
         if (result instanceof SharedSubscription) {
           return new StreamResponse(
-            reply<StreamStep>(result.stream, (step) => (step instanceof CreatedStep || step instanceof UpdatedStep ? [] : result.chunksOf(step)), delivered),
+            reply<StreamStep>(result.stream, (step) => (isDelivery(step) ? result.chunksOf(step) : []), delivered),
           );
         }
         const results = (result as AsyncIterable<ExecutionResult>)[Symbol.asyncIterator]();

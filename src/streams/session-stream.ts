@@ -69,6 +69,9 @@ export class UpdatedStep {
 /** One step of a stream: a revocation's delivery, a new sign-in, or a rename. */
 export type StreamStep = Delivery | CreatedStep | UpdatedStep;
 
+/** A step that delivers a revocation (not a sign-in or a rename): what the revocation paths render and time. */
+export const isDelivery = (step: StreamStep): step is Delivery => !(step instanceof CreatedStep || step instanceof UpdatedStep);
+
 /**
  * One session's event stream, behind the `sessionRevoked` and `sessionCreated`
  * subscriptions and the REST events route: every revocation of any of the

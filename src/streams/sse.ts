@@ -202,3 +202,7 @@ export class Heartbeat {
     };
   }
 }
+
+/** graphql-sse's event streams (`/graphql`'s distinct connections and `/graphql/stream`): their headers, and a comment that opens them. */
+export const GRAPHQL_SSE_HEADERS = { 'content-type': 'text/event-stream', connection: 'keep-alive', 'cache-control': 'no-cache', 'content-encoding': 'none' } as const;
+export const SSE_COMMENT = new TextEncoder().encode(':\n\n');
