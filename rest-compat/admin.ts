@@ -11,7 +11,7 @@ import {
   type AdminUserView,
 } from '../src/admin/users.js';
 import type { ServerContext } from '../src/http/handler.js';
-import { readClientIp, readRequestInfo } from '../src/http/request-info.js';
+import { readRequestInfo } from '../src/http/request-info.js';
 import { errorResponse, json } from '../src/http/responses.js';
 import type { Services } from '../src/services.js';
 import { toJson } from './shapes.js';
@@ -81,11 +81,11 @@ export function createAdminHandler(services: Services): (request: Request, serve
     let keyId: string | null = null;
     const action = `${request.method} ${url.pathname}`;
     try {
-      keyId = await services.adminKeys.authenticate(request.headers.get('authorization'), readClientIp(request, server, config.trustProxy));
+      const info = readRequestInfo(request, server, config.trustProxy);
+      keyId = await services.adminKeys.authenticate(request.headers.get('authorization'), info.ipAddress);
       const actual = segments(url.pathname);
       const found = adminRoutes.map((route) => ({ route, params: match(route, request.method, actual) })).find((m) => m.params !== null);
       if (!found?.params) throw notFound(`No route for ${action}`);
-      const info = readRequestInfo(request, server, config.trustProxy);
       const body = await found.route.handle({ params: found.params, query: url.searchParams, services, request: info });
       log.info({ adminKey: keyId, route: `${found.route.method} ${found.route.path}`, userId: found.params.id, sessionId: found.params.sessionId, status: 200 }, 'admin call');
       return json(200, body);

@@ -5,7 +5,7 @@ import { deadlineOf, expireIfDue } from '../sessions/expiry.js';
 import type { Services } from '../services.js';
 import type { CacheLookup, CachedSession } from './session-cache.js';
 import { verifyToken, type TokenClaims } from './token.js';
-import { toUserView, type Viewer } from './viewer.js';
+import { PUBLIC_USER_FIELDS, toUserView, type Viewer } from './viewer.js';
 
 /** The outcome of reading a request's credentials: a viewer, nobody, or "cannot tell right now". */
 export type Auth = { viewer: Viewer } | { viewer: null; error: AppError | null };
@@ -14,8 +14,6 @@ export const ANONYMOUS: Auth = { viewer: null, error: null };
 
 const MISS: CacheLookup = { entry: null, profile: null, touchDue: false, epoch: null, deadline: null };
 
-/** The fields of a user any client may see: nothing else is read on the cold path. */
-const PUBLIC_USER_FIELDS = { email: 1, name: 1, createdAt: 1, updatedAt: 1, deletingAt: 1 } as const;
 
 /**
  * Verifies a token and checks that its session is active, and that its account still exists.

@@ -9,6 +9,9 @@ export interface UserView {
   updatedAt: Date;
 }
 
+/** The fields of a user any client may see, and `deletingAt` to refuse a deleted one: all a read of the user for a view needs. */
+export const PUBLIC_USER_FIELDS = { email: 1, name: 1, createdAt: 1, updatedAt: 1, deletingAt: 1 } as const;
+
 export function toUserView(user: Pick<UserRecord, '_id' | 'email' | 'name' | 'createdAt' | 'updatedAt'>): UserView {
   return {
     id: user._id.toHexString(),

@@ -1,6 +1,7 @@
 import { isPendingRevoked } from '../revocation/durable.js';
 import type { Services } from '../services.js';
 import { recordSecurityEvent } from '../timeline/record.js';
+import { capped } from './session.js';
 
 /**
  * Ending sessions at their deadline (src/sessions/deadlines.ts): idle for
@@ -13,7 +14,7 @@ import { recordSecurityEvent } from '../timeline/record.js';
 
 /** The deadline a MongoDB record gives: its idle deadline, never past its absolute end. */
 export function deadlineOf(record: { expiresAt: Date; idleExpiresAt: Date | null }): number {
-  return Math.min(record.idleExpiresAt?.getTime() ?? Number.POSITIVE_INFINITY, record.expiresAt.getTime());
+  return capped(record.idleExpiresAt, record.expiresAt).getTime();
 }
 
 /** Entries taken per sweep run; the rest wait for the next run. */

@@ -1,6 +1,6 @@
 import { hashRefreshToken, nextRefreshToken, refreshKey, sessionOfRefreshToken } from '../auth/refresh-token.js';
 import { signToken } from '../auth/token.js';
-import { toUserView, type RequestInfo } from '../auth/viewer.js';
+import { PUBLIC_USER_FIELDS, toUserView, type RequestInfo } from '../auth/viewer.js';
 import { badInput, unauthenticated } from '../errors.js';
 import { isDuplicateKey } from '../models/errors.js';
 import type { SessionRecord } from '../models/session.js';
@@ -10,7 +10,7 @@ import { isPendingRevoked } from '../revocation/durable.js';
 import type { Services } from '../services.js';
 import { recordSecurityEvent } from '../timeline/record.js';
 import { deadlineOf } from './expiry.js';
-import { capped, fromRecord, SESSION_FIELDS, viewOf } from './session.js';
+import { fromRecord, SESSION_FIELDS, viewOf } from './session.js';
 import { accessTokenEnd } from './sign-in.js';
 
 /**
@@ -123,10 +123,9 @@ async function spentAgain(services: Services, raw: string, spent: SpentRefreshTo
 /** The answer: an access token from `from` (never past the session's end), the next refresh token, the user and the session. */
 async function pair(services: Services, session: RefreshedSession, from: Date, refreshToken: string): Promise<AuthPayload> {
   const userId = session.userId.toHexString();
-  const user = await services.models.User.findById(userId, { email: 1, name: 1, createdAt: 1, updatedAt: 1, deletingAt: 1 }).lean();
+  const user = await services.models.User.findById(userId, PUBLIC_USER_FIELDS).lean();
   if (!user || user.deletingAt) throw unauthenticated();
   const expiresAt = accessTokenEnd(services, from, session.expiresAt);
   const token = signToken({ userId, sessionId: session.sessionId, expiresAt }, services.tokenKeys);
-  const data = { ...fromRecord(session), idleExpiresAt: capped(session.idleExpiresAt, session.expiresAt) };
-  return { token, refreshToken, user: toUserView(user), session: viewOf(data, session.sessionId) };
+  return { token, refreshToken, user: toUserView(user), session: viewOf(fromRecord(session), session.sessionId) };
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ChainableCommander } from 'ioredis';
+import { Cluster, type ChainableCommander } from 'ioredis';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { RedisClient } from '../redis-client.js';
@@ -87,17 +87,19 @@ function redisLeaseStore(redis: RedisClient, leaseMs: number): LeaseStore {
     },
     async renew(held) {
       const until = Date.now() + leaseMs;
-      // One pipeline per user: a pipeline keeps to one slot on a cluster, and a user's keys share one.
+      // One pipeline on one server; on a cluster one per user, as a pipeline keeps to one slot
+      // there and a user's keys share one.
+      const single = redis instanceof Cluster ? null : redis.pipeline();
       const byUser = new Map<string, ChainableCommander>();
       for (const { keys, member } of held) {
-        let pipeline = byUser.get(keys[1]);
+        let pipeline = single ?? byUser.get(keys[1]);
         if (!pipeline) {
           pipeline = redis.pipeline();
           byUser.set(keys[1], pipeline);
         }
         for (const key of keys) pipeline.zadd(key, 'XX', until, member).pexpire(key, leaseMs * 2);
       }
-      await Promise.all([...byUser.values()].map((pipeline) => pipeline.exec()));
+      await Promise.all([...(single ? [single] : byUser.values())].map((pipeline) => pipeline.exec()));
     },
     async drop({ keys, member }) {
       await redis.pipeline().zrem(keys[0], member).zrem(keys[1], member).exec();
